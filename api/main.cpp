@@ -1,0 +1,45 @@
+// The `tutorledger` binary: one entry point dispatching to its subcommands (API.md, CLI).
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+#include "api/cli.h"
+
+namespace {
+
+constexpr std::string_view usage_text =
+    "usage: tutorledger <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve [--data DIR] [--listen 127.0.0.1:8080] [--test-clock]   run the HTTP server\n"
+    "  token --sub ID --role ROLE [--ttl SECONDS]                    print a signed JWT\n"
+    "  replay verify|rebuild|history|state --data DIR ...            audit the log\n"
+    "  export journal|trial-balance|escrow|payouts --data DIR ...    finance CSV exports\n"
+    "  reconcile --data DIR --statement FILE.csv                      match a PSP statement\n"
+    "  replica --nats URL --data DIR [--listen ...]                   read replica over NATS\n";
+
+struct Subcommand {
+  std::string_view name;
+  int (*run)(tl::cli::Args);
+};
+
+constexpr Subcommand subcommands[] = {
+    {"serve", tl::cli::serve},         {"token", tl::cli::token},         {"replay", tl::cli::replay},
+    {"export", tl::cli::export_csv},   {"reconcile", tl::cli::reconcile}, {"replica", tl::cli::replica},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::fputs(usage_text.data(), args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  for (const auto& subcommand : subcommands) {
+    if (subcommand.name == args[0]) return subcommand.run(tl::cli::Args(args).subspan(1));
+  }
+  std::fprintf(stderr, "tutorledger: unknown command '%.*s'\n\n%s", static_cast<int>(args[0].size()),
+               args[0].data(), usage_text.data());
+  return 2;
+}

@@ -1,0 +1,93 @@
+#pragma once
+// The event log on RocksDB (key layout in engine/FORMAT.md). Only engine/ knows RocksDB.
+//
+// One writer: append() is called from a single thread at a time. Reads may come from any thread.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/event_record.h"
+#include "engine/status.h"
+
+namespace tl {
+
+struct LogOptions {
+  bool create_if_missing = true;
+  bool sync = true;                      // every append is one synced WriteBatch
+  uint64_t block_cache_bytes = 64ull << 20;
+  // Open as a RocksDB secondary instance: read-only, never writes to `path`. Its own info log
+  // and metadata go to `secondary_path` (a scratch folder outside the data folder).
+  bool read_only_secondary = false;
+  std::string secondary_path;
+};
+
+struct AppendResult {
+  Status status;                        // conflict names the stream; io_error when the write failed
+  std::vector<EventRecord> records;     // the placed records, in position order (empty on error)
+};
+
+// What verify() found: clean, or the first bad position and what is wrong there.
+struct VerifyReport {
+  bool clean = true;
+  uint64_t events_checked = 0;
+  uint64_t first_bad_position = 0;      // 0 when clean
+  std::string problem;                  // "hash mismatch", "gap: expected 7, found 9", ...
+  LogHead head;                         // the last good position and hash
+};
+
+// A checkpoint of the projections: an opaque payload with the position it reflects.
+struct Checkpoint {
+  uint64_t position = 0;
+  Digest state_hash{};
+  std::string payload;
+};
+
+class LogStore {
+ public:
+  static Status open(const std::string& path, const LogOptions& options, std::unique_ptr<LogStore>* out);
+  ~LogStore();
+  LogStore(const LogStore&) = delete;
+  LogStore& operator=(const LogStore&) = delete;
+
+  // Appends every event of the batch and its idempotency records in one synced WriteBatch.
+  // All or nothing: a version conflict anywhere writes nothing and names the stream.
+  AppendResult append(const AppendBatch& batch);
+
+  LogHead head() const;
+  // The current version of `stream`; 0 when it has no events.
+  uint32_t stream_version(std::string_view stream) const;
+
+  // Events of `stream` from `from_version` (inclusive), at most `limit`.
+  Status read_stream(std::string_view stream, uint32_t from_version, size_t limit,
+                     std::vector<EventRecord>* out) const;
+  // Events from global position `from_position` (inclusive), at most `limit`.
+  Status read_all(uint64_t from_position, size_t limit, std::vector<EventRecord>* out) const;
+  // Visits events from `from_position` in order until the visitor returns false or the log ends.
+  // The record passed to the visitor is reused between calls.
+  Status scan(uint64_t from_position, const std::function<bool(const EventRecord&)>& visit) const;
+  // Visits raw stored values (key position, value bytes) without decoding: the plain-scan baseline.
+  Status scan_raw(uint64_t from_position, const std::function<bool(uint64_t, std::string_view)>& visit) const;
+
+  // Walks the log from position 1: hash chain, gapless positions, stream versions in order,
+  // decodable records. `progress` (may be empty) is called now and then with events checked.
+  VerifyReport verify(const std::function<void(uint64_t)>& progress = {}) const;
+
+  std::optional<IdempotencyRecord> find_idempotency(std::string_view actor, std::string_view key) const;
+
+  Status write_checkpoint(const Checkpoint& checkpoint);
+  Status read_checkpoint(std::optional<Checkpoint>* out) const;
+
+  // Secondary instances only: catch up with what the primary has written since.
+  Status catch_up();
+
+ private:
+  LogStore();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tl

@@ -1,0 +1,30 @@
+#pragma once
+// Time as integer milliseconds since the Unix epoch (UTC). The deterministic core never reads a
+// clock: every command carries its `now`. These helpers only convert.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tl {
+
+using TimeMs = int64_t;
+
+constexpr TimeMs ms_per_second = 1000;
+constexpr TimeMs ms_per_minute = 60 * ms_per_second;
+constexpr TimeMs ms_per_hour = 60 * ms_per_minute;
+constexpr TimeMs ms_per_day = 24 * ms_per_hour;
+
+// Earliest and latest instants accepted anywhere (years 1970 through 9999).
+constexpr TimeMs time_ms_min = 0;
+constexpr TimeMs time_ms_max = 253402300799999;
+
+// RFC 3339 in UTC with `Z`: "2026-11-24T10:00:00Z", or "2026-11-24T10:00:00.250Z" when the
+// instant has milliseconds.
+std::string format_rfc3339(TimeMs at);
+
+// Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)"; fractions finer than a
+// millisecond must be zeros (no silent rounding). nullopt for anything else or out of range.
+std::optional<TimeMs> parse_rfc3339(std::string_view text);
+
+}  // namespace tl

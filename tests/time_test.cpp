@@ -1,0 +1,34 @@
+#include <doctest/doctest.h>
+
+#include "projections/time.h"
+
+using namespace tl;
+
+TEST_CASE("Rfc3339RoundTripsUtcWithZ") {
+  const auto at = parse_rfc3339("2026-11-24T10:00:00Z");
+  REQUIRE(at);
+  CHECK(*at == 1795514400000);
+  CHECK(format_rfc3339(*at) == "2026-11-24T10:00:00Z");
+  CHECK(format_rfc3339(*at + 250) == "2026-11-24T10:00:00.250Z");
+  CHECK(format_rfc3339(0) == "1970-01-01T00:00:00Z");
+  CHECK(parse_rfc3339("2026-11-24T10:00:00.250Z") == *at + 250);
+  CHECK(parse_rfc3339("2026-11-24T10:00:00.2Z") == *at + 200);
+}
+
+TEST_CASE("Rfc3339OffsetsAreConvertedToUtc") {
+  CHECK(parse_rfc3339("2026-11-24T13:00:00+03:00") == parse_rfc3339("2026-11-24T10:00:00Z"));
+  CHECK(parse_rfc3339("2026-11-24T05:30:00-04:30") == parse_rfc3339("2026-11-24T10:00:00Z"));
+}
+
+TEST_CASE("Rfc3339RefusesMalformedOrImpossibleTimes") {
+  for (const char* bad : {"", "2026-11-24", "2026-11-24T10:00:00", "2026-11-24 10:00:00Z", "2026-13-01T00:00:00Z",
+                          "2026-02-29T00:00:00Z", "2026-11-31T00:00:00Z", "2026-11-24T24:00:00Z",
+                          "2026-11-24T10:60:00Z", "2026-11-24T10:00:60Z", "2026-11-24T10:00:00.Z",
+                          "2026-11-24T10:00:00.0001Z", "1969-12-31T23:59:59Z", "2026-11-24T10:00:00Zjunk",
+                          "2026-11-24T10:00:00+3:00", "+2026-11-24T10:00:00Z"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_rfc3339(bad));
+  }
+  CHECK(parse_rfc3339("2024-02-29T00:00:00Z"));
+  CHECK(parse_rfc3339("2026-11-24T10:00:00.000000Z"));  // zeros below a millisecond are exact
+}
