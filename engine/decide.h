@@ -1,0 +1,40 @@
+#pragma once
+// decide(state, command, policy) → events | rejection. Pure: no I/O, no clock (time is
+// command.now), no mutation. The writer appends the events, then evolves the state with them.
+#include <string>
+#include <vector>
+
+#include "engine/commands.h"
+#include "engine/rejection.h"
+#include "projections/events.h"
+#include "projections/policy.h"
+#include "projections/state.h"
+
+namespace tl {
+
+struct Decision {
+  Rejection rejection = Rejection::none;
+  std::string message;            // for humans: names the field, or the state that refused
+  std::string stream;             // where the events go
+  uint32_t expected_version = 0;  // the stream's version now (0: the stream must not exist)
+  // Empty without a rejection means "nothing to do": a timer that found nothing due, a repeat
+  // payment delivery, a second checkout.
+  std::vector<EventData> events;
+
+  bool rejected() const { return rejection != Rejection::none; }
+};
+
+Decision decide(const State& state, const Command& command, const Policy& policy);
+
+// The keys of the state a command reads to decide and writes when applied ("b:<booking>",
+// "t:<tutor>", "w:<withdrawal>", "p:<payment reference>"). Two commands without a common key
+// can be decided against the same state in one batch and give the result of deciding them one
+// after the other; the writer starts a new batch at the first command that shares a key.
+std::vector<std::string> conflict_keys(const State& state, const Command& command);
+
+// The channel name of a booking's video session: derived, stable.
+std::string session_channel(std::string_view booking_id);
+// The payment reference (tx_ref) the checkout of a booking hands to the payment provider.
+std::string checkout_tx_ref(std::string_view booking_id);
+
+}  // namespace tl

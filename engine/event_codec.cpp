@@ -1,0 +1,240 @@
+#include "engine/event_codec.h"
+
+#include <array>
+#include <cassert>
+#include <utility>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "engine/json_text.h"
+
+namespace tl {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// ---- encoding -------------------------------------------------------------------------------
+
+class FieldWriter {
+ public:
+  explicit FieldWriter(std::string& out) : out_(out) {}
+
+  template <class T>
+  void operator()(std::string_view name, const T& value) {
+    out_.push_back(first_ ? '{' : ',');
+    first_ = false;
+    json::append_key(out_, name);
+    write(value);
+  }
+  void close() { out_ += first_ ? "{}" : "}"; }
+
+ private:
+  void write(const std::string& value) { json::append_string(out_, value); }
+  void write(int64_t value) { json::append_int(out_, value); }
+  void write(const Currency& value) { json::append_string(out_, value.code()); }
+  void write(const Money& value) {
+    out_ += "{\"amount\":";
+    json::append_int(out_, value.amount);
+    out_ += ",\"currency\":";
+    json::append_string(out_, value.currency.code());
+    out_.push_back('}');
+  }
+  void write(const std::vector<Posting>& postings) {
+    out_.push_back('[');
+    for (size_t i = 0; i < postings.size(); ++i) {
+      if (i > 0) out_.push_back(',');
+      FieldWriter nested(out_);
+      Posting::fields(postings[i], nested);
+      nested.close();
+    }
+    out_.push_back(']');
+  }
+
+  std::string& out_;
+  bool first_ = true;
+};
+
+// ---- decoding -------------------------------------------------------------------------------
+
+// Reads the fields of one JSON object in canonical order. The first problem sticks.
+class FieldReader {
+ public:
+  explicit FieldReader(od::object object) : object_(object) {
+    if (object_.begin().get(iterator_) != simdjson::SUCCESS || object_.end().get(end_) != simdjson::SUCCESS) {
+      problem_ = "not an object";
+    }
+  }
+
+  template <class T>
+  void operator()(std::string_view name, T& value) {
+    if (!problem_.empty()) return;
+    if (!(iterator_ != end_)) {
+      problem_ = fmt::format("missing field {}", name);
+      return;
+    }
+    od::field field;
+    std::string_view key;
+    if ((*iterator_).get(field) != simdjson::SUCCESS || field.unescaped_key().get(key) != simdjson::SUCCESS) {
+      problem_ = fmt::format("unreadable field before {}", name);
+      return;
+    }
+    if (key != name) {
+      problem_ = fmt::format("expected field {}, found {}", name, key);
+      return;
+    }
+    if (!read(field.value(), value)) {
+      if (problem_.empty()) problem_ = fmt::format("field {} has the wrong type", name);
+      return;
+    }
+    ++iterator_;
+  }
+
+  // After the last field: nothing more may follow.
+  std::string finish() {
+    if (problem_.empty() && iterator_ != end_) problem_ = "unexpected extra field";
+    return problem_;
+  }
+
+ private:
+  bool read(od::value value, std::string& out) {
+    std::string_view text;
+    if (value.get_string().get(text) != simdjson::SUCCESS) return false;
+    out.assign(text);
+    return true;
+  }
+  bool read(od::value value, int64_t& out) { return value.get_int64().get(out) == simdjson::SUCCESS; }
+  bool read(od::value value, Currency& out) {
+    std::string_view text;
+    if (value.get_string().get(text) != simdjson::SUCCESS) return false;
+    auto currency = Currency::parse(text);
+    if (!currency) return false;
+    out = *currency;
+    return true;
+  }
+  bool read(od::value value, Money& out) {
+    od::object object;
+    if (value.get_object().get(object) != simdjson::SUCCESS) return false;
+    FieldReader nested(object);
+    nested("amount", out.amount);
+    nested("currency", out.currency);
+    problem_ = nested.finish();
+    return problem_.empty();
+  }
+  bool read(od::value value, std::vector<Posting>& out) {
+    od::array array;
+    if (value.get_array().get(array) != simdjson::SUCCESS) return false;
+    out.clear();
+    for (auto element : array) {
+      od::object object;
+      if (element.get_object().get(object) != simdjson::SUCCESS) return false;
+      Posting posting;
+      FieldReader nested(object);
+      Posting::fields(posting, nested);
+      problem_ = nested.finish();
+      if (!problem_.empty()) return false;
+      out.push_back(std::move(posting));
+    }
+    return true;
+  }
+
+  od::object object_;
+  od::object_iterator iterator_;
+  od::object_iterator end_;
+  std::string problem_;
+};
+
+// Default-constructs the EventData alternative whose name is `type`.
+template <size_t... I>
+bool make_alternative(std::string_view type, EventData* out, std::index_sequence<I...>) {
+  return ((std::variant_alternative_t<I, EventData>::name == type ? (out->emplace<I>(), true) : false) || ...);
+}
+
+struct DecoderBuffers {
+  od::parser parser;
+  std::string padded;
+};
+
+DecoderBuffers& thread_decoder() {
+  thread_local DecoderBuffers buffers;
+  return buffers;
+}
+
+}  // namespace
+
+std::string encode_event_data(const EventData& data) {
+  std::string out;
+  out.reserve(192);
+  std::visit(
+      [&out](const auto& event) {
+        FieldWriter writer(out);
+        std::decay_t<decltype(event)>::fields(event, writer);
+        writer.close();
+      },
+      data);
+  return out;
+}
+
+NewEvent make_new_event(const EventData& data, const Actor& actor, TimeMs at, std::string_view command_id) {
+  NewEvent event;
+  event.type = std::string(event_name(data));
+  event.schema = event_schema_current;
+  event.at = at;
+  event.actor = actor_text(actor);
+  event.command_id = std::string(command_id);
+  event.data = encode_event_data(data);
+  return event;
+}
+
+Status decode_event_data(std::string_view type, std::string_view data, EventData* out) {
+  if (!make_alternative(type, out, std::make_index_sequence<std::variant_size_v<EventData>>{})) {
+    return Status::corruption(fmt::format("unknown event type {}", type));
+  }
+  DecoderBuffers& buffers = thread_decoder();
+  buffers.padded.assign(data);
+  buffers.padded.resize(data.size() + simdjson::SIMDJSON_PADDING);
+  od::document document;
+  if (buffers.parser.iterate(buffers.padded.data(), data.size(), buffers.padded.size()).get(document) !=
+      simdjson::SUCCESS) {
+    return Status::corruption(fmt::format("{} data is not JSON", type));
+  }
+  od::object object;
+  if (document.get_object().get(object) != simdjson::SUCCESS) {
+    return Status::corruption(fmt::format("{} data is not an object", type));
+  }
+  std::string problem;
+  std::visit(
+      [&](auto& event) {
+        FieldReader reader(object);
+        std::decay_t<decltype(event)>::fields(event, reader);
+        problem = reader.finish();
+      },
+      *out);
+  // In simdjson 3.0.1 a document that was read to its end reports OUT_OF_BOUNDS here.
+  const char* location = nullptr;
+  if (problem.empty() && document.current_location().get(location) != simdjson::OUT_OF_BOUNDS) {
+    problem = "trailing bytes after the object";
+  }
+  if (!problem.empty()) return Status::corruption(fmt::format("{} data: {}", type, problem));
+  return Status::ok();
+}
+
+Status decode_event(const EventRecord& record, Event* out) {
+  if (record.schema != event_schema_current) {
+    // Only schema 1 exists; an upcast from older schemas would go here.
+    return Status::corruption(fmt::format("position {}: unknown schema {}", record.position, record.schema));
+  }
+  auto actor = parse_actor(record.actor);
+  if (!actor) return Status::corruption(fmt::format("position {}: bad actor {}", record.position, record.actor));
+  out->position = record.position;
+  out->stream = record.stream;
+  out->version = record.version;
+  out->at = record.at;
+  out->actor = std::move(*actor);
+  out->command_id = record.command_id;
+  Status status = decode_event_data(record.type, record.data, &out->data);
+  if (!status.is_ok()) return Status::corruption(fmt::format("position {}: {}", record.position, status.message()));
+  return Status::ok();
+}
+
+}  // namespace tl

@@ -1,0 +1,28 @@
+#pragma once
+// Typed domain events ↔ the log's records. `data` is canonical JSON: the fields of the event
+// struct in their declared order (events.h), no whitespace, integers only; money is
+// {"amount":N,"currency":"ETB"}; postings are arrays of {"debit","credit","amount","currency"}.
+// Decoding is strict: a field missing, out of order, of the wrong type, or extra is an error.
+#include <string>
+
+#include "engine/event_record.h"
+#include "engine/status.h"
+#include "projections/events.h"
+
+namespace tl {
+
+constexpr int32_t event_schema_current = 1;
+
+std::string encode_event_data(const EventData& data);
+
+// The record to append for `data`, decided by a command of `actor` at `at`.
+NewEvent make_new_event(const EventData& data, const Actor& actor, TimeMs at, std::string_view command_id);
+
+// Decodes a stored record into a domain event (envelope and typed data). Records of older
+// schemas are upcast here. Returns corruption for anything that does not decode.
+Status decode_event(const EventRecord& record, Event* out);
+
+// Decodes just the data of an event of type `type` (for tests and fuzzing).
+Status decode_event_data(std::string_view type, std::string_view data, EventData* out);
+
+}  // namespace tl

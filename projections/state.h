@@ -1,0 +1,148 @@
+#pragma once
+// The projections: everything the product shows, derived only from the log by `evolve`.
+//
+// Bookings and withdrawals live in deques in log order (stable addresses, canonical order for
+// hashing); indexes map ids to positions. Notifications are compact references rendered on read,
+// so that a booking costs well under 1 KiB of memory.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "projections/events.h"
+#include "projections/money.h"
+#include "projections/time.h"
+
+namespace tl {
+
+enum class BookingStatus : uint8_t { requested, accepted, confirmed, in_session, completed, cancelled, declined, expired, no_show };
+enum class EscrowStatus : uint8_t { none, held, release_scheduled, disputed, released, refunded, split };
+enum class WithdrawalStatus : uint8_t { requested, completed, failed };
+
+std::string_view status_name(BookingStatus status);
+std::string_view status_name(EscrowStatus status);
+std::string_view status_name(WithdrawalStatus status);
+std::optional<BookingStatus> parse_booking_status(std::string_view name);
+
+struct Booking {
+  std::string id;
+  std::string student_id;
+  std::string tutor_id;
+  std::string subject;
+  TimeMs scheduled_start = 0;
+  int64_t duration_minutes = 0;
+  Money price;
+  BookingStatus status = BookingStatus::requested;
+  std::string payment_ref;  // tx_ref once checkout opened
+  TimeMs created_at = 0;
+  uint32_t version = 0;     // version of the booking's stream
+
+  // session
+  bool session_active = false;
+  std::optional<TimeMs> started_at;
+  std::optional<TimeMs> ended_at;
+  std::optional<int64_t> duration_seconds;
+  std::string channel;      // empty until the session starts
+  std::string notes;        // empty = none
+
+  // escrow
+  EscrowStatus escrow_status = EscrowStatus::none;
+  std::optional<TimeMs> held_at;
+  std::optional<TimeMs> release_at;   // "release_scheduled_at" in the contract
+  std::optional<TimeMs> released_at;  // when the escrow was paid out or refunded
+  std::optional<int64_t> tutor_amount;
+  std::optional<int64_t> fee_amount;
+  std::optional<int64_t> refunded_amount;
+  std::string dispute_reason;
+
+  // rating
+  int64_t rating_stars = 0;  // 0 = not rated
+  std::string rating_comment;
+
+  TimeMs scheduled_end() const { return scheduled_start + duration_minutes * ms_per_minute; }
+};
+
+struct Withdrawal {
+  std::string id;
+  std::string tutor_id;
+  Money amount;
+  std::string destination;
+  WithdrawalStatus status = WithdrawalStatus::requested;
+  TimeMs requested_at = 0;
+  std::optional<TimeMs> completed_at;  // when it completed or failed
+  std::string failure_reason;
+};
+
+// A notification refers to the event that caused it; its text is rendered when read.
+struct Notification {
+  uint64_t position = 0;   // the event's position: also the notification's id and list cursor
+  TimeMs at = 0;
+  uint32_t subject = 0;    // booking index, or withdrawal index for withdrawal events
+  uint8_t event_kind = 0;  // EventData::index() of the event
+};
+
+struct Tutor {
+  uint32_t stream_version = 0;  // version of "tutor-<id>"
+  int64_t rating_sum = 0;
+  int64_t rating_count = 0;
+  // Net amounts the tutor will receive from escrows in release_scheduled, per currency.
+  std::vector<std::pair<Currency, int64_t>> pending_release;
+};
+
+// What became of a payment provider's charge (by its reference), for repeat deliveries.
+struct PaymentRecord {
+  uint32_t booking = 0;  // booking index
+  bool accepted = false;
+  std::string reason;    // empty when accepted
+};
+
+// Hash maps keyed by std::string that can be searched with a string_view, without allocating.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+template <class T>
+using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
+// An account's non-zero balances, one per currency (almost always exactly one).
+using CurrencyBalances = std::vector<std::pair<Currency, int64_t>>;
+
+struct State {
+  std::deque<Booking> bookings;                              // log order
+  std::unordered_map<std::string_view, uint32_t> booking_index;  // views into bookings[i].id
+  std::deque<Withdrawal> withdrawals;
+  std::unordered_map<std::string_view, uint32_t> withdrawal_index;
+  StringMap<std::vector<uint32_t>> bookings_by_student;
+  StringMap<std::vector<uint32_t>> bookings_by_tutor;
+  StringMap<std::vector<uint32_t>> withdrawals_by_tutor;
+  StringMap<Tutor> tutors;
+  // Balance = credits - debits, per account and currency. Zero balances are absent.
+  StringMap<CurrencyBalances> balances;
+  StringMap<std::vector<Notification>> notifications;  // by user id
+  StringMap<PaymentRecord> payments;                   // by provider reference
+  uint64_t position = 0;  // position of the last event applied
+  TimeMs last_event_at = 0;
+
+  State() = default;
+  // Indexes hold views into the deques, so a copy must rebuild them.
+  State(const State& other);
+  State& operator=(const State& other);
+  State(State&&) = default;
+  State& operator=(State&&) = default;
+
+  const Booking* find_booking(std::string_view id) const;
+  Booking* find_booking(std::string_view id);
+  const Withdrawal* find_withdrawal(std::string_view id) const;
+  const Tutor* find_tutor(std::string_view id) const;
+  int64_t balance(std::string_view account, const Currency& currency) const;
+  uint32_t index_of(const Booking& booking) const;
+
+  // Rebuilds the id indexes from the deques (after a copy or a checkpoint load).
+  void rebuild_indexes();
+};
+
+}  // namespace tl

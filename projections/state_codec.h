@@ -1,0 +1,25 @@
+#pragma once
+// A canonical binary dump of the projections: the same state always gives the same bytes.
+// Used for the state hash (two states compare equal iff their dumps do) and for checkpoints.
+//
+// Layout: a magic and format version, then each part in a fixed order; integers little-endian
+// fixed width, strings length-prefixed; deques in log order; hash maps sorted by key.
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "projections/state.h"
+
+namespace tl {
+
+constexpr uint32_t state_format_version = 1;
+
+// Streams the dump to `sink` in pieces of at most about `piece_bytes_max`.
+void write_state(const State& state, const std::function<void(std::string_view)>& sink);
+std::string dump_state(const State& state);
+
+// Reads a dump back. Returns an empty string on success, else why the bytes are not a valid dump
+// (and `out` is left empty).
+std::string load_state(std::string_view bytes, State* out);
+
+}  // namespace tl

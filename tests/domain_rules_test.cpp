@@ -1,0 +1,245 @@
+// Table-driven: every command against every booking state, and rejections in precedence order.
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <map>
+
+#include "support/domain_harness.h"
+
+using namespace tl;
+using namespace tl::test;
+
+namespace {
+
+// Drives a fresh harness to a booking "bk" in the named state, with the clock where that state
+// lives (inside the start window for confirmed, mid-session for in_session).
+DomainHarness build_state(const std::string& name) {
+  DomainHarness h;
+  h.book("bk", example_start);
+  auto ok = [&](const Actor& actor, CommandBody body) {
+    const Decision d = h.run(actor, std::move(body));
+    REQUIRE_MESSAGE(!d.rejected(), d.message);
+  };
+  if (name == "requested") return h;
+  if (name == "declined") { ok(tutor(), DeclineBooking{"bk", ""}); return h; }
+  if (name == "cancelled") { ok(student(), CancelBooking{"bk", ""}); return h; }
+  if (name == "expired") { h.advance_by(24 * ms_per_hour); return h; }
+  if (name == "accepted") { ok(tutor(), AcceptBooking{"bk"}); return h; }
+  h.accept_and_pay("bk");
+  if (name == "no_show") { h.advance_to(example_start + 15 * ms_per_minute); return h; }
+  h.advance_to(example_start);
+  if (name == "confirmed") return h;
+  ok(student(), StartSession{"bk"});
+  h.advance_by(10 * ms_per_minute);
+  if (name == "in_session") return h;
+  ok(tutor(), EndSession{"bk", "done"});
+  if (name == "release_scheduled") return h;
+  if (name == "disputed") { ok(student(), OpenDispute{"bk", "bad audio"}); return h; }
+  if (name == "released") { h.advance_by(24 * ms_per_hour); return h; }
+  FAIL("unknown state ", name);
+  return h;
+}
+
+struct Step {
+  const char* name;
+  Actor actor;
+  CommandBody body;
+};
+
+std::vector<Step> commands() {
+  return {
+      {"accept", tutor(), AcceptBooking{"bk"}},
+      {"decline", tutor(), DeclineBooking{"bk", ""}},
+      {"cancel", student(), CancelBooking{"bk", ""}},
+      {"checkout", student(), Checkout{"bk"}},
+      {"start", student(), StartSession{"bk"}},
+      {"join", tutor(), JoinSession{"bk"}},
+      {"end", tutor(), EndSession{"bk", ""}},
+      {"rate", student(), RateSession{"bk", 5, ""}},
+      {"dispute", student(), OpenDispute{"bk", "why"}},
+      {"resolve", admin(), ResolveDispute{"bk", 0}},
+  };
+}
+
+}  // namespace
+
+TEST_CASE("EveryCommandAgainstEveryBookingStateFollowsTheLifecycle") {
+  // One row per state: the commands that are allowed there; every other command is refused with
+  // invalid_transition (the booking's state does not allow it).
+  const std::map<std::string, std::vector<std::string>> allowed = {
+      {"requested", {"accept", "decline", "cancel"}},
+      {"accepted", {"cancel", "checkout"}},
+      {"confirmed", {"cancel", "start"}},
+      {"in_session", {"start", "join", "end"}},
+      {"release_scheduled", {"rate", "dispute"}},
+      {"disputed", {"rate", "resolve"}},
+      {"released", {"rate"}},
+      {"cancelled", {}},
+      {"declined", {}},
+      {"expired", {}},
+      {"no_show", {}},
+  };
+  for (const auto& [state_name, allowed_commands] : allowed) {
+    for (const auto& step : commands()) {
+      CAPTURE(state_name);
+      CAPTURE(step.name);
+      DomainHarness h = build_state(state_name);
+      const Decision decision = h.run(step.actor, step.body);
+      const bool expect_ok =
+          std::find(allowed_commands.begin(), allowed_commands.end(), step.name) != allowed_commands.end();
+      if (expect_ok) {
+        CHECK_MESSAGE(!decision.rejected(), decision.message);
+        CHECK(!decision.events.empty());
+      } else {
+        CHECK(decision.rejection == Rejection::invalid_transition);
+        CHECK(decision.events.empty());
+      }
+    }
+  }
+}
+
+TEST_CASE("StartOutsideTheWindowIsOutsideWindowAndInsideItStarts") {
+  DomainHarness early;
+  early.book("bk", example_start);
+  early.accept_and_pay("bk");
+  early.advance_to(example_start - 5 * ms_per_minute - 1);
+  CHECK(early.run(student(), StartSession{"bk"}).rejection == Rejection::outside_window);
+  early.advance_to(example_start - 5 * ms_per_minute);
+  CHECK_FALSE(early.run(student(), StartSession{"bk"}).rejected());
+
+  // Unpaid is invalid_transition, even inside the window.
+  DomainHarness unpaid;
+  unpaid.book("bk", example_start);
+  REQUIRE_FALSE(unpaid.run(tutor(), AcceptBooking{"bk"}).rejected());
+  unpaid.now = example_start - ms_per_minute;
+  CHECK(unpaid.run(student(), StartSession{"bk"}).rejection == Rejection::invalid_transition);
+}
+
+TEST_CASE("RejectionsComeInPrecedenceOrderRoleFieldsNotFoundPartyState") {
+  DomainHarness h = build_state("accepted");  // "bk" is accepted: start is a state error
+  const Actor stranger_student = student("s2");
+  const Actor other_tutor = tutor("t2");
+
+  SUBCASE("StartSession") {
+    CHECK(h.run(admin(), StartSession{"missing"}).rejection == Rejection::role_not_allowed);
+    CHECK(h.run(stranger_student, StartSession{"missing"}).rejection == Rejection::booking_not_found);
+    CHECK(h.run(stranger_student, StartSession{"bk"}).rejection == Rejection::not_a_party);
+    CHECK(h.run(student(), StartSession{"bk"}).rejection == Rejection::invalid_transition);
+  }
+  SUBCASE("ResolveDispute") {
+    CHECK(h.run(student(), ResolveDispute{"missing", -1}).rejection == Rejection::role_not_allowed);
+    CHECK(h.run(admin(), ResolveDispute{"missing", -1}).rejection == Rejection::field_invalid);
+    CHECK(h.run(admin(), ResolveDispute{"missing", 1}).rejection == Rejection::booking_not_found);
+    CHECK(h.run(admin(), ResolveDispute{"bk", 35001}).rejection == Rejection::field_invalid_for_booking);
+    CHECK(h.run(admin(), ResolveDispute{"bk", 35000}).rejection == Rejection::invalid_transition);
+  }
+  SUBCASE("RateSession") {
+    CHECK(h.run(tutor(), RateSession{"missing", 9, ""}).rejection == Rejection::role_not_allowed);
+    CHECK(h.run(student(), RateSession{"missing", 9, ""}).rejection == Rejection::field_invalid);
+    CHECK(h.run(student(), RateSession{"missing", 5, ""}).rejection == Rejection::booking_not_found);
+    CHECK(h.run(stranger_student, RateSession{"bk", 5, ""}).rejection == Rejection::not_a_party);
+    CHECK(h.run(student(), RateSession{"bk", 5, ""}).rejection == Rejection::invalid_transition);
+  }
+  SUBCASE("AcceptBooking") {
+    CHECK(h.run(student(), AcceptBooking{"missing"}).rejection == Rejection::role_not_allowed);
+    CHECK(h.run(other_tutor, AcceptBooking{"missing"}).rejection == Rejection::booking_not_found);
+    CHECK(h.run(other_tutor, AcceptBooking{"bk"}).rejection == Rejection::not_a_party);
+    CHECK(h.run(tutor(), AcceptBooking{"bk"}).rejection == Rejection::invalid_transition);
+  }
+  SUBCASE("RequestBooking") {
+    const RequestBooking good{"bk2", "t1", "Physics", example_start, 60, etb_amount(35000)};
+    auto with = [&](auto change) {
+      RequestBooking c = good;
+      change(c);
+      return c;
+    };
+    CHECK(h.run(tutor(), with([](auto& c) { c.duration_minutes = 1; })).rejection == Rejection::role_not_allowed);
+    for (auto bad : std::vector<std::function<void(RequestBooking&)>>{
+             [](auto& c) { c.duration_minutes = 14; }, [](auto& c) { c.duration_minutes = 241; },
+             [](auto& c) { c.price.amount = 0; }, [](auto& c) { c.price.amount = 1'000'000'000'001; },
+             [](auto& c) { c.price.amount = -5; }, [](auto& c) { c.scheduled_start = example_start - 3 * ms_per_day; },
+             [](auto& c) { c.tutor_id = "s1"; }, [](auto& c) { c.tutor_id = "bad id"; },
+             [](auto& c) { c.subject = ""; }, [](auto& c) { c.subject = std::string(201, 'x'); },
+             [](auto& c) { c.price.currency = Currency{}; }}) {
+      CHECK(h.run(student(), with(bad)).rejection == Rejection::field_invalid);
+    }
+    CHECK(h.run(student(), with([](auto& c) { c.booking_id = "bk"; })).rejection == Rejection::already_exists);
+    CHECK_FALSE(h.run(student(), good).rejected());
+  }
+  SUBCASE("RequestWithdrawal") {
+    CHECK(h.run(student(), RequestWithdrawal{"wd", etb_amount(-1), ""}).rejection == Rejection::role_not_allowed);
+    CHECK(h.run(tutor(), RequestWithdrawal{"wd", etb_amount(-1), "x"}).rejection == Rejection::field_invalid);
+    CHECK(h.run(tutor(), RequestWithdrawal{"wd", etb_amount(1), ""}).rejection == Rejection::field_invalid);
+    CHECK(h.run(tutor(), RequestWithdrawal{"wd", etb_amount(1), "x"}).rejection == Rejection::insufficient_funds);
+    CHECK(h.run(admin(), CompleteWithdrawal{"wd"}).rejection == Rejection::withdrawal_not_found);
+    CHECK(h.run(tutor(), CompleteWithdrawal{"wd"}).rejection == Rejection::role_not_allowed);
+  }
+}
+
+TEST_CASE("RejectionsMapToTheContractsErrorCodes") {
+  CHECK(rejection_code(Rejection::role_not_allowed) == "forbidden");
+  CHECK(rejection_code(Rejection::not_a_party) == "forbidden");
+  CHECK(rejection_code(Rejection::field_invalid) == "invalid_request");
+  CHECK(rejection_code(Rejection::booking_not_found) == "not_found");
+  CHECK(rejection_code(Rejection::invalid_transition) == "invalid_transition");
+  CHECK(rejection_code(Rejection::outside_window) == "outside_window");
+  CHECK(rejection_code(Rejection::insufficient_funds) == "insufficient_funds");
+  CHECK(rejection_http_status(Rejection::not_a_party) == 403);
+  CHECK(rejection_http_status(Rejection::field_invalid) == 400);
+  CHECK(rejection_http_status(Rejection::withdrawal_not_found) == 404);
+  CHECK(rejection_http_status(Rejection::insufficient_funds) == 409);
+}
+
+TEST_CASE("PaymentWebhookMatchesTxRefAmountAndCurrencyExactly") {
+  DomainHarness h = build_state("accepted");
+  REQUIRE_FALSE(h.run(student(), Checkout{"bk"}).rejected());
+  const std::string tx_ref = h.state.find_booking("bk")->payment_ref;
+  CHECK(tx_ref == "tx-bk");
+  // A second checkout gives the same reference and appends nothing.
+  CHECK(h.run(student(), Checkout{"bk"}).events.empty());
+
+  auto capture = [&](std::string reference, std::string amount, std::string currency) {
+    return h.run(system_actor(), CapturePayment{tx_ref, std::move(reference), std::move(amount), std::move(currency)});
+  };
+  Decision d = capture("r1", "350.01", "ETB");
+  REQUIRE(d.events.size() == 1);
+  CHECK(std::get<PaymentRejected>(d.events[0]).reason == "amount_mismatch");
+  d = capture("r2", "350.00", "USD");
+  CHECK(std::get<PaymentRejected>(d.events[0]).reason == "currency_mismatch");
+  d = capture("r3", "350.001", "ETB");
+  CHECK(std::get<PaymentRejected>(d.events[0]).reason == "amount_mismatch");
+  CHECK(h.state.find_booking("bk")->status == BookingStatus::accepted);  // still payable
+  d = capture("r4", "350", "ETB");
+  CHECK(std::holds_alternative<PaymentCaptured>(d.events.at(0)));
+  CHECK(h.state.find_booking("bk")->status == BookingStatus::confirmed);
+  // Repeat deliveries (same reference) are no-ops, whatever they say.
+  CHECK(capture("r4", "350.00", "ETB").events.empty());
+  CHECK(capture("r1", "350.00", "ETB").events.empty());
+  CHECK(h.state.balance("escrow:bk", etb()) == 35000);
+  // A new charge for a paid booking is recorded as not payable.
+  d = capture("r5", "350.00", "ETB");
+  CHECK(std::get<PaymentRejected>(d.events.at(0)).reason == "booking_not_payable");
+  // Unknown tx_ref: nothing to attach it to.
+  CHECK(h.run(system_actor(), CapturePayment{"tx-nope", "r6", "1.00", "ETB"}).rejection == Rejection::booking_not_found);
+  // Only the system (the signed webhook) may capture.
+  CHECK(h.run(student(), CapturePayment{tx_ref, "r7", "350.00", "ETB"}).rejection == Rejection::role_not_allowed);
+}
+
+TEST_CASE("TimersRecheckStateAndDecideNothingWhenNotDue") {
+  DomainHarness h = build_state("release_scheduled");
+  const TimeMs release_at = *h.state.find_booking("bk")->release_at;
+  h.now = release_at - 1;
+  CHECK(h.run(system_actor(), TimerFired{TimerKind::release_escrow, "bk"}).events.empty());
+  CHECK(h.run(system_actor(), TimerFired{TimerKind::auto_end_session, "bk"}).events.empty());
+  REQUIRE_FALSE(h.run(student(), OpenDispute{"bk", "late"}).rejected());
+  h.now = release_at;
+  CHECK(h.run(system_actor(), TimerFired{TimerKind::release_escrow, "bk"}).events.empty());
+  CHECK(h.run(student(), TimerFired{TimerKind::release_escrow, "bk"}).rejection == Rejection::role_not_allowed);
+}
+
+TEST_CASE("ADisputeAtTheReleaseInstantIsTooLate") {
+  // The release is due at release_at even if its timer has not fired yet: decide uses `now`.
+  DomainHarness h = build_state("release_scheduled");
+  h.now = *h.state.find_booking("bk")->release_at;
+  CHECK(h.run(student(), OpenDispute{"bk", "late"}).rejection == Rejection::invalid_transition);
+}
