@@ -22,11 +22,11 @@
 namespace tl::agora {
 
 constexpr std::string_view token_version = "007";
-constexpr size_t app_key_chars = 32;       // app id and app certificate: 32 hex digits
-constexpr size_t channel_bytes_max = 63;   // Agora: channel names are "less than 64 bytes"
-constexpr size_t account_bytes_max = 255;  // Agora: user accounts are at most 255 bytes
-constexpr size_t token_chars_max = 4096;   // what parse_token accepts
-constexpr size_t payload_bytes_max = 4096; // what parse_token inflates to, at most
+constexpr size_t app_key_chars = 32;        // app id and app certificate: 32 hex digits
+constexpr size_t channel_bytes_max = 63;    // Agora: channel names are "less than 64 bytes"
+constexpr size_t account_bytes_max = 255;   // Agora: user accounts are at most 255 bytes
+constexpr size_t token_chars_max = 4096;    // what parse_token accepts
+constexpr size_t payload_bytes_max = 4096;  // what parse_token inflates to, at most
 
 constexpr uint16_t rtc_service_type = 1;
 constexpr uint16_t privilege_join_channel = 1;

@@ -39,7 +39,8 @@ struct ArgsParser {
       if (!arg.starts_with("--")) return fail("unknown option '" + std::string(arg) + "'");
       const size_t equals = arg.find('=');
       const std::string_view name = arg.substr(2, equals == std::string_view::npos ? arg.npos : equals - 2);
-      const auto spec = std::find_if(specs.begin(), specs.end(), [name](const OptionSpec& s) { return s.name == name; });
+      const auto spec =
+          std::find_if(specs.begin(), specs.end(), [name](const OptionSpec& s) { return s.name == name; });
       if (spec == specs.end()) return fail("unknown option '--" + std::string(name) + "'");
       if (result.args.has(spec->name)) return fail("option '--" + std::string(name) + "' is given twice");
       std::optional<std::string_view> value;

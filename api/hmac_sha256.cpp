@@ -19,8 +19,8 @@ Digest hmac_sha256(std::string_view key, std::string_view message) {
   static constexpr unsigned char empty_key[1] = {0};
   const void* key_bytes = key.empty() ? static_cast<const void*>(empty_key) : key.data();
   const unsigned char* result =
-      HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-           message.size(), digest.data(), &digest_size);
+      HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(), &digest_size);
   if (result == nullptr || digest_size != digest.size()) {
     std::fputs("tutorledger: OpenSSL HMAC-SHA256 failed\n", stderr);
     std::abort();

@@ -54,7 +54,8 @@ std::optional<Rejection> check_header(std::string header) {
   for (auto field_result : object) {
     ondemand::field field;
     std::string_view key;
-    if (std::move(field_result).get(field) != simdjson::SUCCESS || field.unescaped_key().get(key) != simdjson::SUCCESS) {
+    if (std::move(field_result).get(field) != simdjson::SUCCESS ||
+        field.unescaped_key().get(key) != simdjson::SUCCESS) {
       return Rejection{JwtFailure::malformed, "header is not a JSON object"};
     }
     if (key == "alg") {
@@ -91,7 +92,8 @@ std::optional<Rejection> read_claims(std::string payload, int64_t now_unix_s, Jw
   for (auto field_result : object) {
     ondemand::field field;
     std::string_view key;
-    if (std::move(field_result).get(field) != simdjson::SUCCESS || field.unescaped_key().get(key) != simdjson::SUCCESS) {
+    if (std::move(field_result).get(field) != simdjson::SUCCESS ||
+        field.unescaped_key().get(key) != simdjson::SUCCESS) {
       return Rejection{JwtFailure::malformed, "payload is not a JSON object"};
     }
     std::string_view text;
@@ -154,7 +156,8 @@ std::optional<JwtRole> parse_jwt_role(std::string_view name) {
 bool is_valid_jwt_subject(std::string_view subject) {
   if (subject.empty() || subject.size() > jwt_subject_bytes_max) return false;
   for (const char c : subject) {
-    const bool allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    const bool allowed =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     if (!allowed) return false;
   }
   return true;
@@ -241,7 +244,8 @@ JwtResult verify_jwt(std::string_view token, std::string_view secret, int64_t no
   const auto signature = base64::decode_url(signature_text);
   if (!signature) return JwtResult::rejected(JwtFailure::malformed, "signature is not base64url");
   const Digest expected = hmac_sha256(secret, token.substr(0, second_dot));
-  if (signature->size() != expected.size() || !constant_time_equal(signature->data(), expected.data(), expected.size())) {
+  if (signature->size() != expected.size() ||
+      !constant_time_equal(signature->data(), expected.data(), expected.size())) {
     return JwtResult::rejected(JwtFailure::bad_signature, "signature does not match");
   }
 

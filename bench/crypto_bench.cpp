@@ -39,7 +39,8 @@ Measurement measure(std::string name, size_t bytes_per_op, const std::function<b
     if (Clock::now() - start >= std::chrono::milliseconds(case_duration_ms)) break;
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  if (failures != 0) std::fprintf(stderr, "%s: %lld unexpected results\n", name.c_str(), static_cast<long long>(failures));
+  if (failures != 0)
+    std::fprintf(stderr, "%s: %lld unexpected results\n", name.c_str(), static_cast<long long>(failures));
   return {std::move(name), ops, seconds, bytes_per_op};
 }
 

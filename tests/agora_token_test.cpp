@@ -58,9 +58,10 @@ TEST_CASE("PayloadMatchesAgoraVectorFieldByField") {
   CHECK(theirs->expire == expire_s);
   CHECK(theirs->salt == salt);
   REQUIRE(theirs->services.size() == 1);
-  CHECK(theirs->services[0] ==
-        TokenService{.type = rtc_service_type, .privileges = {{privilege_join_channel, expire_s}}, .channel = std::string(channel),
-                     .account = "2882341273"});
+  CHECK(theirs->services[0] == TokenService{.type = rtc_service_type,
+                                            .privileges = {{privilege_join_channel, expire_s}},
+                                            .channel = std::string(channel),
+                                            .account = "2882341273"});
 
   const auto our_payload = rtc_token_payload(vector_request(account), issue_ts, salt);
   REQUIRE(our_payload);
@@ -156,7 +157,7 @@ TEST_CASE("DamagedTokensDoNotParse") {
   CHECK_FALSE(parse_token("006" + good.substr(3)));
   CHECK_FALSE(parse_token(good.substr(3)));
   CHECK_FALSE(parse_token(good.substr(0, good.size() - 4)));  // truncated zlib stream
-  CHECK_FALSE(parse_token(good + "A"));                        // not base64 any more
+  CHECK_FALSE(parse_token(good + "A"));                       // not base64 any more
   CHECK_FALSE(parse_token("007"));
   CHECK_FALSE(parse_token("007!!!!"));
   CHECK_FALSE(parse_token(std::string(token_chars_max + 1, 'A')));

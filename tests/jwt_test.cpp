@@ -17,8 +17,9 @@ constexpr int64_t now = 1'800'000'000;
 // base64url written with OpenSSL's encoder, independent of the code under test.
 std::string openssl_base64url(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                   reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  const int size =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(static_cast<size_t>(size));
   while (!out.empty() && out.back() == '=') out.pop_back();
   for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
@@ -30,8 +31,8 @@ std::string hand_signed(std::string_view header, std::string_view payload, std::
   const std::string signing_input = openssl_base64url(header) + "." + openssl_base64url(payload);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_size = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(signing_input.data()),
-       signing_input.size(), mac, &mac_size);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac, &mac_size);
   return signing_input + "." + openssl_base64url(std::string_view(reinterpret_cast<const char*>(mac), mac_size));
 }
 
@@ -73,10 +74,10 @@ TEST_CASE("PublishedHs256TokensPassTheSignatureCheckButLackOurClaims") {
       "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9."
       "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
       "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-  const unsigned char rfc_key[] = {3,   35,  53,  75,  43,  15,  165, 188, 131, 126, 6,   101, 119, 123, 166, 143,
-                                   90,  179, 40,  230, 240, 84,  201, 40,  169, 15,  132, 178, 210, 80,  46,  191,
-                                   211, 251, 90,  146, 210, 6,   71,  239, 150, 138, 180, 195, 119, 98,  61,  34,
-                                   61,  46,  33,  114, 5,   46,  79,  8,   192, 205, 154, 245, 103, 208, 128, 163};
+  const unsigned char rfc_key[] = {3,   35,  53, 75,  43,  15, 165, 188, 131, 126, 6,   101, 119, 123, 166, 143,
+                                   90,  179, 40, 230, 240, 84, 201, 40,  169, 15,  132, 178, 210, 80,  46,  191,
+                                   211, 251, 90, 146, 210, 6,  71,  239, 150, 138, 180, 195, 119, 98,  61,  34,
+                                   61,  46,  33, 114, 5,   46, 79,  8,   192, 205, 154, 245, 103, 208, 128, 163};
   const std::string_view key(reinterpret_cast<const char*>(rfc_key), sizeof rfc_key);
   // bad_claims (no sub or role), not bad_signature: the signature was accepted.
   const JwtResult rfc = verify_jwt(rfc_token, key, 1300819000);
@@ -145,8 +146,8 @@ TEST_CASE("WrongSecretIsABadSignature") {
 
 TEST_CASE("BadBase64urlIsMalformed") {
   const std::string token = sign_jwt({.sub = "s1", .role = JwtRole::tutor, .exp = now + 60}, secret);
-  CHECK(failure_of(token + "=") == JwtFailure::malformed);   // padding
-  CHECK(failure_of("*" + token) == JwtFailure::malformed);   // character outside the alphabet
+  CHECK(failure_of(token + "=") == JwtFailure::malformed);  // padding
+  CHECK(failure_of("*" + token) == JwtFailure::malformed);  // character outside the alphabet
   std::string with_plus = token;
   with_plus[3] = '+';
   CHECK(failure_of(with_plus) == JwtFailure::malformed);
@@ -159,8 +160,8 @@ TEST_CASE("BadBase64urlIsMalformed") {
 }
 
 TEST_CASE("ExpMustBeAnInteger") {
-  for (const std::string_view exp : {"1.5", "\"1900000000\"", "1e10", "1900000000.0", "true", "null", "[1]",
-                                     "9223372036854775808"}) {
+  for (const std::string_view exp :
+       {"1.5", "\"1900000000\"", "1e10", "1900000000.0", "true", "null", "[1]", "9223372036854775808"}) {
     CAPTURE(exp);
     const std::string payload = std::string(R"({"sub":"s1","role":"student","exp":)") + std::string(exp) + "}";
     CHECK(failure_of(with_payload(payload)) == JwtFailure::bad_claims);
@@ -169,7 +170,8 @@ TEST_CASE("ExpMustBeAnInteger") {
 
 TEST_CASE("SubjectMustBe1To64OfTheAllowedCharacters") {
   const std::string longest(64, 'a');
-  CHECK(verify_jwt(with_payload(R"({"sub":")" + longest + R"(","role":"student","exp":1900000000})"), secret, now).ok());
+  CHECK(
+      verify_jwt(with_payload(R"({"sub":")" + longest + R"(","role":"student","exp":1900000000})"), secret, now).ok());
   for (const std::string& sub : {std::string(65, 'a'), std::string(""), std::string("a b"), std::string("a.b"),
                                  std::string("a/b"), std::string("\\u00fc"), std::string("a\\u0000")}) {
     CAPTURE(sub);
@@ -182,8 +184,8 @@ TEST_CASE("SubjectMustBe1To64OfTheAllowedCharacters") {
 TEST_CASE("UnknownRoleIsBadClaims") {
   for (const std::string_view role : {R"("root")", R"("Student")", R"("")", "1", "null"}) {
     CAPTURE(role);
-    CHECK(failure_of(with_payload(std::string(R"({"sub":"s1","role":)") + std::string(role) + R"(,"exp":1900000000})")) ==
-          JwtFailure::bad_claims);
+    CHECK(failure_of(with_payload(std::string(R"({"sub":"s1","role":)") + std::string(role) +
+                                  R"(,"exp":1900000000})")) == JwtFailure::bad_claims);
   }
 }
 
@@ -194,12 +196,13 @@ TEST_CASE("MissingOrRepeatedClaimsAreBadClaims") {
   CHECK(failure_of(with_payload(R"({"sub":"s1","role":"student","role":"admin","exp":1900000000})")) ==
         JwtFailure::bad_claims);
   // Other claims are allowed and ignored, except a future nbf.
-  CHECK(verify_jwt(with_payload(R"({"iat":1,"sub":"s1","x":{"y":[1,2]},"role":"student","exp":1900000000})"), secret,
-                   now)
-            .ok());
+  CHECK(
+      verify_jwt(with_payload(R"({"iat":1,"sub":"s1","x":{"y":[1,2]},"role":"student","exp":1900000000})"), secret, now)
+          .ok());
   CHECK(failure_of(with_payload(R"({"sub":"s1","role":"student","exp":1900000000,"nbf":1800000001})")) ==
         JwtFailure::bad_claims);
-  CHECK(verify_jwt(with_payload(R"({"sub":"s1","role":"student","exp":1900000000,"nbf":1800000000})"), secret, now).ok());
+  CHECK(
+      verify_jwt(with_payload(R"({"sub":"s1","role":"student","exp":1900000000,"nbf":1800000000})"), secret, now).ok());
 }
 
 TEST_CASE("PayloadThatIsNotOneJsonObjectIsMalformed") {
@@ -230,8 +233,9 @@ TEST_CASE("TokenLongerThanTheLimitIsMalformed") {
 
 TEST_CASE("FailureMessagesNeverContainTheSecret") {
   const std::string token = sign_jwt({.sub = "s1", .role = JwtRole::tutor, .exp = now + 60}, secret);
-  for (const std::string& bad : {token + "x", token.substr(1), sign_jwt({.sub = "s1", .role = JwtRole::tutor, .exp = 1}, secret),
-                                 with_payload("{}"), std::string("a.b.c")}) {
+  for (const std::string& bad :
+       {token + "x", token.substr(1), sign_jwt({.sub = "s1", .role = JwtRole::tutor, .exp = 1}, secret),
+        with_payload("{}"), std::string("a.b.c")}) {
     const JwtResult result = verify_jwt(bad, secret, now);
     REQUIRE_FALSE(result.ok());
     CHECK_FALSE(result.message().empty());

@@ -68,7 +68,8 @@ TEST_CASE("HelpPrintsUsageAndSucceeds") {
 }
 
 TEST_CASE("MissingSecretIsAnErrorNamingTheVariable") {
-  for (const std::optional<std::string_view> missing : {std::optional<std::string_view>(), std::optional<std::string_view>("")}) {
+  for (const std::optional<std::string_view> missing :
+       {std::optional<std::string_view>(), std::optional<std::string_view>("")}) {
     const Run result = run({"--sub", "s1", "--role", "student"}, missing);
     CHECK(result.exit_code == 2);
     CHECK(result.out.empty());
@@ -115,11 +116,13 @@ TEST_CASE("BinaryPrintsATokenThatVerifies") {
   const int status = pclose(pipe);
   CHECK(status == 0);
   REQUIRE(out.ends_with('\n'));
-  const JwtResult verified = verify_jwt(out.substr(0, out.size() - 1), secret, static_cast<int64_t>(std::time(nullptr)));
+  const JwtResult verified =
+      verify_jwt(out.substr(0, out.size() - 1), secret, static_cast<int64_t>(std::time(nullptr)));
   REQUIRE(verified.ok());
   CHECK(verified.claims().sub == "s1");
   CHECK(verified.claims().role == JwtRole::tutor);
 
-  const std::string unset = "env -u TL_JWT_SECRET '" + std::string(binary) + "' token --sub s1 --role tutor 2>/dev/null";
+  const std::string unset =
+      "env -u TL_JWT_SECRET '" + std::string(binary) + "' token --sub s1 --role tutor 2>/dev/null";
   CHECK(WEXITSTATUS(std::system(unset.c_str())) == 2);
 }
