@@ -1,0 +1,191 @@
+#pragma once
+// A hierarchical timing wheel (Varghese & Lauck) with one-second resolution: the engine's writer
+// uses it to emit timed domain events (escrow release 24 h after a session, no-show, auto-end,
+// booking expiry). DESIGN.md section 5. The format of the wheel is described in timing_wheel.cpp.
+//
+// NOT THREAD-SAFE, by design: the engine's single writer thread owns the wheel, so every call
+// (including the ones made from inside a `fire` callback) comes from that thread. No locks.
+//
+// Times are absolute int64 seconds since the epoch; the whole int64 range is accepted (negative
+// and far-future due times included). Guarantees:
+// - schedule, cancel and expire are O(1) (expire amortised over at most `levels` cascades per
+//   timer); a timer is never fired before its due second, and never fired twice.
+// - advance(to_s) fires every timer with due_s <= to_s in (due_s, payload) order, whatever the
+//   order of insertion, the cascade history or the size of the advance steps: rebuilding the
+//   wheel from state after a restart fires in the same order as a run without restart.
+// - Stale handles are harmless: cancelling a fired or already-cancelled timer returns false.
+// - Memory: 32 bytes per timer in a pool of u32-indexed nodes grown in chunks up to
+//   `timers_max`; when it is full, schedule returns nullopt instead of growing without bound.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace tl {
+
+// Names one scheduled timer. The generation makes a handle go stale once its timer has fired or
+// been cancelled, even after its node is reused by another timer.
+struct TimerHandle {
+  uint32_t index = UINT32_MAX;
+  uint32_t generation = 0;  // never 0 for a handle that schedule returned
+  friend bool operator==(const TimerHandle&, const TimerHandle&) = default;
+};
+
+struct ExpiredTimer {
+  uint64_t payload = 0;
+  int64_t due_s = 0;
+};
+
+// Counters that show how much work the wheel did (tests use them to prove it skips empty time).
+struct TimingWheelStats {
+  uint64_t slots_expired = 0;    // wheel slots reached and emptied by advancing
+  uint64_t timers_cascaded = 0;  // timers moved from a slot to a lower level
+  uint64_t timers_fired = 0;
+};
+
+class TimingWheel {
+ public:
+  static constexpr uint32_t slot_bits = 6;
+  static constexpr uint32_t slots_per_level = 1u << slot_bits;  // 64: one u64 occupancy bitmap
+  // 11 levels of 6 bits cover all 64 bits of a due time: no overflow list is needed.
+  static constexpr uint32_t levels = 11;
+  // Node indices are u32 and UINT32_MAX means "none".
+  static constexpr uint32_t timers_max_limit = UINT32_MAX - 1;
+  // The pool grows by chunks of this many nodes (2 MiB), so growth never copies nodes.
+  static constexpr uint32_t pool_chunk_timers_bits = 16;
+  static constexpr uint32_t pool_chunk_timers = 1u << pool_chunk_timers_bits;
+
+  // `timers_max` caps the pending timers (the engine passes its bookings limit: it schedules at
+  // most one timer per booking). Memory is taken in chunks as timers arrive, never up front.
+  TimingWheel(int64_t now_s, uint32_t timers_max);
+  TimingWheel(const TimingWheel&) = delete;
+  TimingWheel& operator=(const TimingWheel&) = delete;
+  TimingWheel(TimingWheel&&) = default;
+  TimingWheel& operator=(TimingWheel&&) = default;
+  ~TimingWheel();
+
+  // Schedules `payload` to fire at `due_s`. A due_s <= now_s() fires at the next advance, with
+  // the other overdue timers, in due order. nullopt when `timers_max` timers are pending (or
+  // the memory for a new pool chunk cannot be had): the caller must treat that as an error.
+  std::optional<TimerHandle> schedule(int64_t due_s, uint64_t payload);
+
+  // Cancels a pending timer: true if it was pending, false for a fired, cancelled or default
+  // handle (a harmless no-op). May be called from inside `fire`, for any timer.
+  bool cancel(TimerHandle handle);
+  bool is_pending(TimerHandle handle) const;
+
+  // Moves the current time to max(now_s(), to_s) and fires, in order, every timer due by then,
+  // calling fire(payload, due_s) for each; returns the number fired. Order: by (due_s, payload).
+  // Inside `fire` the wheel's now_s() is the second being fired, and the callback may schedule
+  // and cancel timers freely:
+  // - a new timer due after that second but no later than to_s fires later in this advance, in
+  //   its place in due order;
+  // - a new timer due at or before that second also fires in this advance, in a further round
+  //   for that second after the round being fired (it cannot be fired in the past), ordered by
+  //   (due_s, payload) within its round; it never fires twice.
+  // A callback that schedules an already-due timer every time it runs keeps this loop going:
+  // a caller that needs a bound on the work per call uses pop_expired directly.
+  template <class Fire>
+  uint64_t advance(int64_t to_s, Fire&& fire) {
+    uint64_t fired = 0;
+    while (const std::optional<ExpiredTimer> timer = pop_expired(to_s)) {
+      fire(timer->payload, timer->due_s);
+      ++fired;
+    }
+    return fired;
+  }
+
+  // The step that advance repeats: removes and returns the next timer due by max(now_s(), to_s),
+  // or returns nullopt after moving the current time there. Lets the writer bound the timers it
+  // handles per loop turn; calls with any to_s may be interleaved with schedule and cancel.
+  std::optional<ExpiredTimer> pop_expired(int64_t to_s);
+
+  // The exact earliest due second among pending timers (at or before now_s() if some are
+  // overdue), so the writer can sleep until then. Bitmap scans plus cached per-slot minima.
+  std::optional<int64_t> next_due_s() const;
+
+  int64_t now_s() const;
+  uint64_t size() const { return pending_; }
+  bool empty() const { return pending_ == 0; }
+  uint32_t timers_max() const { return timers_max_; }
+
+  // Cancels every pending timer (their handles go stale); the pool keeps its memory for reuse.
+  // now_s() does not change.
+  void clear();
+
+  // Bytes held by the node pool (allocated chunks: a high-water mark, it does not shrink).
+  uint64_t pool_bytes() const;
+  // Everything the wheel holds: pool, chunk table, slot arrays, the firing round.
+  uint64_t memory_bytes() const;
+  const TimingWheelStats& stats() const { return stats_; }
+
+  // Walks every node and list and checks the structure. O(pending + pool); for tests.
+  bool invariants_hold() const;
+
+ private:
+  // One pending or free timer: 32 bytes.
+  struct Node {
+    int64_t due_s;
+    uint64_t payload;
+    uint32_t next;        // list link; the free list reuses it
+    uint32_t prev;
+    uint32_t generation;  // bumped when the timer fires or is cancelled
+    uint16_t where;       // a slot number (level * slots_per_level + slot) or a place_* value
+    uint16_t unused;
+  };
+  struct Slot {
+    uint32_t level;
+    uint32_t slot;
+    uint64_t deadline_key;  // the first second the slot covers
+  };
+
+  Node& node(uint32_t index) { return chunks_[index >> pool_chunk_timers_bits][index & (pool_chunk_timers - 1)]; }
+  const Node& node(uint32_t index) const {
+    return chunks_[index >> pool_chunk_timers_bits][index & (pool_chunk_timers - 1)];
+  }
+  const Node* live_node(TimerHandle handle) const;
+  uint32_t acquire_node();
+  void release_node(uint32_t index);
+
+  uint32_t& list_head(uint16_t where);
+  void list_push(uint16_t where, uint32_t index);
+  void list_unlink(uint16_t where, uint32_t index);
+
+  void place(uint32_t index);
+  void add_to_round(uint32_t index);
+  void sort_round();
+  void start_round_from_due_list();
+  std::optional<ExpiredTimer> fire_from_round();
+  std::optional<Slot> earliest_slot() const;
+  void expire_slot(const Slot& slot);
+  int64_t slot_min_s(uint32_t slot_number) const;
+
+  uint64_t now_key_;  // the current time as an order-preserving unsigned key
+  uint32_t timers_max_;
+  uint32_t nodes_used_ = 0;  // high-water mark of nodes handed out from the chunks
+  uint32_t free_head_;
+  uint64_t pending_ = 0;
+  std::vector<std::unique_ptr<Node[]>> chunks_;
+
+  std::array<uint64_t, levels> occupied_{};  // bit s of level L: slot s holds timers
+  std::array<uint32_t, levels * slots_per_level> slot_head_;
+  // Earliest due second in each slot, for next_due_s; a stale bit means "recompute on demand"
+  // (set when the earliest timer of a slot is cancelled).
+  mutable std::array<int64_t, levels * slots_per_level> slot_min_s_;
+  mutable std::array<uint64_t, levels> slot_min_stale_{};
+
+  // Timers scheduled with due_s <= now: they start the next firing round.
+  uint32_t due_head_;
+  mutable int64_t due_min_s_ = 0;
+  mutable bool due_min_stale_ = false;
+
+  // The round being fired: node indices sorted by (due_s, payload). A node cancelled during the
+  // round leaves the `firing` place and is skipped. Holds at most `timers_max` indices.
+  std::vector<uint32_t> round_;
+  mutable size_t round_cursor_ = 0;
+
+  TimingWheelStats stats_;
+};
+
+}  // namespace tl
