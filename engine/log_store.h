@@ -13,16 +13,43 @@
 #include "engine/event_record.h"
 #include "engine/status.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace tl {
+
+// Limits of one append() and one read; larger requests are refused with invalid_argument.
+constexpr size_t batch_events_max = 100'000;
+constexpr size_t batch_idempotency_records_max = 100'000;
+constexpr size_t read_events_max = 100'000;
+// The schema_version this build writes and the only one it opens (engine/FORMAT.md).
+constexpr uint32_t log_schema_version = 1;
 
 struct LogOptions {
   bool create_if_missing = true;
   bool sync = true;                      // every append is one synced WriteBatch
   uint64_t block_cache_bytes = 64ull << 20;
   // Open as a RocksDB secondary instance: read-only, never writes to `path`. Its own info log
-  // and metadata go to `secondary_path` (a scratch folder outside the data folder).
+  // and metadata go to `secondary_path` (a scratch folder outside the data folder); when empty,
+  // a fresh folder under the system temporary folder is made and removed again on close.
   bool read_only_secondary = false;
   std::string secondary_path;
+  // Streams whose current version is kept in memory (about 100 bytes each); misses seek `s` keys.
+  size_t stream_cache_entries_max = 256 * 1024;
+  // Checkpoint payloads are stored in values of this size (engine/FORMAT.md).
+  uint32_t checkpoint_chunk_bytes = 4u << 20;
+  uint64_t checkpoint_payload_bytes_max = 8ull << 30;
+  // RocksDB environment; null means the default one. Tests pass one that injects I/O faults.
+  rocksdb::Env* env = nullptr;
+};
+
+// Counters for sizing the stream-version cache.
+struct LogStats {
+  size_t stream_cache_entries = 0;
+  size_t stream_cache_entries_max = 0;
+  uint64_t stream_cache_hits = 0;
+  uint64_t stream_cache_misses = 0;
 };
 
 struct AppendResult {
@@ -58,8 +85,9 @@ class LogStore {
   AppendResult append(const AppendBatch& batch);
 
   LogHead head() const;
-  // The current version of `stream`; 0 when it has no events.
+  // The current version of `stream`; 0 when it has no events (or the store cannot be read).
   uint32_t stream_version(std::string_view stream) const;
+  LogStats stats() const;
 
   // Events of `stream` from `from_version` (inclusive), at most `limit`.
   Status read_stream(std::string_view stream, uint32_t from_version, size_t limit,
@@ -67,7 +95,8 @@ class LogStore {
   // Events from global position `from_position` (inclusive), at most `limit`.
   Status read_all(uint64_t from_position, size_t limit, std::vector<EventRecord>* out) const;
   // Visits events from `from_position` in order until the visitor returns false or the log ends.
-  // The record passed to the visitor is reused between calls.
+  // The record passed to the visitor is reused between calls. Each record's hash is recomputed
+  // and linked to the one before; damage stops the scan with corruption naming the position.
   Status scan(uint64_t from_position, const std::function<bool(const EventRecord&)>& visit) const;
   // Visits raw stored values (key position, value bytes) without decoding: the plain-scan baseline.
   Status scan_raw(uint64_t from_position, const std::function<bool(uint64_t, std::string_view)>& visit) const;
@@ -76,17 +105,23 @@ class LogStore {
   // decodable records. `progress` (may be empty) is called now and then with events checked.
   VerifyReport verify(const std::function<void(uint64_t)>& progress = {}) const;
 
+  // nullopt when there is none (or it cannot be read or decoded).
   std::optional<IdempotencyRecord> find_idempotency(std::string_view actor, std::string_view key) const;
 
+  // Replaces the stored checkpoint atomically; its position must be at or below the head.
   Status write_checkpoint(const Checkpoint& checkpoint);
+  // nullopt and ok when there is none; corruption (and nullopt) when it is torn, fails its
+  // checksum, or does not belong to this log (position past the head, or another hash there).
   Status read_checkpoint(std::optional<Checkpoint>* out) const;
 
-  // Secondary instances only: catch up with what the primary has written since.
+  // Secondary instances only: catch up with what the primary has written since (head included).
+  // A primary answers invalid_argument.
   Status catch_up();
+
+  struct Impl;  // opaque outside engine/ (engine/log_store_impl.h)
 
  private:
   LogStore();
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

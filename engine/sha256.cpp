@@ -6,6 +6,16 @@
 #include <openssl/evp.h>
 
 namespace tl {
+namespace {
+
+// Fetched once: with OpenSSL 3, passing EVP_sha256() makes every init fetch the implementation
+// again, which cost about 0.35 µs per hash of a 500-byte event (more than the hashing itself).
+const EVP_MD* sha256_method() {
+  static EVP_MD* const method = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return method != nullptr ? method : EVP_sha256();
+}
+
+}  // namespace
 
 struct Sha256::Context {
   EVP_MD_CTX* md = nullptr;
@@ -23,8 +33,8 @@ Sha256::~Sha256() {
 }
 
 void Sha256::reset() {
-  const int ok = EVP_DigestInit_ex(context_->md, EVP_sha256(), nullptr);
-  if (ok != 1) throw std::runtime_error("EVP_DigestInit_ex(sha256) failed");
+  const int ok = EVP_DigestInit_ex2(context_->md, sha256_method(), nullptr);
+  if (ok != 1) throw std::runtime_error("EVP_DigestInit_ex2(sha256) failed");
 }
 
 void Sha256::update(const void* data, size_t size) {
@@ -46,7 +56,7 @@ Digest Sha256::finish() {
 Digest sha256(std::string_view bytes) {
   Digest digest{};
   unsigned int size = 0;
-  const int ok = EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, EVP_sha256(), nullptr);
+  const int ok = EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, sha256_method(), nullptr);
   assert(ok == 1 && size == digest.size());
   (void)ok;
   return digest;

@@ -1,0 +1,28 @@
+#pragma once
+// The value of an `i` key (engine/FORMAT.md): actor and key live in the RocksDB key, the rest here.
+//
+//   offset  bytes  field
+//   0       1      format, 1
+//   1       32     request_hash (raw SHA-256)
+//   33      4      status (int32 as u32 BE)
+//   37      8      position (u64 BE)
+//   45      rest   body, byte for byte
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/event_record.h"
+
+namespace tl {
+
+constexpr uint8_t idempotency_format = 1;
+constexpr size_t idempotency_header_bytes = 1 + 32 + 4 + 8;
+constexpr size_t idempotency_key_bytes_max = 255;        // API.md: Idempotency-Key is 1-255 chars
+constexpr size_t idempotency_body_bytes_max = 1 << 20;   // a stored answer body
+
+std::string encode_idempotency_value(const IdempotencyRecord& record);
+// Fills every field but actor and key; nullopt when the value is malformed.
+std::optional<IdempotencyRecord> decode_idempotency_value(std::string_view value);
+
+}  // namespace tl

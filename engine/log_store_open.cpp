@@ -1,0 +1,249 @@
+// Opening and closing the log: folder checks, schema_version, head recovery, secondary mode.
+#include <cassert>
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "engine/big_endian.h"
+#include "engine/log_keys.h"
+#include "engine/log_store_impl.h"
+
+namespace tl {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t readahead_bytes = 2 << 20;
+
+Status not_tutorledger(const std::string& path, std::string_view why) {
+  return Status::invalid_argument(fmt::format("{} is not a tutorledger database: {}", path, why));
+}
+
+// Refuses folders that are something else before RocksDB would create files in them.
+Status check_folder(const std::string& path, const LogOptions& options, const RocksTuning& tuning) {
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (!fs::exists(status)) {
+    if (!options.create_if_missing || options.read_only_secondary) return Status::not_found(fmt::format("no database at {}", path));
+    return Status::ok();
+  }
+  if (!fs::is_directory(status)) return not_tutorledger(path, "not a folder");
+  if (!fs::exists(fs::path(path) / "CURRENT")) {
+    if (fs::is_empty(path, error) && !options.read_only_secondary) return Status::ok();
+    return not_tutorledger(path, "the folder holds no RocksDB database");
+  }
+  std::vector<std::string> families;
+  const rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(tuning.db, path, &families);
+  if (!listed.ok()) return from_rocksdb(listed, "listing column families");
+  for (const std::string& family : families) {
+    if (family != rocksdb::kDefaultColumnFamilyName && family != projections_column_family) {
+      return not_tutorledger(path, fmt::format("unexpected column family \"{}\"", family));
+    }
+  }
+  return Status::ok();
+}
+
+Status make_scratch_folder(std::string* out) {
+  std::string pattern = (fs::temp_directory_path() / "tutorledger-secondary-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) return Status::io_error("cannot make a scratch folder for the secondary instance");
+  *out = pattern;
+  return Status::ok();
+}
+
+// The database holds no key at all in the default column family.
+Status is_empty(const LogStore::Impl& impl, bool* empty) {
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(point_read_options(), impl.log_family));
+  it->SeekToFirst();
+  *empty = !it->Valid();
+  return from_rocksdb(it->status(), "reading the first key");
+}
+
+// schema_version must be ours; a new, empty database gets it (primary only).
+Status check_schema(LogStore::Impl& impl) {
+  std::string value;
+  const rocksdb::Status got = impl.db->Get(point_read_options(), impl.log_family, log_keys::meta_schema_version, &value);
+  if (got.IsNotFound()) {
+    bool empty = false;
+    if (Status status = is_empty(impl, &empty); !status.is_ok()) return status;
+    if (!empty) return not_tutorledger(impl.path, "keys but no schema_version");
+    if (impl.secondary()) return not_tutorledger(impl.path, "no schema_version (an empty database)");
+    rocksdb::WriteOptions write;
+    write.sync = true;
+    return from_rocksdb(impl.db->Put(write, impl.log_family, log_keys::meta_schema_version,
+                                     fmt::format("{}", log_schema_version)),
+                        "writing schema_version");
+  }
+  if (!got.ok()) return from_rocksdb(got, "reading schema_version");
+  if (value != fmt::format("{}", log_schema_version)) {
+    return Status::invalid_argument(fmt::format("{} has schema_version \"{}\"; this build knows only {}", impl.path,
+                                                value.substr(0, 32), log_schema_version));
+  }
+  return Status::ok();
+}
+
+// The metadata head must describe the last `e` record (both are written in one WriteBatch).
+Status recover_head(LogStore::Impl& impl) {
+  LogHead from_metadata;
+  if (Status status = impl.load_metadata_head(&from_metadata); !status.is_ok()) return status;
+  LogHead from_log;
+  if (Status status = impl.load_last_event(&from_log); !status.is_ok()) return status;
+  const bool agree = from_metadata.position == from_log.position && from_metadata.hash == from_log.hash;
+  // A secondary only reads: it opens anyway so that verify() can name the damaged position.
+  if (!agree && !impl.secondary()) {
+    return Status::corruption(fmt::format("metadata head is position {} but the last event is position {}{}",
+                                          from_metadata.position, from_log.position,
+                                          from_metadata.position == from_log.position ? " with another hash" : ""));
+  }
+  std::lock_guard lock(impl.state_mutex);
+  impl.committed_head = from_metadata;
+  return Status::ok();
+}
+
+Status open_database(LogStore::Impl& impl) {
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  const auto families = column_family_descriptors(impl.tuning);
+  rocksdb::Status opened;
+  if (impl.secondary()) {
+    std::string scratch = impl.options.secondary_path;
+    if (scratch.empty()) {
+      if (Status status = make_scratch_folder(&scratch); !status.is_ok()) return status;
+      impl.owned_secondary_path = scratch;
+    }
+    opened = rocksdb::DB::OpenAsSecondary(impl.tuning.db, impl.path, scratch, families, &handles, &db);
+  } else {
+    opened = rocksdb::DB::Open(impl.tuning.db, impl.path, families, &handles, &db);
+  }
+  if (!opened.ok()) {
+    if (opened.IsIOError() && opened.ToString().find("lock") != std::string::npos) {
+      return Status::busy(fmt::format("{} is in use by another process ({})", impl.path, opened.ToString()));
+    }
+    return from_rocksdb(opened, fmt::format("opening {}", impl.path));
+  }
+  impl.db.reset(db);
+  assert(handles.size() == 2);
+  impl.log_family = handles[0];
+  impl.projections_family = handles[1];
+  return Status::ok();
+}
+
+}  // namespace
+
+Status from_rocksdb(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return Status::ok();
+  std::string message = fmt::format("{}: {}", what, status.ToString());
+  if (status.IsCorruption()) return Status::corruption(std::move(message));
+  if (status.IsNotFound()) return Status::not_found(std::move(message));
+  if (status.IsInvalidArgument() || status.IsNotSupported()) return Status::invalid_argument(std::move(message));
+  if (status.IsBusy() || status.IsTryAgain()) return Status::busy(std::move(message));
+  return Status::io_error(std::move(message));
+}
+
+rocksdb::ReadOptions sequential_read_options(const rocksdb::Slice* upper_bound) {
+  rocksdb::ReadOptions read;
+  read.total_order_seek = true;
+  read.fill_cache = false;
+  read.readahead_size = readahead_bytes;
+  read.iterate_upper_bound = upper_bound;
+  return read;
+}
+
+rocksdb::ReadOptions point_read_options() {
+  rocksdb::ReadOptions read;
+  read.total_order_seek = true;
+  return read;
+}
+
+LogStore::Impl::~Impl() {
+  if (db) {
+    if (log_family != nullptr) db->DestroyColumnFamilyHandle(log_family);
+    if (projections_family != nullptr) db->DestroyColumnFamilyHandle(projections_family);
+    db->Close();
+    db.reset();
+  }
+  if (!owned_secondary_path.empty()) {
+    std::error_code ignored;
+    fs::remove_all(owned_secondary_path, ignored);
+  }
+}
+
+Status LogStore::Impl::load_metadata_head(LogHead* head) const {
+  std::string position;
+  std::string hash;
+  const rocksdb::Status got_position = db->Get(point_read_options(), log_family, log_keys::meta_last_position, &position);
+  const rocksdb::Status got_hash = db->Get(point_read_options(), log_family, log_keys::meta_last_hash, &hash);
+  if (got_position.IsNotFound() && got_hash.IsNotFound()) {
+    *head = LogHead{};
+    return Status::ok();
+  }
+  if (!got_position.ok()) return from_rocksdb(got_position, "reading metadata last_position");
+  if (!got_hash.ok()) return from_rocksdb(got_hash, "reading metadata last_hash");
+  if (position.size() != 8 || hash.size() != 32) return Status::corruption("metadata head has the wrong size");
+  head->position = load_u64_be(position);
+  std::copy(hash.begin(), hash.end(), head->hash.begin());
+  return Status::ok();
+}
+
+Status LogStore::Impl::load_last_event(LogHead* head) const {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(point_read_options(), log_family));
+  it->SeekForPrev(log_keys::event_key(~uint64_t{0}));
+  if (!it->Valid()) {
+    *head = LogHead{};
+    return from_rocksdb(it->status(), "seeking the last event");
+  }
+  const std::optional<uint64_t> position = log_keys::parse_event_key(it->key().ToStringView());
+  if (!position) {
+    *head = LogHead{};  // the key before every `e` key is not an event: the log is empty
+    return it->key().ToStringView().starts_with(log_keys::event_tag)
+               ? Status::corruption("malformed event key at the end of the log")
+               : Status::ok();
+  }
+  const std::optional<Digest> hash = stored_hash_field(it->value().ToStringView());
+  if (!hash) return Status::corruption(fmt::format("position {}: the stored value has no hash field", *position));
+  *head = LogHead{*position, *hash};
+  return Status::ok();
+}
+
+Status LogStore::Impl::get_event_value(uint64_t position, std::string* value) const {
+  const rocksdb::Status got = db->Get(point_read_options(), log_family, log_keys::event_key(position), value);
+  return from_rocksdb(got, fmt::format("reading position {}", position));
+}
+
+LogStore::LogStore() = default;
+LogStore::~LogStore() = default;
+
+Status LogStore::open(const std::string& path, const LogOptions& options, std::unique_ptr<LogStore>* out) {
+  assert(out != nullptr);
+  assert(!path.empty());
+  if (options.stream_cache_entries_max < 2 || options.checkpoint_chunk_bytes == 0) {
+    return Status::invalid_argument("stream_cache_entries_max must be at least 2 and checkpoint_chunk_bytes above 0");
+  }
+  std::unique_ptr<LogStore> store(new LogStore());
+  store->impl_ = std::make_unique<Impl>(options);
+  Impl& impl = *store->impl_;
+  impl.path = path;
+  impl.tuning = make_rocksdb_tuning(options);
+  if (Status status = check_folder(path, options, impl.tuning); !status.is_ok()) return status;
+  if (Status status = open_database(impl); !status.is_ok()) return status;
+  if (Status status = check_schema(impl); !status.is_ok()) return status;
+  if (Status status = recover_head(impl); !status.is_ok()) return status;
+  *out = std::move(store);
+  return Status::ok();
+}
+
+Status LogStore::catch_up() {
+  Impl& impl = *impl_;
+  if (!impl.secondary()) return Status::invalid_argument("catch_up() is for secondary instances");
+  if (Status status = from_rocksdb(impl.db->TryCatchUpWithPrimary(), "catching up with the primary"); !status.is_ok()) {
+    return status;
+  }
+  LogHead head;
+  if (Status status = impl.load_metadata_head(&head); !status.is_ok()) return status;
+  std::lock_guard lock(impl.state_mutex);
+  impl.committed_head = head;
+  return Status::ok();
+}
+
+}  // namespace tl

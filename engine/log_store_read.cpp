@@ -1,0 +1,211 @@
+// Reads: head, stream versions, events by stream and by position, scans, idempotency records.
+#include <cassert>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "engine/big_endian.h"
+#include "engine/idempotency_codec.h"
+#include "engine/log_keys.h"
+#include "engine/log_store_impl.h"
+
+namespace tl {
+namespace {
+
+// Reads may come from any thread: each thread decodes with its own parser and buffer.
+RecordDecoder& thread_decoder() {
+  thread_local RecordDecoder decoder;
+  return decoder;
+}
+
+Status decode_at(RecordDecoder& decoder, uint64_t position, std::string_view value, EventRecord* out) {
+  if (Status status = decoder.decode(value, out); !status.is_ok()) {
+    return Status::corruption(fmt::format("position {}: {}", position, status.message()));
+  }
+  if (out->position != position) {
+    return Status::corruption(fmt::format("position {}: the key holds the record of position {}", position, out->position));
+  }
+  return Status::ok();
+}
+
+Status check_limit(size_t limit) {
+  if (limit > read_events_max) {
+    return Status::invalid_argument(fmt::format("limit {} is over the limit of {} events per read", limit, read_events_max));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+LogHead LogStore::head() const { return impl_->head(); }
+
+uint32_t LogStore::stream_version(std::string_view stream) const {
+  const Impl& impl = *impl_;
+  if (!impl.secondary()) {
+    std::lock_guard lock(impl.state_mutex);
+    if (std::optional<uint32_t> cached = impl.stream_versions.find(stream)) {
+      ++impl.stream_cache_hits;
+      return *cached;
+    }
+  }
+  ++impl.stream_cache_misses;
+  uint32_t version = 0;
+  if (!impl.load_stream_version(stream, &version).is_ok()) return 0;
+  return version;
+}
+
+LogStats LogStore::stats() const {
+  const Impl& impl = *impl_;
+  LogStats stats;
+  std::lock_guard lock(impl.state_mutex);
+  stats.stream_cache_entries = impl.stream_versions.size();
+  stats.stream_cache_entries_max = impl.stream_versions.entries_max();
+  stats.stream_cache_hits = impl.stream_cache_hits.load();
+  stats.stream_cache_misses = impl.stream_cache_misses.load();
+  return stats;
+}
+
+Status LogStore::read_stream(std::string_view stream, uint32_t from_version, size_t limit,
+                             std::vector<EventRecord>* out) const {
+  assert(out != nullptr);
+  out->clear();
+  if (Status status = check_limit(limit); !status.is_ok()) return status;
+  if (limit == 0 || stream.empty() || stream.find('\0') != std::string_view::npos) return Status::ok();
+  const Impl& impl = *impl_;
+  std::string upper = log_keys::stream_key_prefix(stream);
+  upper.back() = '\1';
+  const rocksdb::Slice upper_bound(upper);
+  rocksdb::ReadOptions read = point_read_options();
+  read.iterate_upper_bound = &upper_bound;
+  // A snapshot keeps the index entries and the events they point to consistent with each other.
+  const rocksdb::Snapshot* snapshot = impl.db->GetSnapshot();
+  read.snapshot = snapshot;
+  std::vector<std::string> event_keys;
+  std::vector<uint32_t> versions;
+  Status status;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(read, impl.log_family));
+    for (it->Seek(log_keys::stream_key(stream, std::max<uint32_t>(from_version, 1))); it->Valid() && event_keys.size() < limit; it->Next()) {
+      const std::optional<log_keys::StreamKey> key = log_keys::parse_stream_key(it->key().ToStringView());
+      if (!key || key->stream != stream || it->value().size() != 8) {
+        status = Status::corruption(fmt::format("malformed index entry of stream {}", stream));
+        break;
+      }
+      event_keys.push_back(log_keys::event_key(load_u64_be(it->value().ToStringView())));
+      versions.push_back(key->version);
+    }
+    if (status.is_ok()) status = from_rocksdb(it->status(), fmt::format("reading the index of stream {}", stream));
+  }
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> got;
+  if (status.is_ok() && !event_keys.empty()) {
+    std::vector<rocksdb::Slice> keys(event_keys.begin(), event_keys.end());
+    std::vector<rocksdb::ColumnFamilyHandle*> families(keys.size(), impl.log_family);
+    got = impl.db->MultiGet(read, families, keys, &values);
+  }
+  impl.db->ReleaseSnapshot(snapshot);
+  if (!status.is_ok()) return status;
+
+  RecordDecoder& decoder = thread_decoder();
+  out->reserve(event_keys.size());
+  for (size_t i = 0; i < event_keys.size(); ++i) {
+    const uint64_t position = *log_keys::parse_event_key(event_keys[i]);
+    if (got[i].IsNotFound()) {
+      out->clear();
+      return Status::corruption(fmt::format("stream {} version {} points to position {}, which is missing", stream, versions[i], position));
+    }
+    if (Status read_status = from_rocksdb(got[i], fmt::format("reading position {}", position)); !read_status.is_ok()) {
+      out->clear();
+      return read_status;
+    }
+    EventRecord& record = out->emplace_back();
+    Status decoded = decode_at(decoder, position, values[i], &record);
+    if (decoded.is_ok() && (record.stream != stream || record.version != versions[i])) {
+      decoded = Status::corruption(fmt::format("stream {} version {} points to position {}, which holds {} version {}",
+                                               stream, versions[i], position, record.stream, record.version));
+    }
+    if (!decoded.is_ok()) {
+      out->clear();
+      return decoded;
+    }
+  }
+  return Status::ok();
+}
+
+Status LogStore::read_all(uint64_t from_position, size_t limit, std::vector<EventRecord>* out) const {
+  assert(out != nullptr);
+  out->clear();
+  if (Status status = check_limit(limit); !status.is_ok()) return status;
+  if (limit == 0) return Status::ok();
+  const Impl& impl = *impl_;
+  const rocksdb::Slice upper_bound(log_keys::event_keys_end);
+  rocksdb::ReadOptions read = point_read_options();
+  read.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(read, impl.log_family));
+  RecordDecoder& decoder = thread_decoder();
+  for (it->Seek(log_keys::event_key(std::max<uint64_t>(from_position, 1))); it->Valid() && out->size() < limit; it->Next()) {
+    const std::optional<uint64_t> position = log_keys::parse_event_key(it->key().ToStringView());
+    Status status = position ? decode_at(decoder, *position, it->value().ToStringView(), &out->emplace_back())
+                             : Status::corruption("malformed event key");
+    if (!status.is_ok()) {
+      out->clear();
+      return status;
+    }
+  }
+  return from_rocksdb(it->status(), "reading events");
+}
+
+Status LogStore::scan(uint64_t from_position, const std::function<bool(const EventRecord&)>& visit) const {
+  const Impl& impl = *impl_;
+  const rocksdb::Slice upper_bound(log_keys::event_keys_end);
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(sequential_read_options(&upper_bound), impl.log_family));
+  RecordDecoder& decoder = thread_decoder();
+  EventRecord record;
+  uint64_t expected = std::max<uint64_t>(from_position, 1);
+  std::optional<Digest> previous_hash;  // unknown for the first record when starting past 1
+  if (expected == 1) previous_hash = Digest{};
+  for (it->Seek(log_keys::event_key(expected)); it->Valid(); it->Next()) {
+    const std::optional<uint64_t> position = log_keys::parse_event_key(it->key().ToStringView());
+    if (!position) return Status::corruption(fmt::format("after position {}: malformed event key", expected - 1));
+    if (*position != expected) return Status::corruption(fmt::format("gap: expected position {}, found {}", expected, *position));
+    const std::string_view value = it->value().ToStringView();
+    if (Status status = decode_at(decoder, expected, value, &record); !status.is_ok()) return status;
+    if (previous_hash && record.prev_hash != *previous_hash) {
+      return Status::corruption(fmt::format("position {}: prev_hash is not the hash of position {}", expected, expected - 1));
+    }
+    if (decoder.compute_hash(value, record.prev_hash, expected) != record.hash) {
+      return Status::corruption(fmt::format("position {}: hash mismatch", expected));
+    }
+    previous_hash = record.hash;
+    ++expected;
+    if (!visit(record)) return Status::ok();
+  }
+  return from_rocksdb(it->status(), "scanning events");
+}
+
+Status LogStore::scan_raw(uint64_t from_position, const std::function<bool(uint64_t, std::string_view)>& visit) const {
+  const Impl& impl = *impl_;
+  const rocksdb::Slice upper_bound(log_keys::event_keys_end);
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(sequential_read_options(&upper_bound), impl.log_family));
+  for (it->Seek(log_keys::event_key(std::max<uint64_t>(from_position, 1))); it->Valid(); it->Next()) {
+    const std::optional<uint64_t> position = log_keys::parse_event_key(it->key().ToStringView());
+    if (!position) return Status::corruption("malformed event key");
+    if (!visit(*position, it->value().ToStringView())) return Status::ok();
+  }
+  return from_rocksdb(it->status(), "scanning raw events");
+}
+
+std::optional<IdempotencyRecord> LogStore::find_idempotency(std::string_view actor, std::string_view key) const {
+  const Impl& impl = *impl_;
+  std::string value;
+  const rocksdb::Status got = impl.db->Get(point_read_options(), impl.log_family, log_keys::idempotency_key(actor, key), &value);
+  if (!got.ok()) return std::nullopt;
+  std::optional<IdempotencyRecord> record = decode_idempotency_value(value);
+  if (record) {
+    record->actor = actor;
+    record->key = key;
+  }
+  return record;
+}
+
+}  // namespace tl

@@ -1,0 +1,112 @@
+#include "engine/rocksdb_tuning.h"
+
+#include <algorithm>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
+
+#include "engine/log_keys.h"
+
+namespace tl {
+namespace {
+
+// Event keys arrive in increasing order: remembering where the last `e` key went into the
+// memtable turns the skip-list search of the next one into a short step.
+class EventKeyHint : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "tl.EventKeyHint"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return rocksdb::Slice(key.data(), 1); }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return key.size() == log_keys::event_key_bytes && key[0] == log_keys::event_tag;
+  }
+};
+
+// Bloom filters only for `i` keys: an idempotency look-up usually misses (a new key), and a
+// filter answers that without reading blocks. `e` and `s` keys are only read by iterators, so
+// a filter over them would be memory spent for nothing; they stay out of the filter's domain.
+class IdempotencyKeyFilterDomain : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "tl.IdempotencyKeyFilterDomain"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return key; }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return !key.empty() && key[0] == log_keys::idempotency_tag;
+  }
+};
+
+bool supported(rocksdb::CompressionType type) {
+  const std::vector<rocksdb::CompressionType> all = rocksdb::GetSupportedCompressions();
+  return std::find(all.begin(), all.end(), type) != all.end();
+}
+
+rocksdb::CompressionType fast_compression() {
+  if (supported(rocksdb::kLZ4Compression)) return rocksdb::kLZ4Compression;
+  if (supported(rocksdb::kSnappyCompression)) return rocksdb::kSnappyCompression;
+  return rocksdb::kNoCompression;
+}
+
+}  // namespace
+
+RocksTuning make_rocksdb_tuning(const LogOptions& options) {
+  RocksTuning tuning;
+  rocksdb::DBOptions& db = tuning.db;
+  db.create_if_missing = options.create_if_missing;
+  db.create_missing_column_families = true;
+  if (options.env != nullptr) db.env = options.env;
+  db.max_background_jobs = 2;
+  db.bytes_per_sync = 1 << 20;            // smooth SST write-back instead of bursts at fsync
+  db.max_total_wal_size = 512ull << 20;
+  db.keep_log_file_num = 4;               // RocksDB's own info LOG files
+  // One writer, one synced WriteBatch per group commit: keep the WAL written and synced in
+  // commit order (no unordered_write, no manual flush), and recover to the last whole batch.
+  db.unordered_write = false;
+  db.manual_wal_flush = false;
+  db.enable_pipelined_write = false;
+  db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  if (options.read_only_secondary) db.max_open_files = -1;  // required for a secondary instance
+
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.block_size = 16 * 1024;           // sequential scans of ~350-byte records
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.whole_key_filtering = false;      // the filter holds only the `i` keys (see above)
+
+  rocksdb::ColumnFamilyOptions& log = tuning.log;
+  log.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  log.prefix_extractor = std::make_shared<IdempotencyKeyFilterDomain>();
+  log.memtable_insert_with_hint_prefix_extractor = std::make_shared<EventKeyHint>();
+  log.write_buffer_size = 128ull << 20;   // fewer, larger flushes for an append-only stream
+  log.max_write_buffer_number = 4;
+  log.target_file_size_base = 64ull << 20;
+  log.max_bytes_for_level_base = 512ull << 20;
+  log.level_compaction_dynamic_level_bytes = true;
+  log.compression = fast_compression();
+  log.bottommost_compression = supported(rocksdb::kZSTD) ? rocksdb::kZSTD : fast_compression();
+
+  rocksdb::BlockBasedTableOptions projection_table;
+  projection_table.block_cache = cache;
+  rocksdb::ColumnFamilyOptions& projections = tuning.projections;
+  projections.table_factory.reset(rocksdb::NewBlockBasedTableFactory(projection_table));
+  // Checkpoint chunks are megabytes each: keep them in blob files so that compaction moves
+  // small pointers rather than the payload.
+  projections.enable_blob_files = true;
+  projections.min_blob_size = 64 * 1024;
+  projections.blob_file_size = 256ull << 20;
+  projections.blob_compression_type = fast_compression();
+  projections.enable_blob_garbage_collection = true;
+  projections.write_buffer_size = 64ull << 20;
+  return tuning;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> column_family_descriptors(const RocksTuning& tuning) {
+  return {rocksdb::ColumnFamilyDescriptor(rocksdb::kDefaultColumnFamilyName, tuning.log),
+          rocksdb::ColumnFamilyDescriptor(projections_column_family, tuning.projections)};
+}
+
+}  // namespace tl

@@ -1,0 +1,27 @@
+#pragma once
+// RocksDB options for the append-only log (the reasons are in engine/FORMAT.md, "Tuning").
+// Shared by LogStore and the append benchmark, so that the raw baseline runs on the same settings.
+#include <string>
+#include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+
+#include "engine/log_store.h"
+
+namespace tl {
+
+constexpr const char* projections_column_family = "projections";
+
+struct RocksTuning {
+  rocksdb::DBOptions db;
+  rocksdb::ColumnFamilyOptions log;          // the default column family: e, s, i, m keys
+  rocksdb::ColumnFamilyOptions projections;  // checkpoints
+};
+
+RocksTuning make_rocksdb_tuning(const LogOptions& options);
+
+// The descriptors of both column families, default first.
+std::vector<rocksdb::ColumnFamilyDescriptor> column_family_descriptors(const RocksTuning& tuning);
+
+}  // namespace tl

@@ -1,0 +1,40 @@
+#pragma once
+// The current version of recently used streams, so that append() checks expected versions
+// without a RocksDB seek per stream. Bounded: two generations of at most entries_max / 2 each;
+// when the young one fills up it becomes the old one and the old one is dropped (a cheap
+// approximation of LRU that keeps every operation O(1)). A miss is answered from the `s` keys.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace tl {
+
+class StreamVersionCache {
+ public:
+  explicit StreamVersionCache(size_t entries_max);
+
+  std::optional<uint32_t> find(std::string_view stream) const;
+  // Records the version of `stream` (and makes it young again).
+  void put(std::string_view stream, uint32_t version);
+  void clear();
+
+  size_t size() const { return young_.size() + old_.size(); }
+  size_t entries_max() const { return entries_max_; }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  using Map = std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>>;
+
+  size_t entries_max_;
+  Map young_;
+  Map old_;
+};
+
+}  // namespace tl
