@@ -1,0 +1,476 @@
+#include "engine/engine.h"
+
+#include <cassert>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "engine/event_codec.h"
+#include "engine/json_text.h"
+#include "engine/recovery.h"
+#include "engine/timer_schedule.h"
+#include "projections/evolve.h"
+#include "projections/invariants.h"
+
+namespace tl {
+namespace {
+
+struct ClockAdvance {
+  TimeMs to = 0;
+  std::function<void(Status, TimeMs)> done;
+};
+struct CheckpointRequest {
+  std::function<void(Status)> done;
+};
+using QueueItem = std::variant<Submission, ClockAdvance, CheckpointRequest>;
+
+// The outcome of one submission within a batch.
+struct Outcome {
+  Reply reply;
+  Decision decision;
+  size_t first_record = 0;  // index into the append result's records
+};
+
+std::chrono::system_clock::time_point system_time(TimeMs at) {
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(at));
+}
+
+Reply default_render(const RenderInput& input) {
+  if (input.decision.rejected()) {
+    return error_reply(rejection_http_status(input.decision.rejection), rejection_code(input.decision.rejection),
+                       input.decision.message);
+  }
+  return Reply{200, "{}", false};
+}
+
+bool stored_status(int status) { return (status >= 200 && status < 300) || status == 409; }
+
+size_t batch_size_bucket(size_t commands) {
+  size_t bucket = 0;
+  while ((size_t{1} << bucket) < commands && bucket + 1 < EngineStats::batch_size_buckets) ++bucket;
+  return bucket;
+}
+
+}  // namespace
+
+Reply error_reply(int status, std::string_view code, std::string_view message) {
+  std::string body = "{\"error\":{\"code\":";
+  json::append_string(body, code);
+  body += ",\"message\":";
+  json::append_string(body, message);
+  body += "}}";
+  return Reply{status, std::move(body), false};
+}
+
+struct Engine::Writer {
+  Writer(Engine& owner, const EngineOptions& engine_options, std::unique_ptr<Clock> engine_clock)
+      : engine(owner), options(engine_options), clock(std::move(engine_clock)) {}
+
+  Engine& engine;
+  const EngineOptions options;
+  std::unique_ptr<Clock> clock;
+  std::unique_ptr<LogStore> log;
+  std::unique_ptr<TimerSchedule> timers;
+  EngineStats stats;
+  RecoveryReport recovery;
+
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::deque<QueueItem> queue;  // guarded by queue_mutex
+  bool stopping = false;        // guarded by queue_mutex
+  std::thread thread;
+
+  // Writer thread only.
+  std::deque<QueueItem> pending;       // taken off the queue, not yet decided
+  std::deque<Submission> due_timers;   // timer commands waiting for a batch
+  uint64_t events_since_checkpoint = 0;
+  std::chrono::steady_clock::time_point last_checkpoint = std::chrono::steady_clock::now();
+  std::atomic<TimeMs> last_now{0};  // the writer's latest `now`; read by Engine::now()
+
+  State& state() { return *engine.state_; }
+
+  TimeMs stamp_now() {
+    const TimeMs now = std::max({clock->now(), state().last_event_at, last_now.load(std::memory_order_relaxed)});
+    last_now.store(now, std::memory_order_relaxed);
+    return now;
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------
+
+  void run() {
+    for (;;) {
+      bool stop_now = false;
+      {
+        std::unique_lock lock(queue_mutex);
+        for (;;) {
+          if (!queue.empty() || !pending.empty() || !due_timers.empty()) break;
+          if (stopping) {
+            stop_now = true;
+            break;
+          }
+          // Timers already due (overdue ones after a restart too) need no wait. A wheel timer's
+          // "due" is the start of its second until pop_due moves it to its exact instant, so this
+          // wakes at most once early per second, never spins.
+          const auto next_due = timers->next_due();
+          if (next_due && *next_due <= clock->now()) break;
+          if (!clock->is_manual() && next_due) {
+            queue_cv.wait_until(lock, system_time(*next_due));
+          } else {
+            queue_cv.wait(lock);  // a manual clock only moves through advance_clock
+          }
+        }
+        while (!queue.empty()) {
+          pending.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+        stats.queue_depth.store(pending.size(), std::memory_order_relaxed);
+      }
+      if (stop_now) break;
+      turn();
+    }
+    if (!options.checkpoint_on_stop) return;
+    const Status status = write_checkpoint();
+    if (!status.is_ok()) std::fprintf(stderr, "tutorledger: final checkpoint failed: %s\n", status.to_string().c_str());
+  }
+
+  // One turn: a control item on its own, or one batch of due timers and commands.
+  void turn() {
+    if (due_timers.empty() && !pending.empty() && !std::holds_alternative<Submission>(pending.front())) {
+      QueueItem item = std::move(pending.front());
+      pending.pop_front();
+      if (auto* advance = std::get_if<ClockAdvance>(&item)) {
+        advance_clock(*advance);
+      } else if (auto* request = std::get_if<CheckpointRequest>(&item)) {
+        request->done(write_checkpoint());
+      }
+      return;
+    }
+    const TimeMs now = stamp_now();
+    collect_due_timers(now);
+    std::vector<Submission> batch = take_batch(/*include_pending=*/true);
+    if (!batch.empty()) process_batch(batch, now);
+  }
+
+  void collect_due_timers(TimeMs now) {
+    while (due_timers.size() < options.batch_commands_max) {
+      const auto due = timers->pop_due(now);
+      if (!due) break;
+      const Booking& booking = state().bookings[due->booking];
+      Submission timer;
+      timer.command.actor = system_actor();
+      timer.command.command_id = fmt::format("timer:{}:{}:{}", timer_kind_name(due->kind), booking.id, due->due);
+      timer.command.body = TimerFired{due->kind, booking.id};
+      due_timers.push_back(std::move(timer));
+    }
+    stats.timers_pending.store(timers->size() + due_timers.size(), std::memory_order_relaxed);
+  }
+
+  // Takes the next batch, in order: due timers first, then queued submissions; stops at the first
+  // command that shares a conflict key with one already taken (see conflict_keys in decide.h), at
+  // a control item, or at batch_commands_max.
+  std::vector<Submission> take_batch(bool include_pending) {
+    std::vector<Submission> batch;
+    std::unordered_set<std::string> keys;
+    auto admit = [&](const Submission& candidate) {
+      std::vector<std::string> candidate_keys = conflict_keys(state(), candidate.command);
+      if (candidate.idempotency) {
+        candidate_keys.push_back("i:" + actor_text(candidate.command.actor) + '\0' + candidate.idempotency->key);
+      }
+      for (const auto& key : candidate_keys) {
+        if (keys.contains(key)) return false;
+      }
+      keys.insert(candidate_keys.begin(), candidate_keys.end());
+      return true;
+    };
+    while (!due_timers.empty() && batch.size() < options.batch_commands_max) {
+      if (!admit(due_timers.front())) return batch;
+      batch.push_back(std::move(due_timers.front()));
+      due_timers.pop_front();
+    }
+    if (!due_timers.empty() || !include_pending) return batch;
+    while (!pending.empty() && batch.size() < options.batch_commands_max) {
+      auto* submission = std::get_if<Submission>(&pending.front());
+      if (submission == nullptr || !admit(*submission)) break;
+      batch.push_back(std::move(*submission));
+      pending.pop_front();
+    }
+    return batch;
+  }
+
+  // ---- one group commit ---------------------------------------------------------------------
+
+  void process_batch(std::vector<Submission>& batch, TimeMs now) {
+    assert(!batch.empty() && batch.size() <= options.batch_commands_max);
+    std::vector<Outcome> outcomes(batch.size());
+    AppendBatch append;
+    size_t records_planned = 0;
+    uint64_t next_position = log->head().position + 1;
+
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Submission& submission = batch[i];
+      Outcome& outcome = outcomes[i];
+      submission.command.now = now;
+      const std::string actor = actor_text(submission.command.actor);
+      if (submission.idempotency) {
+        if (auto stored = log->find_idempotency(actor, submission.idempotency->key)) {
+          if (stored->request_hash == submission.idempotency->request_hash) {
+            outcome.reply = Reply{stored->status, std::move(stored->body), true};
+            stats.idempotent_replays_total.fetch_add(1, std::memory_order_relaxed);
+          } else {
+            outcome.reply = error_reply(409, "idempotency_conflict",
+                                        "this Idempotency-Key was used with a different request");
+          }
+          continue;
+        }
+      }
+      outcome.decision = decide(state(), submission.command, options.policy);
+      const RenderInput input{state(), submission.command, outcome.decision, options.policy};
+      outcome.reply = submission.render ? submission.render(input) : default_render(input);
+      if (outcome.decision.rejected()) stats.commands_rejected_total.fetch_add(1, std::memory_order_relaxed);
+      if (!outcome.decision.events.empty()) {
+        StreamAppend stream;
+        stream.stream = outcome.decision.stream;
+        stream.expected = outcome.decision.expected_version == 0 ? ExpectedVersion::no_stream()
+                                                                 : ExpectedVersion::exact(outcome.decision.expected_version);
+        for (const auto& data : outcome.decision.events) {
+          stream.events.push_back(make_new_event(data, submission.command.actor, now, submission.command.command_id));
+        }
+        outcome.first_record = records_planned;
+        records_planned += stream.events.size();
+        next_position += stream.events.size();
+        append.streams.push_back(std::move(stream));
+      }
+      if (submission.idempotency && stored_status(outcome.reply.status)) {
+        append.idempotency.push_back(IdempotencyRecord{actor, submission.idempotency->key,
+                                                       submission.idempotency->request_hash, outcome.reply.status,
+                                                       outcome.reply.body, next_position - 1});
+      }
+    }
+
+    AppendResult appended;
+    if (!append.streams.empty() || !append.idempotency.empty()) {
+      appended = log->append(append);
+      if (!appended.status.is_ok()) {
+        fail_batch(batch, outcomes, appended.status);
+        return;
+      }
+      assert(appended.records.size() == records_planned);
+    }
+    apply(batch, outcomes, appended.records);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].done) batch[i].done(std::move(outcomes[i].reply));
+    }
+  }
+
+  void apply(std::vector<Submission>& batch, std::vector<Outcome>& outcomes, std::vector<EventRecord>& records) {
+    std::vector<uint32_t> touched_bookings;
+    {
+      std::unique_lock lock(engine.state_mutex_);
+      Event event;
+      for (auto& outcome : outcomes) {
+        for (size_t j = 0; j < outcome.decision.events.size(); ++j) {
+          EventRecord& record = records[outcome.first_record + j];
+          event.position = record.position;
+          event.stream = std::move(record.stream);
+          event.version = record.version;
+          event.at = record.at;
+          event.actor = *parse_actor(record.actor);
+          event.command_id = std::move(record.command_id);
+          event.data = std::move(outcome.decision.events[j]);
+          const std::string problem = evolve(state(), event);
+          if (!problem.empty()) {
+            // The log now holds an event the projections cannot apply: a bug in decide. Refuse
+            // to go on with a state that no longer matches the log.
+            std::fprintf(stderr, "tutorledger: fatal: position %llu: %s\n",
+                         static_cast<unsigned long long>(record.position), problem.c_str());
+            std::abort();
+          }
+        }
+        if (outcome.decision.events.empty()) continue;
+        // All events of a command share its stream: the last one names the booking, if any.
+        if (const Booking* booking = state().find_booking(booking_id_of(event.data))) {
+          touched_bookings.push_back(state().index_of(*booking));
+        }
+      }
+    }
+    for (uint32_t index : touched_bookings) {
+      const Booking& booking = state().bookings[index];
+      assert(check_booking_invariants(state(), booking).empty());
+      if (!timers->set(index, pending_timer(booking, options.policy))) {
+        std::fprintf(stderr, "tutorledger: fatal: the timing wheel is full (%u timers)\n", options.timers_max);
+        std::abort();
+      }
+    }
+    uint64_t commands = 0;
+    uint64_t timers_fired = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      ++commands;
+      if (std::holds_alternative<TimerFired>(batch[i].command.body)) {
+        ++timers_fired;
+        // A due timer always finds something to do (decide re-derives the same timer).
+        assert(!outcomes[i].decision.events.empty());
+      }
+    }
+    stats.commands_total.fetch_add(commands, std::memory_order_relaxed);
+    stats.timers_fired_total.fetch_add(timers_fired, std::memory_order_relaxed);
+    stats.events_total.fetch_add(records.size(), std::memory_order_relaxed);
+    stats.batches_total.fetch_add(1, std::memory_order_relaxed);
+    stats.batch_size_counts[batch_size_bucket(batch.size())].fetch_add(1, std::memory_order_relaxed);
+    stats.last_position.store(state().position, std::memory_order_relaxed);
+    stats.timers_pending.store(timers->size() + due_timers.size(), std::memory_order_relaxed);
+    events_since_checkpoint += records.size();
+    maybe_checkpoint();
+  }
+
+  // The write failed: nothing was appended and the state is untouched. Every command of the batch
+  // is answered 503; timers go back into the schedule to fire again.
+  void fail_batch(std::vector<Submission>& batch, std::vector<Outcome>& outcomes, const Status& status) {
+    stats.storage_failures_total.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr, "tutorledger: write failed, batch of %zu refused: %s\n", batch.size(), status.to_string().c_str());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (const auto* timer = std::get_if<TimerFired>(&batch[i].command.body)) {
+        if (const Booking* booking = state().find_booking(timer->booking_id)) {
+          (void)timers->set(state().index_of(*booking), pending_timer(*booking, options.policy));
+        }
+      }
+      outcomes[i].reply = error_reply(503, "storage_unavailable", "the ledger could not write; retry later");
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].done) batch[i].done(std::move(outcomes[i].reply));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(options.storage_retry_ms));
+  }
+
+  // ---- test clock, checkpoints --------------------------------------------------------------
+
+  void advance_clock(ClockAdvance& advance) {
+    auto* manual = static_cast<ManualClock*>(clock.get());
+    assert(clock->is_manual());
+    if (advance.to < stamp_now()) {
+      advance.done(Status::invalid_argument("time never moves backwards"), last_now.load());
+      return;
+    }
+    // Step from due time to due time: each timer fires at its own instant, in due order.
+    for (;;) {
+      const auto next_due = timers->next_due();
+      if (!next_due || *next_due > advance.to) break;
+      manual->set(*next_due);
+      for (;;) {
+        const TimeMs now = stamp_now();
+        collect_due_timers(now);
+        std::vector<Submission> batch = take_batch(/*include_pending=*/false);
+        if (batch.empty()) break;
+        process_batch(batch, now);
+      }
+    }
+    manual->set(advance.to);
+    advance.done(Status::ok(), stamp_now());
+  }
+
+  void maybe_checkpoint() {
+    const auto elapsed = std::chrono::steady_clock::now() - last_checkpoint;
+    if (events_since_checkpoint >= options.checkpoint_events_max ||
+        (events_since_checkpoint > 0 && elapsed >= std::chrono::milliseconds(options.checkpoint_interval_ms))) {
+      const Status status = write_checkpoint();
+      if (!status.is_ok()) std::fprintf(stderr, "tutorledger: checkpoint failed: %s\n", status.to_string().c_str());
+    }
+  }
+
+  Status write_checkpoint() {
+    last_checkpoint = std::chrono::steady_clock::now();
+    if (state().position == stats.checkpoint_position.load(std::memory_order_relaxed) && stats.checkpoints_total > 0) {
+      return Status::ok();
+    }
+    const LogHead head = log->head();
+    assert(head.position == state().position);
+    Status status = log->write_checkpoint(make_checkpoint(state(), head.hash));
+    if (status.is_ok()) {
+      events_since_checkpoint = 0;
+      stats.checkpoint_position.store(state().position, std::memory_order_relaxed);
+      stats.checkpoints_total.fetch_add(1, std::memory_order_relaxed);
+    }
+    return status;
+  }
+
+  template <class Item>
+  SubmitResult enqueue(Item item) {
+    {
+      std::lock_guard lock(queue_mutex);
+      if (stopping) return SubmitResult::stopped;
+      if (queue.size() >= options.queue_commands_max) return SubmitResult::busy;
+      queue.push_back(std::move(item));
+      stats.queue_depth.store(queue.size() + pending.size(), std::memory_order_relaxed);
+    }
+    queue_cv.notify_one();
+    return SubmitResult::queued;
+  }
+};
+
+Engine::Engine() : state_(std::make_unique<State>()) {}
+
+Engine::~Engine() { stop(); }
+
+Status Engine::open(const EngineOptions& options, std::unique_ptr<Clock> clock, std::unique_ptr<Engine>* out) {
+  assert(clock != nullptr && options.batch_commands_max > 0 && options.queue_commands_max > 0);
+  std::unique_ptr<Engine> engine(new Engine());
+  engine->writer_ = std::make_unique<Writer>(*engine, options, std::move(clock));
+  Writer& writer = *engine->writer_;
+  Status status = LogStore::open(options.data_dir, options.log, &writer.log);
+  if (!status.is_ok()) return status;
+  status = restore_state(*writer.log, /*use_checkpoint=*/true, engine->state_.get(), &writer.recovery);
+  if (!status.is_ok()) return status;
+  if (writer.clock->is_manual()) {
+    // The test clock starts at the real time, or at the last event if that is later.
+    static_cast<ManualClock*>(writer.clock.get())->set(engine->state_->last_event_at);
+  }
+  const TimeMs now = writer.stamp_now();
+  writer.timers = std::make_unique<TimerSchedule>(now, options.timers_max);
+  for (uint32_t i = 0; i < engine->state_->bookings.size(); ++i) {
+    const auto timer = pending_timer(engine->state_->bookings[i], options.policy);
+    if (!writer.timers->set(i, timer)) return Status::invalid_argument("more pending timers than timers_max");
+    if (timer) ++writer.recovery.timers_scheduled;
+  }
+  writer.stats.last_position = engine->state_->position;
+  writer.stats.checkpoint_position = writer.recovery.checkpoint_position;
+  writer.stats.timers_pending = writer.timers->size();
+  writer.thread = std::thread([&writer] { writer.run(); });
+  *out = std::move(engine);
+  return Status::ok();
+}
+
+SubmitResult Engine::submit(Submission submission) { return writer_->enqueue(std::move(submission)); }
+
+SubmitResult Engine::advance_clock(TimeMs to, std::function<void(Status, TimeMs)> done) {
+  if (!writer_->clock->is_manual()) return SubmitResult::stopped;
+  return writer_->enqueue(ClockAdvance{to, std::move(done)});
+}
+
+SubmitResult Engine::checkpoint(std::function<void(Status)> done) {
+  return writer_->enqueue(CheckpointRequest{std::move(done)});
+}
+
+void Engine::stop() {
+  if (!writer_ || !writer_->thread.joinable()) return;
+  {
+    std::lock_guard lock(writer_->queue_mutex);
+    writer_->stopping = true;
+  }
+  writer_->queue_cv.notify_one();
+  writer_->thread.join();
+}
+
+TimeMs Engine::now() const { return std::max(writer_->clock->now(), writer_->last_now.load(std::memory_order_relaxed)); }
+bool Engine::test_clock() const { return writer_->clock->is_manual(); }
+const Policy& Engine::policy() const { return writer_->options.policy; }
+const LogStore& Engine::log() const { return *writer_->log; }
+const EngineStats& Engine::stats() const { return writer_->stats; }
+const RecoveryReport& Engine::recovery() const { return writer_->recovery; }
+
+}  // namespace tl

@@ -1,0 +1,112 @@
+#include "engine/recovery.h"
+
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "engine/event_codec.h"
+#include "engine/state_hash.h"
+#include "projections/evolve.h"
+#include "projections/invariants.h"
+#include "projections/state_codec.h"
+
+namespace tl {
+
+Checkpoint make_checkpoint(const State& state, const Digest& log_hash_at_position) {
+  Checkpoint checkpoint;
+  checkpoint.position = state.position;
+  checkpoint.state_hash = state_hash(state);
+  checkpoint.payload.reserve(log_hash_at_position.size() + 64 * (state.bookings.size() + 1));
+  checkpoint.payload.append(reinterpret_cast<const char*>(log_hash_at_position.data()), log_hash_at_position.size());
+  write_state(state, [&checkpoint](std::string_view piece) { checkpoint.payload.append(piece); });
+  return checkpoint;
+}
+
+std::string load_checkpoint(const LogStore& log, const Checkpoint& checkpoint, State* out) {
+  Digest log_hash{};
+  if (checkpoint.payload.size() < log_hash.size()) return "checkpoint payload is truncated";
+  std::memcpy(log_hash.data(), checkpoint.payload.data(), log_hash.size());
+  const LogHead head = log.head();
+  if (checkpoint.position > head.position) {
+    return fmt::format("checkpoint at position {} is ahead of the log head {}", checkpoint.position, head.position);
+  }
+  if (checkpoint.position > 0) {
+    std::vector<EventRecord> records;
+    const Status status = log.read_all(checkpoint.position, 1, &records);
+    if (!status.is_ok() || records.size() != 1) return "the log has no event at the checkpoint's position";
+    if (records[0].hash != log_hash) return fmt::format("the log at position {} is not the one checkpointed", checkpoint.position);
+  }
+  State state;
+  const std::string problem =
+      load_state(std::string_view(checkpoint.payload).substr(log_hash.size()), &state);
+  if (!problem.empty()) return problem;
+  if (state.position != checkpoint.position) return "checkpoint position does not match its state";
+  if (state_hash(state) != checkpoint.state_hash) return "checkpoint state hash does not match its state";
+  *out = std::move(state);
+  return {};
+}
+
+Status replay_tail(const LogStore& log, State* state, uint64_t* events_replayed,
+                   const std::function<void(uint64_t)>& progress) {
+  constexpr uint64_t progress_every_events = 100'000;
+  uint64_t applied = 0;
+  Status failure;
+  Event event;
+  const Status scanned = log.scan(state->position + 1, [&](const EventRecord& record) {
+    if (record.position != state->position + 1) {
+      failure = Status::corruption(fmt::format("position {}: expected position {}", record.position, state->position + 1));
+      return false;
+    }
+    if (Status decoded = decode_event(record, &event); !decoded.is_ok()) {
+      failure = decoded;
+      return false;
+    }
+    if (std::string problem = evolve(*state, event); !problem.empty()) {
+      failure = Status::corruption(fmt::format("position {}: {}", record.position, problem));
+      return false;
+    }
+    ++applied;
+    if (progress && applied % progress_every_events == 0) progress(applied);
+    return true;
+  });
+  *events_replayed = applied;
+  if (!failure.is_ok()) return failure;
+  return scanned;
+}
+
+Status restore_state(const LogStore& log, bool use_checkpoint, State* out, RecoveryReport* report,
+                     const std::function<void(uint64_t)>& progress) {
+  const auto started = std::chrono::steady_clock::now();
+  State state;
+  if (use_checkpoint) {
+    std::optional<Checkpoint> checkpoint;
+    const Status read = log.read_checkpoint(&checkpoint);
+    if (!read.is_ok()) {
+      report->checkpoint_discarded = read.to_string();
+    } else if (checkpoint) {
+      std::string problem = load_checkpoint(log, *checkpoint, &state);
+      if (problem.empty()) {
+        report->checkpoint_used = true;
+        report->checkpoint_position = checkpoint->position;
+      } else {
+        report->checkpoint_discarded = std::move(problem);
+        state = State{};
+      }
+    }
+  }
+  Status status = replay_tail(log, &state, &report->events_replayed, progress);
+  if (!status.is_ok()) return status;
+  if (state.position != log.head().position) {
+    return Status::corruption(fmt::format("replay stopped at position {} but the log head is {}", state.position,
+                                          log.head().position));
+  }
+  if (std::string violation = check_invariants(state); !violation.empty()) {
+    return Status::corruption("the projections break an invariant after replay: " + violation);
+  }
+  report->elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  *out = std::move(state);
+  return Status::ok();
+}
+
+}  // namespace tl
