@@ -7,7 +7,7 @@
 
 #include "api/base64.h"
 #include "api/hmac_sha256.h"
-#include "engine/json_text.h"
+#include "projections/json_text.h"
 
 namespace tl {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "api/agora_token.h"
-#include "engine/json_text.h"
+#include "projections/json_text.h"
 #include "projections/time.h"
 
 namespace tl::agora {

@@ -13,7 +13,7 @@
 #include "api/agora_token.h"
 #include "api/jwt.h"
 #include "api/webhook_signature.h"
-#include "engine/json_text.h"
+#include "projections/json_text.h"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 
 #include "engine/event_codec.h"
-#include "engine/json_text.h"
+#include "projections/json_text.h"
 #include "engine/recovery.h"
 #include "engine/timer_schedule.h"
 #include "projections/evolve.h"

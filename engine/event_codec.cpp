@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include "engine/json_text.h"
+#include "projections/json_text.h"
 
 namespace tl {
 namespace {

@@ -9,7 +9,7 @@
 #include <simdjson.h>
 
 #include "engine/big_endian.h"
-#include "engine/json_text.h"
+#include "projections/json_text.h"
 
 namespace tl {
 namespace {

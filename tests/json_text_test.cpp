@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "engine/json_text.h"
+#include "projections/json_text.h"
 
 using namespace tl;
 

@@ -34,7 +34,7 @@ Reply EngineFixture::run(const Actor& actor, CommandBody body, std::optional<Ide
   auto future = promise.get_future();
   Submission submission;
   submission.command.actor = actor;
-  submission.command.command_id = "test-" + std::to_string(reinterpret_cast<uintptr_t>(&promise));
+  submission.command.command_id = "test-" + std::to_string(++commands_submitted);
   submission.command.body = std::move(body);
   submission.idempotency = std::move(idempotency);
   submission.done = [&promise](Reply reply) { promise.set_value(std::move(reply)); };

@@ -1,5 +1,6 @@
 #pragma once
 // An engine over a temporary folder with a manual clock, and synchronous helpers for tests.
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,7 @@ class EngineFixture {
   EngineOptions options;
   TimeMs start_time;
   std::unique_ptr<Engine> engine;
+  std::atomic<uint64_t> commands_submitted{0};  // command ids "test-1", "test-2", ...
 };
 
 }  // namespace tl::test

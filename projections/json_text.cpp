@@ -1,4 +1,4 @@
-#include "engine/json_text.h"
+#include "projections/json_text.h"
 
 #include <fmt/format.h>
 
