@@ -9,7 +9,8 @@ namespace tl {
 
 struct Router::Route {
   std::string method;
-  std::string log_route;                 // "METHOD /pattern"
+  // "METHOD /pattern"; shared with the Respond wrappers, which may be called after the router is gone
+  std::shared_ptr<const std::string> log_route;
   std::vector<std::string> param_names;  // in pattern order
   RouteHandler handler;
 };
@@ -83,7 +84,7 @@ void Router::add(std::string_view method, std::string_view pattern, RouteHandler
   assert(!pattern.empty() && pattern[0] == '/' && pattern.size() <= path_bytes_max);
   auto route = std::make_unique<Route>();
   route->method = std::string(method);
-  route->log_route = std::string(method) + " " + std::string(pattern);
+  route->log_route = std::make_shared<const std::string>(std::string(method) + " " + std::string(pattern));
   route->handler = std::move(handler);
 
   std::array<std::string_view, path_segments_max> segments;
@@ -174,7 +175,8 @@ RouteMatch Router::match(std::string_view method, std::string_view raw_path) con
   assert(captures.count == route->param_names.size());
   result.outcome = RouteMatch::Outcome::matched;
   result.handler = &route->handler;
-  result.log_route = route->log_route;
+  result.log_route = *route->log_route;
+  result.shared_log_route = route->log_route;
   for (size_t i = 0; i < captures.count; ++i) result.params.add(route->param_names[i], std::string(captures.values[i]));
   return result;
 }
@@ -195,8 +197,8 @@ Handler Router::handler() const {
       return;
     }
     // Fill in the pattern for logs and metrics unless the route handler chose one.
-    Respond with_route = [respond = std::move(respond), log_route = match.log_route](HttpResponse response) {
-      if (response.log_route.empty()) response.log_route = std::string(log_route);
+    Respond with_route = [respond = std::move(respond), log_route = std::move(match.shared_log_route)](HttpResponse response) {
+      if (response.log_route.empty()) response.log_route = *log_route;
       respond(std::move(response));
     };
     (*match.handler)(std::move(request), std::move(match.params), std::move(with_route));

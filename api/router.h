@@ -45,6 +45,7 @@ struct RouteMatch {
   RouteParams params;
   const RouteHandler* handler = nullptr;  // when matched
   std::string_view log_route;             // "POST /api/bookings/{id}/accept" when matched
+  std::shared_ptr<const std::string> shared_log_route;  // the same text, owned
 };
 
 class Router {
