@@ -4,6 +4,8 @@
 // (literal) segment is tried before a `{param}`, backtracking if the literal branch does not lead
 // to a route, so "/api/bookings/mine" beats "/api/bookings/{id}" while "/api/bookings/mine/events"
 // can still reach "/api/bookings/{id}/events". Unknown path or wrong method: 404 `not_found`.
+// Thread safety: add() every route before the server starts; match() and handler() are then
+// read-only and safe from all I/O threads.
 #include <array>
 #include <cstddef>
 #include <functional>

@@ -218,17 +218,37 @@ bool to_http_request(http::request<http::string_body>& message, const std::strin
   return true;
 }
 
+// A header name or value with CR, LF or NUL would let text reach the wire as a header of its own
+// (response splitting).
+bool is_safe_header_text(std::string_view text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+bool is_framing_header(std::string_view name_text) {
+  const beast::string_view name(name_text.data(), name_text.size());
+  return beast::iequals(name, "Content-Length") || beast::iequals(name, "Connection") ||
+         beast::iequals(name, "Transfer-Encoding");
+}
+
+// A handler bug (a status that is not a final one, an unsafe or framing header) becomes a plain
+// 500 with a line on stderr: it never reaches the wire.
+bool is_valid_response(const HttpResponse& response) {
+  if (response.status < 200 || response.status > 599 || !is_safe_header_text(response.content_type)) return false;
+  for (const auto& [name, value] : response.headers) {
+    if (name.empty() || !is_safe_header_text(name) || !is_safe_header_text(value) || is_framing_header(name)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 http::response<http::string_body> to_beast_response(HttpResponse&& response, unsigned version, bool keep_alive) {
-  assert(response.status >= 200 && response.status <= 599);
+  assert(is_valid_response(response));
   http::response<http::string_body> message;
   message.version(version);
   message.result(static_cast<unsigned>(response.status));
   message.set(http::field::content_type, response.content_type);
-  for (const auto& [name, value] : response.headers) {
-    assert(!beast::iequals(name, "Content-Length") && !beast::iequals(name, "Connection") &&
-           !beast::iequals(name, "Transfer-Encoding"));
-    message.set(name, value);
-  }
+  for (const auto& [name, value] : response.headers) message.set(name, value);
   message.body() = std::move(response.body);
   message.keep_alive(keep_alive);
   message.prepare_payload();
@@ -448,6 +468,13 @@ asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session> session
       s.phase = Phase::handling;
       response = co_await exchange(session, std::move(request));
       if (!response) co_return;  // abandoned by a forced stop
+      if (!is_valid_response(*response)) {
+        std::fprintf(stderr, "tutorledger: the handler of %s answered an invalid status or header\n",
+                     response->log_route.empty() ? "an unrouted request" : response->log_route.c_str());
+        std::string log_route = std::move(response->log_route);
+        response = error_response(500, "internal_error", "the request failed");
+        response->log_route = std::move(log_route);
+      }
     } else {
       response = invalid_request_response(refusal);
       keep_alive = false;

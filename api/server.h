@@ -14,9 +14,27 @@
 //   431 headers_too_large      request line and headers over header_bytes_max
 //   503 overloaded             connections_max connections are open: a new connection gets this
 //                              answer at once, without its request being read, then is closed
+//                              (if connections_max such refusals are in progress too, a new
+//                              connection is closed without an answer)
 //   500 internal_error         the handler threw or dropped its Respond
 // A request that does not arrive whole within read_timeout_ms (idle keep-alive wait included) is
 // closed without an answer: that is what a slowloris client gets.
+//
+// Wiring (routes are added before start()):
+//   auto metrics = std::make_shared<tl::MetricsRegistry>();
+//   tl::Router router;
+//   router.add("GET", "/metrics", [metrics](tl::HttpRequest&&, tl::RouteParams, tl::Respond respond) {
+//     respond(tl::metrics_response(*metrics));
+//   });
+//   router.add("POST", "/api/bookings/{id}/accept", [&engine](tl::HttpRequest&& request, tl::RouteParams params,
+//                                                          tl::Respond respond) {
+//     engine.submit(..., std::move(respond));  // the writer thread calls respond(...) when durable
+//   });
+//   tl::ServerOptions options;
+//   options.listen = "127.0.0.1:8080";
+//   options.metrics = metrics;
+//   tl::Server server(options, router.handler());
+//   return server.run_until_signal([&] { std::printf("listening on port %u\n", server.port()); });
 #include <cstddef>
 #include <cstdint>
 #include <functional>

@@ -166,6 +166,12 @@ class TestServer {
     router_.add("GET", "/throw", [](tl::HttpRequest&&, tl::RouteParams, tl::Respond) -> void {
       throw std::runtime_error("handler bug");
     });
+    router_.add("GET", "/split", [](tl::HttpRequest&& request, tl::RouteParams, tl::Respond respond) {
+      tl::HttpResponse response;
+      if (request.query == "status") response.status = 99;
+      else response.headers.emplace_back("Location", "/x\r\nSet-Cookie: stolen=1");
+      respond(std::move(response));
+    });
     router_.add("GET", "/me", [](tl::HttpRequest&&, tl::RouteParams, tl::Respond respond) {
       tl::HttpResponse response;
       response.body = "{}";
@@ -367,6 +373,21 @@ TEST_CASE("HandlerThatDropsItsRespondOrThrowsGets500") {
   const auto after = client.request("GET", "/hello");  // the connection still works
   REQUIRE(after.has_value());
   CHECK(after->status == 200);
+}
+
+TEST_CASE("HandlerResponseWithAnInjectedHeaderOrABadStatusBecomes500") {
+  TestServer test;
+  HttpClient client = test.client();
+  for (const char* target : {"/split", "/split?status"}) {
+    CAPTURE(target);
+    const auto response = client.request("GET", target);
+    REQUIRE(response.has_value());
+    CHECK(response->status == 500);
+    CHECK(response->header("Set-Cookie").empty());
+  }
+  const auto lines = test.log_lines(2);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].find(R"("route":"GET /split","status":500)") != std::string::npos);
 }
 
 TEST_CASE("SlowlorisIsClosedAtTheReadTimeoutWhileOthersAreServed") {
