@@ -1,0 +1,51 @@
+#include "api/access_log.h"
+
+#include <cassert>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+
+#include "engine/json_text.h"
+
+namespace tl {
+
+std::string format_access_log_line(const AccessLogEntry& entry) {
+  assert(entry.status >= 100 && entry.status <= 599);
+  std::string line;
+  line.reserve(160);
+  line += '{';
+  json::append_key(line, "time");
+  json::append_string(line, format_rfc3339(entry.at));
+  line += ',';
+  json::append_key(line, "method");
+  // The method is client-chosen text: bounded, and escaped like every string.
+  json::append_string(line, entry.method.substr(0, access_log_method_bytes_max));
+  line += ',';
+  json::append_key(line, "route");
+  json::append_string(line, entry.route);
+  line += ',';
+  json::append_key(line, "status");
+  json::append_int(line, entry.status);
+  line += ',';
+  json::append_key(line, "micros");
+  json::append_int(line, static_cast<int64_t>(entry.micros));
+  line += ',';
+  json::append_key(line, "user");
+  if (entry.user.empty()) line += "null";
+  else json::append_string(line, entry.user);
+  line += ',';
+  json::append_key(line, "remote");
+  json::append_string(line, entry.remote);
+  line += "}\n";
+  return line;
+}
+
+LogSink stderr_log_sink() {
+  auto mutex = std::make_shared<std::mutex>();
+  return [mutex](std::string_view line) {
+    std::lock_guard lock(*mutex);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  };
+}
+
+}  // namespace tl

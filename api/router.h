@@ -1,0 +1,85 @@
+#pragma once
+// Method + path routing without regular expressions: patterns like "/api/bookings/{id}/accept" are
+// split into segments and kept in a trie, registered once at start-up. At each segment an exact
+// (literal) segment is tried before a `{param}`, backtracking if the literal branch does not lead
+// to a route, so "/api/bookings/mine" beats "/api/bookings/{id}" while "/api/bookings/mine/events"
+// can still reach "/api/bookings/{id}/events". Unknown path or wrong method: 404 `not_found`.
+// Thread safety: add() every route before the server starts; match() and handler() are then
+// read-only and safe from all I/O threads.
+#include <array>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/http_types.h"
+
+namespace tl {
+
+constexpr size_t route_params_max = 4;
+constexpr size_t path_segments_max = 16;
+constexpr size_t path_bytes_max = 2048;
+
+// The `{name}` values of a matched route, percent-decoded, in pattern order.
+class RouteParams {
+ public:
+  // The value of `name`; the route must have that parameter (asserted: a programmer error).
+  const std::string& get(std::string_view name) const;
+  // The value of `name`, or nullptr.
+  const std::string* find(std::string_view name) const;
+  size_t size() const { return size_; }
+  void add(std::string_view name, std::string value);  // `name` must outlive this object
+
+ private:
+  std::array<std::pair<std::string_view, std::string>, route_params_max> entries_{};
+  size_t size_ = 0;
+};
+
+// Handles a routed request. The same rules as `Handler` (never block, respond exactly once).
+using RouteHandler = std::function<void(HttpRequest&& request, RouteParams params, Respond respond)>;
+
+struct RouteMatch {
+  enum class Outcome { matched, no_route, bad_path };
+  Outcome outcome = Outcome::no_route;
+  RouteParams params;
+  const RouteHandler* handler = nullptr;  // when matched
+  std::string_view log_route;             // "POST /api/bookings/{id}/accept" when matched
+  std::shared_ptr<const std::string> shared_log_route;  // the same text, owned
+};
+
+class Router {
+ public:
+  Router();
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // Registers `method` + `pattern`; patterns start with '/', `{name}` fills a whole segment, at most
+  // route_params_max of them. Registering the same method and pattern shape twice is a programmer
+  // error (asserted; in release builds the first one stays).
+  void add(std::string_view method, std::string_view pattern, RouteHandler handler);
+
+  // Matches a raw (not yet decoded) path. bad_path: malformed percent-escape, control character,
+  // invalid UTF-8, longer than path_bytes_max or deeper than path_segments_max.
+  RouteMatch match(std::string_view method, std::string_view raw_path) const;
+
+  // A server Handler dispatching to the routes: 404 `not_found` ("no such route") for unknown
+  // paths and methods, 400 `invalid_request` for bad paths. Sets `log_route` on the response to
+  // the route's pattern (or "unmatched") unless the route handler set one. The router must
+  // outlive the returned handler.
+  Handler handler() const;
+
+  // The log_route of requests no route matched: one label value, never the raw path.
+  static constexpr std::string_view unmatched_log_route = "unmatched";
+
+ private:
+  struct Node;
+  struct Route;
+  std::unique_ptr<Node> root_;
+  std::vector<std::unique_ptr<Route>> routes_;
+};
+
+}  // namespace tl

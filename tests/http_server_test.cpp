@@ -1,0 +1,647 @@
+// The HTTP server over real loopback sockets, with a toy handler set: keep-alive, pipelining,
+// limits (413, 431, 400, 503), slowloris, graceful stop, responses from other threads, request
+// logs and metrics.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/http_errors.h"
+#include "api/json_body.h"
+#include "api/query_string.h"
+#include "api/router.h"
+#include "api/server.h"
+#include "support/http_client.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using tl::test::HttpClient;
+
+int64_t elapsed_ms(Clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
+}
+
+// Answers requests from its own threads after a delay, like the engine's writer thread will.
+class LateResponder {
+ public:
+  ~LateResponder() {
+    std::lock_guard lock(mutex_);
+    for (auto& thread : threads_) thread.join();
+  }
+  void respond_after(std::chrono::milliseconds delay, tl::Respond respond, tl::HttpResponse response) {
+    std::lock_guard lock(mutex_);
+    ++started_;
+    started_changed_.notify_all();
+    threads_.emplace_back([delay, respond = std::move(respond), response = std::move(response)]() mutable {
+      std::this_thread::sleep_for(delay);
+      respond(std::move(response));
+    });
+  }
+  // Keeps a Respond without ever calling it (a handler that hangs).
+  void hold(tl::Respond respond) {
+    std::lock_guard lock(mutex_);
+    held_.push_back(std::move(respond));
+    ++started_;
+    started_changed_.notify_all();
+  }
+  bool wait_started(int count) {
+    std::unique_lock lock(mutex_);
+    return started_changed_.wait_for(lock, 5s, [&] { return started_ >= count; });
+  }
+  std::vector<tl::Respond> take_held() {
+    std::lock_guard lock(mutex_);
+    return std::move(held_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable started_changed_;
+  int started_ = 0;
+  std::vector<std::thread> threads_;
+  std::vector<tl::Respond> held_;
+};
+
+tl::HttpResponse text_response(int status, std::string body) {
+  tl::HttpResponse response;
+  response.status = status;
+  response.content_type = "text/plain";
+  response.body = std::move(body);
+  return response;
+}
+
+// A server on 127.0.0.1:0 with the toy routes, logging into memory.
+class TestServer {
+ public:
+  explicit TestServer(tl::ServerOptions options = {}) {
+    add_routes();
+    options.listen = "127.0.0.1:0";
+    if (options.io_threads == 0) options.io_threads = 2;
+    options.log_sink = [this](std::string_view line) {
+      std::lock_guard lock(log_mutex_);
+      log_lines_.emplace_back(line);
+    };
+    server_ = std::make_unique<tl::Server>(std::move(options), router_.handler());
+    const tl::Status status = server_->start();
+    REQUIRE_MESSAGE(status.is_ok(), status.to_string());
+    REQUIRE(server_->port() != 0);
+  }
+
+  tl::Server& server() { return *server_; }
+  uint16_t port() const { return server_->port(); }
+  LateResponder& late() { return late_; }
+
+  HttpClient client() {
+    auto client = HttpClient::connect(port());
+    REQUIRE(client.has_value());
+    return std::move(*client);
+  }
+
+  // The log line and metrics of a request are written just after its response: wait for them.
+  std::vector<std::string> log_lines(size_t count_expected) {
+    const auto deadline = Clock::now() + 2s;
+    for (;;) {
+      {
+        std::lock_guard lock(log_mutex_);
+        if (log_lines_.size() >= count_expected || Clock::now() > deadline) return log_lines_;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+
+ private:
+  void add_routes() {
+    router_.add("GET", "/hello", [](tl::HttpRequest&&, tl::RouteParams, tl::Respond respond) {
+      tl::HttpResponse response;
+      response.body = R"({"hello":"world"})";
+      respond(std::move(response));
+    });
+    router_.add("POST", "/echo", [](tl::HttpRequest&& request, tl::RouteParams, tl::Respond respond) {
+      respond(text_response(200, std::move(request.body)));
+    });
+    // Shows what the server put into HttpRequest.
+    router_.add("GET", "/inspect/{id}", [](tl::HttpRequest&& request, tl::RouteParams params, tl::Respond respond) {
+      respond(text_response(200, "method=" + request.method + "\npath=" + request.path + "\nquery=" + request.query +
+                                     "\nid=" + params.get("id") + "\nauthorization=" + request.authorization +
+                                     "\nidempotency_key=" + request.idempotency_key +
+                                     "\nchapa_signature=" + request.chapa_signature +
+                                     "\ncontent_type=" + request.content_type +
+                                     "\nremote_is_loopback=" + (request.remote.starts_with("127.0.0.1:") ? "yes" : "no")));
+    });
+    // A JSON-body route using the reader.
+    router_.add("POST", "/bookings", [](tl::HttpRequest&& request, tl::RouteParams, tl::Respond respond) {
+      std::string tutor_id;
+      tl::Money price;
+      const tl::Status status = tl::read_json_body(
+          request.body, {tl::json_field("tutor_id", tutor_id, 64), tl::json_field("price", price, 1, 1'000'000'000'000)});
+      if (!status.is_ok()) return respond(tl::invalid_request_response(status.message()));
+      tl::HttpResponse response;
+      response.status = 201;
+      response.body = R"({"tutor_id":")" + tutor_id + R"(","amount":)" + std::to_string(price.amount) + "}";
+      respond(std::move(response));
+    });
+    // Answers from another thread after ?ms= milliseconds.
+    router_.add("GET", "/slow", [this](tl::HttpRequest&& request, tl::RouteParams, tl::Respond respond) {
+      tl::QueryParams query;
+      int64_t delay_ms = 100;
+      if (!tl::parse_query(request.query, query).is_ok() || !query.read_int64("ms", delay_ms, 0, 10'000).is_ok()) {
+        return respond(tl::invalid_request_response("bad ms"));
+      }
+      late_.respond_after(std::chrono::milliseconds(delay_ms), std::move(respond),
+                          text_response(200, "slept " + std::to_string(delay_ms)));
+    });
+    router_.add("GET", "/hang", [this](tl::HttpRequest&&, tl::RouteParams, tl::Respond respond) {
+      late_.hold(std::move(respond));
+    });
+    router_.add("GET", "/drop", [](tl::HttpRequest&&, tl::RouteParams, tl::Respond) {});
+    router_.add("GET", "/throw", [](tl::HttpRequest&&, tl::RouteParams, tl::Respond) -> void {
+      throw std::runtime_error("handler bug");
+    });
+    router_.add("GET", "/split", [](tl::HttpRequest&& request, tl::RouteParams, tl::Respond respond) {
+      tl::HttpResponse response;
+      if (request.query == "status") response.status = 99;
+      else response.headers.emplace_back("Location", "/x\r\nSet-Cookie: stolen=1");
+      respond(std::move(response));
+    });
+    router_.add("GET", "/me", [](tl::HttpRequest&&, tl::RouteParams, tl::Respond respond) {
+      tl::HttpResponse response;
+      response.body = "{}";
+      response.log_user = "student:s1";
+      respond(std::move(response));
+    });
+  }
+
+  // Declared before the server: they must outlive it.
+  tl::Router router_;
+  LateResponder late_;
+  std::mutex log_mutex_;
+  std::vector<std::string> log_lines_;
+  std::unique_ptr<tl::Server> server_;
+};
+
+std::string request_text(std::string_view method, std::string_view target, std::string_view body = {}) {
+  std::string text = std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n";
+  if (!body.empty() || method == "POST") text += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  return text + "\r\n" + std::string(body);
+}
+
+}  // namespace
+
+TEST_CASE("KeepAliveConnectionServesManyRequests") {
+  TestServer test;
+  HttpClient client = test.client();
+  for (int i = 0; i < 5; ++i) {
+    const auto response = client.request("GET", "/hello");
+    REQUIRE(response.has_value());
+    CHECK(response->status == 200);
+    CHECK(response->body == R"({"hello":"world"})");
+    CHECK(response->header("Content-Type") == "application/json");
+    CHECK(response->header("Connection") != "close");
+  }
+  // All five came over one connection: one remote address in the log.
+  const auto lines = test.log_lines(5);
+  REQUIRE(lines.size() == 5);
+  const auto remote_of = [](const std::string& line) { return line.substr(line.find("\"remote\":")); };
+  for (const auto& line : lines) CHECK(remote_of(line) == remote_of(lines[0]));
+}
+
+TEST_CASE("PipelinedRequestsAreAnsweredInOrderEvenWhenTheFirstIsSlow") {
+  TestServer test;
+  HttpClient client = test.client();
+  REQUIRE(client.send_raw(request_text("GET", "/slow?ms=150") + request_text("GET", "/hello") +
+                          request_text("POST", "/echo", "third") + request_text("GET", "/slow?ms=0")));
+  const auto first = client.read_response();
+  const auto second = client.read_response();
+  const auto third = client.read_response();
+  const auto fourth = client.read_response();
+  REQUIRE((first && second && third && fourth));
+  CHECK(first->body == "slept 150");
+  CHECK(second->body == R"({"hello":"world"})");
+  CHECK(third->body == "third");
+  CHECK(fourth->body == "slept 0");
+}
+
+TEST_CASE("RequestFieldsReachTheHandler") {
+  TestServer test;
+  HttpClient client = test.client();
+  const auto response = client.request("GET", "/inspect/bk%201?limit=5&cursor=a%2Bb", {},
+                                       {{"Authorization", "Bearer abc"},
+                                        {"Idempotency-Key", "key-1"},
+                                        {"x-chapa-signature", "f00d"},
+                                        {"Content-Type", "application/json"}});
+  REQUIRE(response.has_value());
+  CHECK(response->body ==
+        "method=GET\npath=/inspect/bk%201\nquery=limit=5&cursor=a%2Bb\nid=bk 1\nauthorization=Bearer abc\n"
+        "idempotency_key=key-1\nchapa_signature=f00d\ncontent_type=application/json\nremote_is_loopback=yes");
+}
+
+TEST_CASE("BodyOverTheLimitGets413WithTheJsonErrorThenClose") {
+  TestServer test;
+  SUBCASE("declared by Content-Length, sent in full") {
+    HttpClient client = test.client();
+    REQUIRE(client.send_raw(request_text("POST", "/echo", std::string(64 * 1024 + 1, 'x'))));
+    const auto response = client.read_response();
+    REQUIRE(response.has_value());
+    CHECK(response->status == 413);
+    CHECK(response->body ==
+          R"({"error":{"code":"payload_too_large","message":"the request body is larger than 65536 bytes"}})");
+    CHECK(response->header("Connection") == "close");
+    CHECK(client.wait_closed(3000));
+  }
+  SUBCASE("declared by Content-Length, not sent: answered before the body is read") {
+    HttpClient client = test.client();
+    REQUIRE(client.send_raw("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000000\r\n\r\n"));
+    const auto response = client.read_response();
+    REQUIRE(response.has_value());
+    CHECK(response->status == 413);
+  }
+  SUBCASE("chunked") {
+    HttpClient client = test.client();
+    std::string text = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 7; ++i) text += "2710\r\n" + std::string(10000, 'y') + "\r\n";  // 7 x 10000 bytes
+    text += "0\r\n\r\n";
+    REQUIRE(client.send_raw(text));
+    const auto response = client.read_response();
+    REQUIRE(response.has_value());
+    CHECK(response->status == 413);
+  }
+  SUBCASE("exactly at the limit is fine") {
+    HttpClient client = test.client();
+    const auto response = client.request("POST", "/echo", std::string(64 * 1024, 'z'));
+    REQUIRE(response.has_value());
+    CHECK(response->status == 200);
+    CHECK(response->body.size() == 64 * 1024);
+  }
+}
+
+TEST_CASE("ExpectContinueGets100ThenTheAnswer") {
+  TestServer test;
+  HttpClient client = test.client();
+  REQUIRE(client.send_raw("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  const auto interim = client.read_next();
+  REQUIRE(interim.has_value());
+  CHECK(interim->status == 100);
+  REQUIRE(client.send_raw("hello"));
+  const auto response = client.read_response();
+  REQUIRE(response.has_value());
+  CHECK(response->body == "hello");
+}
+
+TEST_CASE("HeaderFloodGets431WithTheJsonError") {
+  TestServer test;
+  HttpClient client = test.client();
+  std::string text = "GET /hello HTTP/1.1\r\nHost: t\r\n";
+  for (int i = 0; i < 100; ++i) text += "X-Flood-" + std::to_string(i) + ": " + std::string(200, 'a') + "\r\n";
+  REQUIRE(client.send_raw(text + "\r\n"));
+  const auto response = client.read_response();
+  REQUIRE(response.has_value());
+  CHECK(response->status == 431);
+  CHECK(response->body.find(R"("code":"headers_too_large")") != std::string::npos);
+  CHECK(client.wait_closed(3000));
+}
+
+TEST_CASE("MalformedRequestsGet400WithTheJsonError") {
+  TestServer test;
+  const char* requests[] = {
+      "GARBAGE\r\n\r\n",
+      "GET /hello HTTP/9.9\r\nHost: t\r\n\r\n",
+      "GET /hello HTTP/1.1\r\nBad Header\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+      "GET http://example.com/hello HTTP/1.1\r\nHost: t\r\n\r\n",  // absolute form: not a path
+      "GET /hello HTTP/1.1\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n",
+  };
+  for (const char* text : requests) {
+    CAPTURE(text);
+    HttpClient client = test.client();
+    REQUIRE(client.send_raw(text));
+    const auto response = client.read_response();
+    REQUIRE(response.has_value());
+    CHECK(response->status == 400);
+    CHECK(response->body.find(R"({"error":{"code":"invalid_request","message":")") == 0);
+    CHECK(response->header("Connection") == "close");
+  }
+}
+
+TEST_CASE("UnknownRouteGets404WithTheJsonError") {
+  TestServer test;
+  HttpClient client = test.client();
+  const auto response = client.request("GET", "/nope");
+  REQUIRE(response.has_value());
+  CHECK(response->status == 404);
+  CHECK(response->body == R"({"error":{"code":"not_found","message":"no such route"}})");
+  const auto wrong_method = client.request("DELETE", "/hello");  // same connection: 404 keeps it open
+  REQUIRE(wrong_method.has_value());
+  CHECK(wrong_method->status == 404);
+}
+
+TEST_CASE("JsonBodyRouteAnswersGoodAndBadBodies") {
+  TestServer test;
+  HttpClient client = test.client();
+  const auto created = client.request("POST", "/bookings", R"({"tutor_id":"t1","price":{"amount":35000,"currency":"ETB"}})");
+  REQUIRE(created.has_value());
+  CHECK(created->status == 201);
+  CHECK(created->body == R"({"tutor_id":"t1","amount":35000})");
+  const auto bad = client.request("POST", "/bookings", R"({"tutor_id":"t1","price":{"amount":350.5,"currency":"ETB"}})");
+  REQUIRE(bad.has_value());
+  CHECK(bad->status == 400);
+  CHECK(bad->body ==
+        R"({"error":{"code":"invalid_request","message":"field 'price.amount' must be an integer without fraction or exponent, within 64 bits"}})");
+  const auto empty = client.request("POST", "/bookings", "");
+  REQUIRE(empty.has_value());
+  CHECK(empty->body == R"({"error":{"code":"invalid_request","message":"field 'tutor_id' is required"}})");
+}
+
+TEST_CASE("HandlerThatDropsItsRespondOrThrowsGets500") {
+  TestServer test;
+  HttpClient client = test.client();
+  for (const char* path : {"/drop", "/throw"}) {
+    CAPTURE(path);
+    const auto response = client.request("GET", path);
+    REQUIRE(response.has_value());
+    CHECK(response->status == 500);
+    CHECK(response->body.find(R"("code":"internal_error")") != std::string::npos);
+  }
+  const auto after = client.request("GET", "/hello");  // the connection still works
+  REQUIRE(after.has_value());
+  CHECK(after->status == 200);
+}
+
+TEST_CASE("HandlerResponseWithAnInjectedHeaderOrABadStatusBecomes500") {
+  TestServer test;
+  HttpClient client = test.client();
+  for (const char* target : {"/split", "/split?status"}) {
+    CAPTURE(target);
+    const auto response = client.request("GET", target);
+    REQUIRE(response.has_value());
+    CHECK(response->status == 500);
+    CHECK(response->header("Set-Cookie").empty());
+  }
+  const auto lines = test.log_lines(2);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].find(R"("route":"GET /split","status":500)") != std::string::npos);
+}
+
+TEST_CASE("SlowlorisIsClosedAtTheReadTimeoutWhileOthersAreServed") {
+  tl::ServerOptions options;
+  options.read_timeout_ms = 400;
+  TestServer test(options);
+  HttpClient slow = test.client();
+  HttpClient normal = test.client();
+  REQUIRE(slow.send_raw("GET /hello HTTP/1.1\r\nHost: t\r\nX-Slow: "));
+  const auto start = Clock::now();
+  bool closed = false;
+  while (!closed && elapsed_ms(start) < 3000) {
+    slow.send_raw("a");  // one byte at a time: each arrives well within any per-read timeout
+    const auto served = normal.request("GET", "/hello");
+    REQUIRE(served.has_value());
+    CHECK(served->status == 200);
+    closed = slow.wait_closed(50);
+  }
+  CHECK(closed);
+  CHECK(elapsed_ms(start) >= 350);
+  CHECK(elapsed_ms(start) < 1500);
+  // The timer closes the socket first, the session counts the timeout just after.
+  bool counted = false;
+  for (int attempt = 0; attempt < 100 && !counted; ++attempt) {
+    counted = test.server().metrics().render().find("tl_http_read_timeouts_total 1\n") != std::string::npos;
+    if (!counted) std::this_thread::sleep_for(10ms);
+  }
+  CHECK(counted);
+}
+
+TEST_CASE("IdleKeepAliveConnectionIsClosedAtTheReadTimeout") {
+  tl::ServerOptions options;
+  options.read_timeout_ms = 300;
+  TestServer test(options);
+  HttpClient client = test.client();
+  REQUIRE(client.request("GET", "/hello").has_value());
+  const auto start = Clock::now();
+  CHECK(client.wait_closed(2000));
+  CHECK(elapsed_ms(start) >= 250);
+}
+
+TEST_CASE("ConnectionsOverTheLimitGet503ThenRoomIsMadeWhenOneCloses") {
+  tl::ServerOptions options;
+  options.connections_max = 2;
+  TestServer test(options);
+  std::optional<HttpClient> first = test.client();
+  HttpClient second = test.client();
+  REQUIRE(first->request("GET", "/hello").has_value());  // both admitted
+  REQUIRE(second.request("GET", "/hello").has_value());
+
+  HttpClient third = test.client();
+  const auto refused = third.read_response();  // answered at once, before any request
+  REQUIRE(refused.has_value());
+  CHECK(refused->status == 503);
+  CHECK(refused->body == R"({"error":{"code":"overloaded","message":"too many open connections; retry later"}})");
+  CHECK(refused->header("Retry-After") == "1");
+  CHECK(third.wait_closed(3000));
+
+  first.reset();  // frees a place
+  bool admitted = false;
+  for (int attempt = 0; attempt < 50 && !admitted; ++attempt) {
+    HttpClient next = test.client();
+    const auto response = next.request("GET", "/hello");
+    admitted = response && response->status == 200;
+    if (!admitted) std::this_thread::sleep_for(20ms);
+  }
+  CHECK(admitted);
+  CHECK(test.server().metrics().render().find("tl_http_connections_refused_total ") != std::string::npos);
+}
+
+TEST_CASE("ConnectionClosesAfterRequestsPerConnectionMax") {
+  tl::ServerOptions options;
+  options.requests_per_connection_max = 3;
+  TestServer test(options);
+  HttpClient client = test.client();
+  for (int i = 1; i <= 3; ++i) {
+    const auto response = client.request("GET", "/hello");
+    REQUIRE(response.has_value());
+    CHECK(response->header("Connection") == (i == 3 ? "close" : ""));
+  }
+  CHECK(client.wait_closed(3000));
+}
+
+TEST_CASE("Http10RequestWithoutKeepAliveIsAnsweredThenClosed") {
+  TestServer test;
+  HttpClient client = test.client();
+  REQUIRE(client.send_raw("GET /hello HTTP/1.0\r\n\r\n"));
+  const auto response = client.read_response();
+  REQUIRE(response.has_value());
+  CHECK(response->status == 200);
+  CHECK(client.wait_closed(3000));
+}
+
+TEST_CASE("GracefulStopLetsAnInFlightSlowRequestFinish") {
+  TestServer test;
+  HttpClient busy = test.client();
+  HttpClient idle = test.client();
+  REQUIRE(idle.request("GET", "/hello").has_value());
+  REQUIRE(busy.send_request("GET", "/slow?ms=300"));
+  REQUIRE(test.late().wait_started(1));
+
+  const auto start = Clock::now();
+  auto stopped = std::async(std::launch::async, [&] { test.server().stop(); });
+  CHECK(idle.wait_closed(2000));  // idle keep-alive connections go at once
+  CHECK(elapsed_ms(start) < 250);
+  const auto response = busy.read_response();
+  REQUIRE(response.has_value());
+  CHECK(response->status == 200);
+  CHECK(response->body == "slept 300");
+  CHECK(response->header("Connection") == "close");
+  stopped.get();
+  CHECK(elapsed_ms(start) >= 250);
+  CHECK_FALSE(HttpClient::connect(test.port()).has_value());  // no longer accepting
+}
+
+TEST_CASE("StopForceClosesARequestNobodyAnswersAfterTheDrainTimeout") {
+  tl::ServerOptions options;
+  options.drain_timeout_ms = 200;
+  TestServer test(options);
+  HttpClient client = test.client();
+  REQUIRE(client.send_request("GET", "/hang"));
+  REQUIRE(test.late().wait_started(1));
+  const auto start = Clock::now();
+  test.server().stop();
+  CHECK(elapsed_ms(start) >= 150);
+  CHECK(elapsed_ms(start) < 2000);
+  CHECK(client.wait_closed(2000));
+  // The engine answering after the stop must touch nothing of the server.
+  for (auto& respond : test.late().take_held()) respond(text_response(200, "too late"));
+}
+
+TEST_CASE("RespondAfterTheServerIsDestroyedIsHarmless") {
+  std::vector<tl::Respond> held;
+  {
+    tl::ServerOptions options;
+    options.drain_timeout_ms = 50;
+    TestServer test(options);
+    HttpClient client = test.client();
+    REQUIRE(client.send_request("GET", "/hang"));
+    REQUIRE(test.late().wait_started(1));
+    held = test.late().take_held();
+  }
+  REQUIRE(held.size() == 1);
+  held[0](text_response(200, "much too late"));
+  held.clear();  // and dropping the last copy
+}
+
+TEST_CASE("EveryRequestIsLoggedOnceWithoutSecrets") {
+  TestServer test;
+  HttpClient client = test.client();
+  REQUIRE(client.request("GET", "/me?token=secret-query", {}, {{"Authorization", "Bearer secret-token"}}).has_value());
+  REQUIRE(client.request("POST", "/echo", "secret-body").has_value());
+  REQUIRE(client.request("GET", "/nope/secret-path").has_value());
+  const auto lines = test.log_lines(3);
+  REQUIRE(lines.size() == 3);
+  for (const auto& line : lines) {
+    CAPTURE(line);
+    CHECK(line.find("secret") == std::string::npos);
+    CHECK(line.starts_with(R"({"time":")"));
+    CHECK(line.ends_with("}\n"));
+    CHECK(line.find(R"("remote":"127.0.0.1:)") != std::string::npos);
+  }
+  CHECK(lines[0].find(R"("method":"GET","route":"GET /me","status":200,"micros":)") != std::string::npos);
+  CHECK(lines[0].find(R"("user":"student:s1")") != std::string::npos);
+  CHECK(lines[1].find(R"("route":"POST /echo","status":200)") != std::string::npos);
+  CHECK(lines[1].find(R"("user":null)") != std::string::npos);
+  CHECK(lines[2].find(R"("route":"unmatched","status":404)") != std::string::npos);
+}
+
+TEST_CASE("MetricsCountRequestsByRoutePatternAndStatus") {
+  TestServer test;
+  HttpClient client = test.client();
+  for (int i = 0; i < 3; ++i) REQUIRE(client.request("GET", "/inspect/id" + std::to_string(i)).has_value());
+  REQUIRE(client.request("GET", "/nope").has_value());
+  test.log_lines(4);  // metrics are updated with the log line
+  const std::string text = test.server().metrics().render();
+  CHECK(text.find("tl_http_requests_total{route=\"GET /inspect/{id}\",status=\"200\"} 3\n") != std::string::npos);
+  CHECK(text.find("tl_http_requests_total{route=\"unmatched\",status=\"404\"} 1\n") != std::string::npos);
+  CHECK(text.find("tl_http_request_duration_seconds_count{route=\"GET /inspect/{id}\"} 3\n") != std::string::npos);
+  CHECK(text.find("tl_http_connections_open 1\n") != std::string::npos);
+}
+
+TEST_CASE("ManyClientsOnSeveralThreadsAreAllServed") {
+  TestServer test;
+  constexpr int clients_count = 8;
+  constexpr int requests_per_client = 50;
+  std::atomic<int> answered{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients_count; ++c) {
+    threads.emplace_back([&, c] {
+      auto client = HttpClient::connect(test.port());
+      if (!client) return;
+      for (int i = 0; i < requests_per_client; ++i) {
+        const std::string body = "client " + std::to_string(c) + " request " + std::to_string(i);
+        const auto response = client->request("POST", "/echo", body);
+        if (response && response->body == body) ++answered;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(answered == clients_count * requests_per_client);
+}
+
+TEST_CASE("ListeningOnABusyPortIsAnIoError") {
+  TestServer test;
+  tl::ServerOptions options;
+  options.listen = "127.0.0.1:" + std::to_string(test.port());
+  options.log_sink = [](std::string_view) {};
+  tl::Server second(options, [](tl::HttpRequest&&, tl::Respond) {});
+  const tl::Status status = second.start();
+  CHECK(status.is_io_error());
+  CHECK(status.message().find("cannot listen on") != std::string::npos);
+}
+
+TEST_CASE("MalformedListenAddressIsRefused") {
+  for (const char* listen : {"8080", "127.0.0.1:", "127.0.0.1:99999", "nonsense:80", "127.0.0.1:8x"}) {
+    CAPTURE(listen);
+    tl::ServerOptions options;
+    options.listen = listen;
+    tl::Server server(options, [](tl::HttpRequest&&, tl::Respond) {});
+    CHECK(server.start().code() == tl::Status::Code::invalid_argument);
+  }
+}
+
+TEST_CASE("RunUntilSignalStopsOnSigterm") {
+  tl::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.io_threads = 1;
+  options.log_sink = [](std::string_view) {};
+  tl::Router router;
+  router.add("GET", "/healthz", [](tl::HttpRequest&&, tl::RouteParams, tl::Respond respond) { respond({}); });
+  tl::Server server(options, router.handler());
+  std::promise<void> ready;
+  auto running = std::async(std::launch::async, [&] { return server.run_until_signal([&] { ready.set_value(); }); });
+  ready.get_future().wait();
+  auto client = HttpClient::connect(server.port());
+  REQUIRE(client.has_value());
+  REQUIRE(client->request("GET", "/healthz").has_value());
+  std::raise(SIGTERM);
+  REQUIRE(running.wait_for(5s) == std::future_status::ready);
+  CHECK(running.get().is_ok());
+  CHECK(client->wait_closed(2000));
+}
+
+TEST_CASE("RunUntilSignalReturnsWhenAnotherThreadStops") {
+  tl::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.io_threads = 1;
+  options.log_sink = [](std::string_view) {};
+  tl::Server server(options, [](tl::HttpRequest&&, tl::Respond respond) { respond({}); });
+  std::promise<void> ready;
+  auto running = std::async(std::launch::async, [&] { return server.run_until_signal([&] { ready.set_value(); }); });
+  ready.get_future().wait();
+  server.stop();
+  REQUIRE(running.wait_for(5s) == std::future_status::ready);
+  CHECK(running.get().is_ok());
+}
