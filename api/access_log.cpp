@@ -5,7 +5,7 @@
 #include <memory>
 #include <mutex>
 
-#include "engine/json_text.h"
+#include "projections/json_text.h"
 
 namespace tl {
 

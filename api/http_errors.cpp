@@ -2,7 +2,7 @@
 
 #include <cassert>
 
-#include "engine/json_text.h"
+#include "projections/json_text.h"
 
 namespace tl {
 
