@@ -20,6 +20,8 @@
 //   `timers_max`, plus a 4-byte index in its slot's bucket (about 38 bytes per pending timer
 //   measured at 10M). When the pool is full, schedule returns nullopt instead of growing.
 //   The pool is a high-water mark: nodes freed by firing or cancelling are reused, not returned.
+//   (A failed pool chunk allocation is the nullopt above; bucket arrays grow with std::vector,
+//   whose rare std::bad_alloc is left to end the process like any other allocation failure.)
 #include <array>
 #include <cstdint>
 #include <memory>
