@@ -5,6 +5,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <rocksdb/db.h>
 
@@ -40,6 +42,7 @@ struct LogStore::Impl {
   RecordEncoder encoder;
   JsonObjectChecker data_checker;
   std::string value_scratch;
+  std::vector<std::pair<std::string, uint64_t>> index_scratch;  // `s` key -> position
 
   bool secondary() const { return options.read_only_secondary; }
   LogHead head() const {

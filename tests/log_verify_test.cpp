@@ -84,19 +84,22 @@ TEST_CASE("ByteChangedAnywhereInAStoredEventIsCaughtAtItsPosition") {
     original = raw.get(key);
   }
   REQUIRE(!original.empty());
-  // Every 7th byte and the last few: field names, punctuation, numbers, strings, data, hashes.
-  for (size_t offset = 0; offset < original.size(); offset += (offset + 8 < original.size() ? 7 : 1)) {
+  // Every 11th byte and the last few: field names, punctuation, numbers, strings, data, hashes.
+  // (record_codec_test flips every bit position of a record against the codec alone.)
+  for (size_t offset = 0; offset < original.size(); offset += (offset + 8 < original.size() ? 11 : 1)) {
     CAPTURE(offset);
     {
       RawDb raw(folder.path());
       std::string damaged = original;
       damaged[offset] = static_cast<char>(damaged[offset] ^ 0x04);
-      raw.put(key, damaged);
+      raw.put(key, damaged);  // replaces the previous round's damage
     }
     const VerifyReport report = verify_as_secondary(folder.path());
     CHECK(report.first_bad_position == 7);
     CHECK(report.events_checked == 6);
     CHECK(report.head.position == 6);
+  }
+  {
     RawDb raw(folder.path());
     raw.put(key, original);
   }
