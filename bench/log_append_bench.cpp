@@ -40,6 +40,7 @@ struct Flags {
 struct Machine {
   unsigned cores = 0;
   std::string cpu;
+  std::string load;  // /proc/loadavg at the start: other work on the machine skews the figures
 };
 
 Machine machine() {
@@ -52,6 +53,9 @@ Machine machine() {
       break;
     }
   }
+  std::ifstream loadavg("/proc/loadavg");
+  std::getline(loadavg, m.load);
+  m.load = m.load.substr(0, m.load.find(' ', m.load.find(' ', m.load.find(' ') + 1) + 1));
   return m;
 }
 
@@ -215,8 +219,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot make a folder under %s\n", flags.dir.c_str());
     return 1;
   }
-  std::printf("log_append_bench: %u cores, %s; %.1f s per case; %s; folder %s\n", m.cores, m.cpu.c_str(), flags.seconds,
-              flags.sync ? "synced writes" : "UNSYNCED writes (--no-sync)", folder.c_str());
+  std::printf("log_append_bench: %u cores, %s; load average %s; %.1f s per case; %s; folder %s\n", m.cores,
+              m.cpu.c_str(), m.load.c_str(), flags.seconds, flags.sync ? "synced writes" : "UNSYNCED writes (--no-sync)",
+              folder.c_str());
   std::printf("%8s %14s %16s %10s %14s\n", "batch", "raw keys/s", "log events/s", "log/raw", "stored bytes");
   std::vector<std::string> results;
   for (const size_t batch : batch_sizes) {
@@ -232,9 +237,9 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     results.push_back(fmt::format(
         R"({{"bench":"log_append","sync":{},"batch":{},"raw_keys_per_s":{:.0f},"raw_value_bytes":{},"log_events_per_s":{:.0f},)"
-        R"("log_stored_value_bytes":{},"ratio":{:.3f},"seconds":{:.2f},"raw_keys":{},"log_events":{},"cores":{},"cpu":"{}"}})",
+        R"("log_stored_value_bytes":{},"ratio":{:.3f},"seconds":{:.2f},"raw_keys":{},"log_events":{},"cores":{},"cpu":"{}","load":"{}"}})",
         flags.sync, batch, raw.per_second(), raw_value_bytes, log.measured.per_second(), log.stored_bytes, ratio, flags.seconds,
-        raw.items, log.measured.items, m.cores, m.cpu));
+        raw.items, log.measured.items, m.cores, m.cpu, m.load));
   }
   for (const std::string& result : results) std::printf("RESULT %s\n", result.c_str());
   fs::remove_all(folder);

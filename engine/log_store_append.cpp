@@ -20,6 +20,7 @@ Status check_text(std::string_view what, std::string_view text, bool allow_empty
     return Status::invalid_argument(fmt::format("{} of {} bytes is over the limit of {}", what, text.size(), event_text_bytes_max));
   }
   if (!allow_empty && text.empty()) return Status::invalid_argument(fmt::format("{} is empty", what));
+  if (!is_valid_utf8(text)) return Status::invalid_argument(fmt::format("{} is not valid UTF-8", what));
   return Status::ok();
 }
 
