@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cassert>
 #include <limits>
-#include <unordered_map>
 
 #include <fmt/format.h>
 #include <rocksdb/write_batch.h>
@@ -89,24 +88,25 @@ AppendResult LogStore::append(const AppendBatch& batch) {
 
   // Expected versions first: a conflict anywhere writes nothing. Later appends to the same
   // stream in this batch see the versions the earlier ones will create.
-  std::unordered_map<std::string_view, uint32_t> versions;  // stream -> version after this batch
-  versions.reserve(batch.streams.size());
-  std::vector<uint32_t> first_versions;  // per StreamAppend: the version before its events
-  first_versions.reserve(batch.streams.size());
+  auto& versions = impl.batch_versions;  // stream -> version after this batch, cache slot
+  versions.clear();
+  std::vector<uint32_t>& first_versions = impl.batch_first_versions;  // per StreamAppend
+  first_versions.clear();
   for (const StreamAppend& stream : batch.streams) {
     auto it = versions.find(stream.stream);
     if (it == versions.end()) {
-      uint32_t current = 0;
-      if (std::optional<uint32_t> cached = impl.stream_versions.find(stream.stream)) {
+      StreamVersionCache::Found found = impl.stream_versions.find_for_update(stream.stream);
+      if (found.version) {
         ++impl.stream_cache_hits;
-        current = *cached;
       } else {
         ++impl.stream_cache_misses;
-        if (result.status = impl.load_stream_version(stream.stream, &current); !result.status.is_ok()) return result;
+        uint32_t loaded = 0;
+        if (result.status = impl.load_stream_version(stream.stream, &loaded); !result.status.is_ok()) return result;
+        found.version = loaded;
       }
-      it = versions.emplace(stream.stream, current).first;
+      it = versions.emplace(stream.stream, LogStore::Impl::PendingVersion{*found.version, found.young_slot}).first;
     }
-    const uint32_t current = it->second;
+    const uint32_t current = it->second.version;
     if (!satisfies(stream.expected, current)) {
       result.status = Status::conflict(fmt::format("stream {}: expected {}, found {}", stream.stream,
                                                    describe(stream.expected),
@@ -118,14 +118,18 @@ AppendResult LogStore::append(const AppendBatch& batch) {
       return result;
     }
     first_versions.push_back(current);
-    it->second = current + static_cast<uint32_t>(stream.events.size());
+    it->second.version = current + static_cast<uint32_t>(stream.events.size());
   }
 
   // Encode every event into one WriteBatch, chained from the committed head. The `e` keys go
   // in first, in order; the `s` keys follow sorted, so that with the memtable insert hint
   // (engine/rocksdb_tuning.cpp) each insert starts next to the previous one.
   LogHead head = impl.head();
-  rocksdb::WriteBatch write_batch;
+  size_t batch_bytes_estimate = 64;
+  for (const StreamAppend& stream : batch.streams) {
+    for (const NewEvent& event : stream.events) batch_bytes_estimate += 2 * stream.stream.size() + event.data.size() + 400;
+  }
+  rocksdb::WriteBatch write_batch(batch_bytes_estimate);
   std::string position_be;
   std::vector<std::pair<std::string, uint64_t>>& index_entries = impl.index_scratch;
   index_entries.clear();
@@ -181,7 +185,13 @@ AppendResult LogStore::append(const AppendBatch& batch) {
   std::lock_guard lock(impl.state_mutex);
   assert(head.position >= impl.committed_head.position);
   impl.committed_head = head;
-  for (const auto& [stream, version] : versions) impl.stream_versions.put(stream, version);
+  // Young entries are updated in place first: a put() may rotate generations and move them.
+  for (const auto& [stream, pending] : versions) {
+    if (pending.young_slot != nullptr) *pending.young_slot = pending.version;
+  }
+  for (const auto& [stream, pending] : versions) {
+    if (pending.young_slot == nullptr) impl.stream_versions.put(stream, pending.version);
+  }
   return result;
 }
 
