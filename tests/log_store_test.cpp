@@ -481,3 +481,24 @@ TEST_CASE("StreamVersionsOfStreamsWhoseNamesPrefixEachOtherStayApart") {
   INFO(report.problem);
   CHECK(report.clean);
 }
+
+TEST_CASE("AwkwardTextRoundTripsThroughTheStoreAndVerifies") {
+  TempFolder folder;
+  const std::string stream = "booking-\"q\"\\\x01\xe1\x8a\xa0";
+  NewEvent awkward = event("Type\twith\nbreaks", R"({"note":"caf\u00e9 \"quoted\" \\ back","emoji":"😀"})", "tutor:\xe1\x8a\xa0\xe1\x88\x9b");
+  awkward.command_id = "cmd\x7f\x1f";
+  {
+    auto log = open_log(folder.path());
+    REQUIRE(log->append(single(stream, ExpectedVersion::no_stream(), {awkward})).status.is_ok());
+  }
+  auto log = open_log(folder.path());
+  std::vector<EventRecord> events;
+  REQUIRE(log->read_stream(stream, 1, 10, &events).is_ok());
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].stream == stream);
+  CHECK(events[0].type == awkward.type);
+  CHECK(events[0].actor == awkward.actor);
+  CHECK(events[0].command_id == awkward.command_id);
+  CHECK(events[0].data == awkward.data);
+  CHECK(log->verify().clean);
+}
