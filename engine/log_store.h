@@ -110,6 +110,7 @@ class LogStore {
   std::optional<IdempotencyRecord> find_idempotency(std::string_view actor, std::string_view key) const;
 
   // Replaces the stored checkpoint atomically; its position must be at or below the head.
+  // One caller at a time (it may run on another thread than append()).
   Status write_checkpoint(const Checkpoint& checkpoint);
   // nullopt and ok when there is none; corruption (and nullopt) when it is torn, fails its
   // checksum, or does not belong to this log (position past the head, or another hash there).
