@@ -7,6 +7,7 @@
 
 #include "api/jwt.h"
 #include "projections/json_text.h"
+#include "projections/views.h"
 
 namespace tl::api {
 namespace {
@@ -152,6 +153,30 @@ std::optional<Paging> read_paging(const QueryParams& query, HttpResponse* error)
   paging.limit = static_cast<size_t>(limit);
   if (auto cursor = query.get("cursor")) paging.cursor = std::string(*cursor);
   return paging;
+}
+
+std::optional<ListRequest> read_list_request(const HttpRequest& request, HttpResponse* error) {
+  auto query = read_query(request, error);
+  if (!query) return std::nullopt;
+  auto paging = read_paging(*query, error);
+  if (!paging) return std::nullopt;
+  return ListRequest{std::move(*query), std::move(*paging)};
+}
+
+std::string event_page_json(std::vector<EventRecord>& records, size_t limit, EventCursor cursor) {
+  std::optional<std::string> next;
+  if (records.size() > limit) {
+    next = std::to_string(cursor == EventCursor::version ? uint64_t{records[limit].version} : records[limit].position);
+    records.resize(limit);
+  }
+  std::string items;
+  for (const auto& record : records) {
+    if (!items.empty()) items += ',';
+    const std::string hash = to_hex(record.hash);
+    views::append_event(items, {record.position, record.stream, record.version, record.type, record.at, record.actor,
+                                record.data, hash});
+  }
+  return page_json(items, next);
 }
 
 std::string page_json(const std::string& items_joined, const std::optional<std::string>& next_cursor) {

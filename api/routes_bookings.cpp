@@ -67,10 +67,10 @@ void App::add_booking_routes(Router& router) {
   add_route(router, "GET", "/api/bookings", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
                                                                       RouteParams, Respond respond) {
     HttpResponse error;
-    auto query = read_query(request, &error);
-    if (!query) return respond(std::move(error));
-    auto paging = read_paging(*query, &error);
-    if (!paging) return respond(std::move(error));
+    auto list_request = read_list_request(request, &error);
+    if (!list_request) return respond(std::move(error));
+    const QueryParams* query = &list_request->query;
+    const Paging* paging = &list_request->paging;
     Role side = caller.role;
     if (auto role = query->get("role")) {
       if (*role == "student") {
@@ -185,10 +185,9 @@ void App::add_booking_routes(Router& router) {
   add_route(router, "GET", "/api/bookings/{id}/events", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
                                                                                  RouteParams params, Respond respond) {
     HttpResponse error;
-    auto query = read_query(request, &error);
-    if (!query) return respond(std::move(error));
-    auto paging = read_paging(*query, &error);
-    if (!paging) return respond(std::move(error));
+    auto list_request = read_list_request(request, &error);
+    if (!list_request) return respond(std::move(error));
+    const Paging* paging = &list_request->paging;
     uint64_t from_version = 1;
     if (!paging->cursor.empty()) {
       auto cursor = parse_cursor(paging->cursor);
@@ -208,19 +207,7 @@ void App::add_booking_routes(Router& router) {
     std::vector<EventRecord> records;
     const Status read = engine_.log().read_stream(booking_stream(id), static_cast<uint32_t>(from_version), paging->limit + 1, &records);
     if (!read.is_ok()) return respond(error_http(503, "storage_unavailable", "the log could not be read", actor_text(caller)));
-    std::optional<std::string> next;
-    if (records.size() > paging->limit) {
-      next = std::to_string(records[paging->limit].version);
-      records.resize(paging->limit);
-    }
-    std::string items;
-    for (const auto& record : records) {
-      if (!items.empty()) items += ',';
-      const std::string hash = to_hex(record.hash);
-      views::append_event(items, {record.position, record.stream, record.version, record.type, record.at, record.actor,
-                                  record.data, hash});
-    }
-    respond(json_response(200, page_json(items, next), actor_text(caller)));
+    respond(json_response(200, event_page_json(records, paging->limit, EventCursor::version), actor_text(caller)));
   }));
 }
 

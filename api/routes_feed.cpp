@@ -27,10 +27,10 @@ void App::add_feed_routes(Router& router) {
   add_route(router, "GET", "/api/me/notifications", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
                                                                               RouteParams, Respond respond) {
     HttpResponse error;
-    auto query = read_query(request, &error);
-    if (!query) return respond(std::move(error));
-    auto paging = read_paging(*query, &error);
-    if (!paging) return respond(std::move(error));
+    auto list_request = read_list_request(request, &error);
+    if (!list_request) return respond(std::move(error));
+    const QueryParams* query = &list_request->query;
+    const Paging* paging = &list_request->paging;
     uint64_t after = 0;
     std::string_view after_text = paging->cursor;
     if (auto given = query->get("after")) after_text = *given;
@@ -63,10 +63,10 @@ void App::add_feed_routes(Router& router) {
   add_route(router, "GET", "/api/events", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request, RouteParams,
                                                                     Respond respond) {
     HttpResponse error;
-    auto query = read_query(request, &error);
-    if (!query) return respond(std::move(error));
-    auto paging = read_paging(*query, &error);
-    if (!paging) return respond(std::move(error));
+    auto list_request = read_list_request(request, &error);
+    if (!list_request) return respond(std::move(error));
+    const QueryParams* query = &list_request->query;
+    const Paging* paging = &list_request->paging;
     int64_t from = 1;
     if (query->has("from")) {
       if (const Status status = query->read_int64("from", from, 1, INT64_MAX); !status.is_ok()) {
@@ -81,19 +81,7 @@ void App::add_feed_routes(Router& router) {
     std::vector<EventRecord> records;
     const Status read = engine_.log().read_all(static_cast<uint64_t>(from), paging->limit + 1, &records);
     if (!read.is_ok()) return respond(error_http(503, "storage_unavailable", "the log could not be read", actor_text(caller)));
-    std::optional<std::string> next;
-    if (records.size() > paging->limit) {
-      next = std::to_string(records[paging->limit].position);
-      records.resize(paging->limit);
-    }
-    std::string items;
-    for (const auto& record : records) {
-      if (!items.empty()) items += ',';
-      const std::string hash = to_hex(record.hash);
-      views::append_event(items, {record.position, record.stream, record.version, record.type, record.at, record.actor,
-                                  record.data, hash});
-    }
-    respond(json_response(200, page_json(items, next), actor_text(caller)));
+    respond(json_response(200, event_page_json(records, paging->limit, EventCursor::position), actor_text(caller)));
   }));
 
   add_route(router, "GET", "/api/ledger/digest", guarded(config_, admins, [this](const Actor& caller, HttpRequest&&, RouteParams,

@@ -34,10 +34,9 @@ void App::add_money_routes(Router& router) {
   add_route(router, "GET", "/api/me/withdrawals", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
                                                                             RouteParams, Respond respond) {
     HttpResponse error;
-    auto query = read_query(request, &error);
-    if (!query) return respond(std::move(error));
-    auto paging = read_paging(*query, &error);
-    if (!paging) return respond(std::move(error));
+    auto list_request = read_list_request(request, &error);
+    if (!list_request) return respond(std::move(error));
+    const Paging* paging = &list_request->paging;
     uint64_t cursor = UINT64_MAX;
     if (!paging->cursor.empty()) {
       const auto [end, failed] = std::from_chars(paging->cursor.data(), paging->cursor.data() + paging->cursor.size(), cursor);
