@@ -1,5 +1,6 @@
 #include "api/route_support.h"
 
+#include <charconv>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -190,6 +191,13 @@ std::string page_json(const std::string& items_joined, const std::optional<std::
   }
   out += '}';
   return out;
+}
+
+std::optional<uint64_t> parse_decimal(std::string_view text) {
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 std::string random_id(std::string_view prefix) {

@@ -68,6 +68,9 @@ std::string event_page_json(std::vector<EventRecord>& records, size_t limit, Eve
 // {"data":[...],"next_cursor":"..."|null} around already-rendered items.
 std::string page_json(const std::string& items_joined, const std::optional<std::string>& next_cursor);
 
+// A cursor or position given as a decimal number (no sign, no spaces); nullopt otherwise.
+std::optional<uint64_t> parse_decimal(std::string_view text);
+
 // A fresh id: prefix + 20 random base32 characters ("bk_x3k..."), from OpenSSL's RNG.
 std::string random_id(std::string_view prefix);
 

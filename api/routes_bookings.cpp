@@ -1,5 +1,4 @@
 // Bookings: create, read, list, accept, decline, cancel, checkout, dispute, rate, resolve, history.
-#include <charconv>
 
 #include <fmt/format.h>
 
@@ -19,13 +18,6 @@ bool may_see(const Actor& caller, const Booking& booking) {
 
 HttpResponse bad_body(const Status& status, const Actor& caller) {
   return error_http(400, "invalid_request", status.message(), actor_text(caller));
-}
-
-std::optional<uint64_t> parse_cursor(std::string_view text) {
-  uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 }  // namespace
@@ -88,7 +80,7 @@ void App::add_booking_routes(Router& router) {
     }
     std::optional<uint64_t> cursor;
     if (!paging->cursor.empty()) {
-      cursor = parse_cursor(paging->cursor);
+      cursor = parse_decimal(paging->cursor);
       if (!cursor) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
     }
     respond(engine_.read([&](const State& state) {
@@ -190,7 +182,7 @@ void App::add_booking_routes(Router& router) {
     const Paging* paging = &list_request->paging;
     uint64_t from_version = 1;
     if (!paging->cursor.empty()) {
-      auto cursor = parse_cursor(paging->cursor);
+      auto cursor = parse_decimal(paging->cursor);
       if (!cursor || *cursor == 0 || *cursor > UINT32_MAX) {
         return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
       }

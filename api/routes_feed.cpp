@@ -1,6 +1,5 @@
 // Reading the ledger: a user's notifications, the global log (admin), the digest (admin).
 #include <algorithm>
-#include <charconv>
 
 #include <fmt/format.h>
 
@@ -12,12 +11,10 @@
 namespace tl::api {
 namespace {
 
+// A notification id ("n_42") or a bare position ("42").
 std::optional<uint64_t> parse_position(std::string_view text) {
   if (text.starts_with("n_")) text.remove_prefix(2);
-  uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
+  return parse_decimal(text);
 }
 
 }  // namespace

@@ -1,5 +1,4 @@
 // A tutor's money: balance and withdrawals; admins complete or fail withdrawals.
-#include <charconv>
 
 #include "api/app.h"
 #include "api/json_body.h"
@@ -39,10 +38,9 @@ void App::add_money_routes(Router& router) {
     const Paging* paging = &list_request->paging;
     uint64_t cursor = UINT64_MAX;
     if (!paging->cursor.empty()) {
-      const auto [end, failed] = std::from_chars(paging->cursor.data(), paging->cursor.data() + paging->cursor.size(), cursor);
-      if (failed != std::errc() || end != paging->cursor.data() + paging->cursor.size()) {
-        return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
-      }
+      const auto parsed = parse_decimal(paging->cursor);
+      if (!parsed) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
+      cursor = *parsed;
     }
     respond(engine_.read([&](const State& state) {
       std::string items;
