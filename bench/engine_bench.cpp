@@ -6,8 +6,10 @@
 // Per case: commands/s, latency submit-to-reply p50/p99/p999, the engine's average batch
 // (EngineStats), and, in the same run, raw RocksDB synced WriteBatches of that batch size with
 // values of the bytes one command appends (same RocksDB tuning as the log): the storage limit.
+// Engine and raw baseline alternate in slices, so that both see the same disk on a shared machine.
 //
-//   engine_bench [--threads 1,8,64] [--commands create,capture] [--seconds 3] [--quick] [--dir /tmp]
+//   engine_bench [--threads 1,8,64] [--commands create,capture] [--seconds 3] [--quick] [--no-sync] [--no-raw]
+//                [--dir /tmp]
 //
 // SystemClock; a fresh engine in a scratch folder per case, removed at the end. Prints the
 // machine, one table, and one `RESULT {json}` line per case.
@@ -18,6 +20,7 @@
 #include <barrier>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -41,6 +44,10 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr int64_t warmup_ms = 300;          // callers run, nothing is counted yet
 constexpr uint64_t latency_samples_max_per_thread = 4'000'000;
 constexpr uint64_t prepare_chunk_bookings = 8'000;  // journey steps are submitted chunk by chunk
+constexpr double prepare_margin = 1.6;              // capture may run this much faster than create
+constexpr int slices_count = 3;                    // engine and raw baseline alternate this many times
+constexpr double raw_seconds_max = 2;              // in total per case: the raw baseline is steady
+constexpr double default_expected_per_s = 150'000;  // when no create run came first
 
 enum class CommandKind { create, capture };
 
@@ -51,6 +58,8 @@ struct Settings {
   std::vector<CommandKind> kinds;
   double seconds = 3;
   std::string dir = "/tmp";
+  bool sync = true;  // --no-sync: isolates the CPU cost from the disk (never a headline figure)
+  bool raw = true;   // --no-raw: the engine alone (for profiling with callgrind or perf)
 };
 
 struct EngineRun {
@@ -74,9 +83,10 @@ struct RawRun {
   double keys_per_s() const { return seconds > 0 ? static_cast<double>(keys) / seconds : 0; }
 };
 
-EngineOptions engine_options(const std::string& data_dir) {
+EngineOptions engine_options(const std::string& data_dir, bool sync) {
   EngineOptions options;
   options.data_dir = data_dir;
+  options.log.sync = sync;
   // Checkpoints are measured by recovery_bench; here they would only stall one batch at random.
   options.checkpoint_events_max = UINT64_MAX;
   options.checkpoint_interval_ms = INT64_MAX / 4;
@@ -124,25 +134,87 @@ struct ThreadResult {
   std::vector<int64_t> latencies_ns;
 };
 
-EngineRun run_engine(CommandKind kind, uint64_t threads, const Settings& settings, const ScratchFolder& scratch) {
+// Raw RocksDB on the log's own tuning: synced WriteBatches of `batch_keys` puts, sequential keys.
+// What the storage engine alone can do at the engine's batch size; kept open for the whole case
+// so that its slices alternate with the engine's.
+class RawWriter {
+ public:
+  RawWriter(const std::string& path, bool sync) : sync_(sync) {
+    const RocksTuning tuning = make_rocksdb_tuning(LogOptions{});
+    const rocksdb::Options options(tuning.db, tuning.log);
+    rocksdb::DB* opened = nullptr;
+    if (const rocksdb::Status status = rocksdb::DB::Open(options, path, &opened); !status.ok()) {
+      fmt::print(stderr, "engine_bench: raw RocksDB open failed: {}\n", status.ToString());
+      std::exit(1);
+    }
+    db_.reset(opened);
+  }
+
+  // Writes for `seconds`; adds to run().
+  void write_for(uint64_t batch_keys, uint64_t value_bytes, double seconds) {
+    assert(batch_keys > 0 && value_bytes > 0);
+    if (value_.size() != value_bytes) {
+      value_.resize(value_bytes);
+      for (size_t i = 0; i < value_.size(); ++i) value_[i] = static_cast<char>('a' + (i * 7919) % 26);
+    }
+    rocksdb::WriteOptions sync;
+    sync.sync = sync_;
+    std::string key;
+    const auto start = SteadyClock::now();
+    while (seconds_since(start) < seconds) {
+      rocksdb::WriteBatch batch;
+      for (uint64_t i = 0; i < batch_keys; ++i) {
+        key.assign(1, 'e');
+        append_u64_be(key, next_key_++);
+        batch.Put(key, value_);
+      }
+      if (const rocksdb::Status status = db_->Write(sync, &batch); !status.ok()) {
+        fmt::print(stderr, "engine_bench: raw write failed: {}\n", status.ToString());
+        std::exit(1);
+      }
+      run_.keys += batch_keys;
+    }
+    run_.seconds += seconds_since(start);
+    run_.batch_keys = batch_keys;
+    run_.value_bytes = value_bytes;
+  }
+  const RawRun& run() const { return run_; }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  bool sync_ = true;
+  std::string value_;
+  uint64_t next_key_ = 1;
+  RawRun run_;
+};
+
+// One case: the engine under `threads` closed-loop callers, measured in `slices_count` slices;
+// between them the callers pause and the raw baseline writes for as long, at the engine's
+// average batch so far. Alternating keeps both under the same disk conditions on a shared machine.
+std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, double expected_per_s, const Settings& settings,
+                                      const ScratchFolder& scratch) {
   std::unique_ptr<Engine> engine;
-  const std::string data_dir = scratch.sub(fmt::format("{}-{}", kind_name(kind), threads));
-  if (Status status = Engine::open(engine_options(data_dir), std::make_unique<SystemClock>(), &engine); !status.is_ok()) {
+  const std::string name = fmt::format("{}-{}", kind_name(kind), threads);
+  if (Status status = Engine::open(engine_options(scratch.sub(name), settings.sync), std::make_unique<SystemClock>(), &engine);
+      !status.is_ok()) {
     fmt::print(stderr, "engine_bench: cannot open the engine: {}\n", status.to_string());
     std::exit(1);
   }
+  RawWriter raw(scratch.sub("raw-" + name), settings.sync);
   const TimeMs scheduled_start = engine->now() + 7 * ms_per_day;
 
-  // Capture needs prepared bookings: enough for the whole run at a rate well above the target.
   std::vector<BookingPlan> payable;
   if (kind == CommandKind::capture) {
-    const double expected_per_s = threads == 1 ? 20'000 : 150'000;
-    payable = prepare_payable(*engine, static_cast<uint64_t>(expected_per_s * (settings.seconds + warmup_ms / 1e3)), scheduled_start);
+    const double run_seconds = settings.seconds + warmup_ms / 1e3;
+    payable = prepare_payable(*engine, static_cast<uint64_t>(prepare_margin * expected_per_s * run_seconds) + 1000,
+                              scheduled_start);
   }
   std::atomic<uint64_t> next_payable{0};
   auto out_of_bookings = [&] { return kind == CommandKind::capture && next_payable.load() >= payable.size(); };
 
   std::atomic<bool> measuring{false};
+  std::atomic<bool> paused{false};
+  std::atomic<uint64_t> parked{0};  // callers waiting while paused (or finished)
   std::atomic<bool> stopping{false};
   std::vector<ThreadResult> results(threads);
   std::barrier start_line(static_cast<std::ptrdiff_t>(threads + 1));
@@ -154,6 +226,12 @@ EngineRun run_engine(CommandKind kind, uint64_t threads, const Settings& setting
       result.latencies_ns.reserve(std::min<uint64_t>(latency_samples_max_per_thread, 1u << 20));
       start_line.arrive_and_wait();
       for (uint64_t n = 0; !stopping.load(std::memory_order_relaxed); ++n) {
+        if (paused.load()) {
+          parked.fetch_add(1);
+          paused.wait(true);
+          parked.fetch_sub(1);
+          continue;
+        }
         std::optional<Reply> reply;
         const auto submitted = SteadyClock::now();
         if (kind == CommandKind::create) {
@@ -174,29 +252,50 @@ EngineRun run_engine(CommandKind kind, uint64_t threads, const Settings& setting
           result.latencies_ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(replied - submitted).count());
         }
       }
+      parked.fetch_add(1);  // finished callers count as parked
     });
   }
   start_line.arrive_and_wait();
   std::this_thread::sleep_for(std::chrono::milliseconds(warmup_ms));
 
   const EngineStats& stats = engine->stats();
-  const uint64_t commands_before = stats.commands_total.load();
-  const uint64_t batches_before = stats.batches_total.load();
-  const uint64_t events_before = stats.events_total.load();
-  const auto window_start = SteadyClock::now();
-  measuring = true;
-  // Capture stops early when the prepared bookings run out; the window is then what was used.
-  while (seconds_since(window_start) < settings.seconds && !out_of_bookings()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  measuring = false;
   EngineRun run;
-  run.seconds = seconds_since(window_start);
+  uint64_t commands_engine = 0;
+  uint64_t batches = 0;
+  uint64_t events = 0;
+  const double slice_seconds = settings.seconds / slices_count;
+  for (int slice = 0; slice < slices_count && !out_of_bookings(); ++slice) {
+    const uint64_t commands_before = stats.commands_total.load();
+    const uint64_t batches_before = stats.batches_total.load();
+    const uint64_t events_before = stats.events_total.load();
+    const auto slice_start = SteadyClock::now();
+    measuring = true;
+    while (seconds_since(slice_start) < slice_seconds && !out_of_bookings()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    measuring = false;
+    run.seconds += seconds_since(slice_start);
+    commands_engine += stats.commands_total.load() - commands_before;
+    batches += stats.batches_total.load() - batches_before;
+    events += stats.events_total.load() - events_before;
+
+    paused = true;
+    while (parked.load() < threads) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    const double batch_avg = batches == 0 ? 1 : static_cast<double>(commands_engine) / static_cast<double>(batches);
+    const double events_per_command = commands_engine == 0 ? 1 : static_cast<double>(events) / static_cast<double>(commands_engine);
+    const uint64_t value_bytes =
+        static_cast<uint64_t>(std::llround(event_value_bytes_avg(*engine, 2'000) * events_per_command));
+    if (settings.raw) {
+      raw.write_for(std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(batch_avg))), std::max<uint64_t>(1, value_bytes),
+                    std::min(slice_seconds, raw_seconds_max / slices_count));
+    }
+    paused = false;
+    paused.notify_all();
+  }
   run.ran_out_of_bookings = out_of_bookings();
-  const uint64_t commands_engine = stats.commands_total.load() - commands_before;
-  const uint64_t batches = stats.batches_total.load() - batches_before;
-  const uint64_t events = stats.events_total.load() - events_before;
   stopping = true;
+  paused = false;
+  paused.notify_all();
   for (auto& caller : callers) caller.join();
 
   std::vector<int64_t> latencies;
@@ -211,45 +310,12 @@ EngineRun run_engine(CommandKind kind, uint64_t threads, const Settings& setting
   run.events_per_command = commands_engine == 0 ? 0 : static_cast<double>(events) / static_cast<double>(commands_engine);
   run.event_value_bytes_avg = event_value_bytes_avg(*engine, 10'000);
   engine->stop();
-  return run;
+  return {run, raw.run()};
 }
 
-// Raw RocksDB: synced WriteBatches of `batch_keys` puts of `value_bytes`, sequential keys, on the
-// log's own tuning, for `seconds`. What the storage engine alone can do at that batch size.
-RawRun run_raw(uint64_t batch_keys, uint64_t value_bytes, double seconds, const std::string& path) {
-  assert(batch_keys > 0 && value_bytes > 0);
-  LogOptions log_options;
-  const RocksTuning tuning = make_rocksdb_tuning(log_options);
-  rocksdb::Options options(tuning.db, tuning.log);
-  rocksdb::DB* opened = nullptr;
-  if (const rocksdb::Status status = rocksdb::DB::Open(options, path, &opened); !status.ok()) {
-    fmt::print(stderr, "engine_bench: raw RocksDB open failed: {}\n", status.ToString());
-    std::exit(1);
-  }
-  const std::unique_ptr<rocksdb::DB> db(opened);
-  std::string value(value_bytes, 'v');
-  for (size_t i = 0; i < value.size(); ++i) value[i] = static_cast<char>('a' + (i * 7919) % 26);  // not all one byte
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  RawRun run{batch_keys, value_bytes, 0, 0};
-  uint64_t next_key = 1;
-  std::string key;
-  const auto start = SteadyClock::now();
-  while (seconds_since(start) < seconds) {
-    rocksdb::WriteBatch batch;
-    for (uint64_t i = 0; i < batch_keys; ++i) {
-      key.assign(1, 'e');
-      append_u64_be(key, next_key++);
-      batch.Put(key, value);
-    }
-    if (const rocksdb::Status status = db->Write(sync, &batch); !status.ok()) {
-      fmt::print(stderr, "engine_bench: raw write failed: {}\n", status.ToString());
-      std::exit(1);
-    }
-    run.keys += batch_keys;
-  }
-  run.seconds = seconds_since(start);
-  return run;
+// 0 when the raw baseline did not run (--no-raw).
+double engine_over_raw(const EngineRun& run, const RawRun& raw) {
+  return raw.keys_per_s() > 0 ? run.commands_per_s() / raw.keys_per_s() : 0;
 }
 
 void print_header() {
@@ -262,20 +328,21 @@ void print_row(CommandKind kind, uint64_t threads, const EngineRun& run, const R
   fmt::print("{:<8} {:>7} {:>11.0f} {:>9.0f} {:>9.0f} {:>9.0f} {:>9.1f} {:>10.2f} {:>10} {:>11} {:>11.0f} {:>8.0f}%\n",
              kind_name(kind), threads, run.commands_per_s(), run.latency.p50_us, run.latency.p99_us, run.latency.p999_us,
              run.batch_commands_avg, run.events_per_command, raw.value_bytes, raw.batch_keys, raw.keys_per_s(),
-             100 * run.commands_per_s() / raw.keys_per_s());
+             100 * engine_over_raw(run, raw));
 }
 
-std::string result_json(const Machine& m, CommandKind kind, uint64_t threads, const EngineRun& run, const RawRun& raw) {
+std::string result_json(const Machine& m, CommandKind kind, uint64_t threads, const EngineRun& run, const RawRun& raw,
+                        bool sync) {
   return fmt::format(
       R"({{"bench":"engine","command":"{}","threads":{},"seconds":{:.3f},"commands":{},"failures":{},)"
       R"("commands_per_s":{:.0f},"p50_us":{:.1f},"p99_us":{:.1f},"p999_us":{:.1f},"max_us":{:.1f},)"
       R"("batch_commands_avg":{:.2f},"events_per_command":{:.3f},"event_value_bytes_avg":{:.1f},)"
       R"("ran_out_of_bookings":{},"raw_batch_keys":{},"raw_value_bytes":{},"raw_keys_per_s":{:.0f},)"
-      R"("engine_over_raw":{:.3f},{}}})",
+      R"("engine_over_raw":{:.3f},"sync":{},{}}})",
       kind_name(kind), threads, run.seconds, run.commands, run.failures, run.commands_per_s(), run.latency.p50_us,
       run.latency.p99_us, run.latency.p999_us, run.latency.max_us, run.batch_commands_avg, run.events_per_command,
       run.event_value_bytes_avg, run.ran_out_of_bookings ? "true" : "false", raw.batch_keys, raw.value_bytes,
-      raw.keys_per_s(), run.commands_per_s() / raw.keys_per_s(), machine_json_fields(m));
+      raw.keys_per_s(), engine_over_raw(run, raw), sync ? "true" : "false", machine_json_fields(m));
 }
 
 }  // namespace
@@ -284,35 +351,37 @@ int main(int argc, char** argv) {
   Flags flags(argc, argv);
   Settings settings;
   const bool quick = flags.has("--quick");
-  settings.seconds = flags.number("--seconds", quick ? 1.5 : 3);
+  settings.seconds = flags.number("--seconds", quick ? 1 : 3);
   settings.threads = flags.numbers("--threads", {1, 8, 64});
   settings.dir = flags.text("--dir", "/tmp");
+  settings.sync = !flags.has("--no-sync");
+  settings.raw = !flags.has("--no-raw");
   const std::string commands = flags.text("--commands", "create,capture");
   if (commands.find("create") != std::string::npos) settings.kinds.push_back(CommandKind::create);
   if (commands.find("capture") != std::string::npos) settings.kinds.push_back(CommandKind::capture);
   if (const std::string bad = flags.unknown(); !bad.empty() || settings.kinds.empty()) {
     fmt::print(stderr,
                "engine_bench: unknown argument {}\nusage: engine_bench [--threads 1,8,64] [--commands create,capture] "
-               "[--seconds 3] [--quick] [--dir /tmp]\n", bad);
+               "[--seconds 3] [--quick] [--no-sync] [--no-raw] [--dir /tmp]\n", bad);
     return 2;
   }
 
   const Machine m = machine();
   const ScratchFolder scratch(settings.dir, "engine-bench");
   fmt::print("engine_bench: {}\nclosed loop (each thread submits one command and waits for its reply), {:.1f} s per case "
-             "after {} ms warm-up, SystemClock, synced group commit; scratch {}\n\n",
-             describe(m), settings.seconds, warmup_ms, scratch.path().string());
+             "after {} ms warm-up, SystemClock, {}; scratch {}\n\n",
+             describe(m), settings.seconds, warmup_ms,
+             settings.sync ? "synced group commit" : "UNSYNCED writes (--no-sync: CPU cost only)", scratch.path().string());
   std::fflush(stdout);
 
   std::vector<std::string> results;
   int exit_code = 0;
+  std::map<uint64_t, double> create_per_s;  // by threads: sizes the capture preparation
   for (const CommandKind kind : settings.kinds) {
     for (const uint64_t threads : settings.threads) {
-      const EngineRun run = run_engine(kind, threads, settings, scratch);
-      const uint64_t batch_keys = std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(run.batch_commands_avg)));
-      const uint64_t value_bytes = static_cast<uint64_t>(std::llround(run.event_value_bytes_avg * run.events_per_command));
-      const RawRun raw = run_raw(batch_keys, std::max<uint64_t>(1, value_bytes), std::min(settings.seconds, 2.0),
-                                 scratch.sub(fmt::format("raw-{}-{}", kind_name(kind), threads)));
+      const double expected_per_s = create_per_s.contains(threads) ? create_per_s[threads] : default_expected_per_s;
+      const auto [run, raw] = run_case(kind, threads, expected_per_s, settings, scratch);
+      if (kind == CommandKind::create) create_per_s[threads] = run.commands_per_s();
       if (results.empty()) print_header();
       print_row(kind, threads, run, raw);
       std::fflush(stdout);
@@ -321,7 +390,7 @@ int main(int argc, char** argv) {
         exit_code = 1;
       }
       if (run.ran_out_of_bookings) fmt::print("  (capture used every prepared booking after {:.2f} s)\n", run.seconds);
-      results.push_back(result_json(m, kind, threads, run, raw));
+      results.push_back(result_json(m, kind, threads, run, raw, settings.sync));
     }
   }
   fmt::print("\nbytes/cmd: stored event bytes one command appends (the raw puts use values of that size, one put per "
