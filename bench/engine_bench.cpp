@@ -9,7 +9,9 @@
 // Engine and raw baseline alternate in slices, so that both see the same disk on a shared machine.
 //
 //   engine_bench [--threads 1,8,64] [--commands create,capture] [--seconds 3] [--quick] [--no-sync] [--no-raw]
-//                [--dir /tmp]
+//                [--payable N] [--dir /tmp]
+// One engine per command, shared by its thread counts; capture's N bookings (100k with --quick,
+// 300k otherwise) are prepared once through the engine before its first case.
 //
 // SystemClock; a fresh engine in a scratch folder per case, removed at the end. Prints the
 // machine, one table, and one `RESULT {json}` line per case.
@@ -20,7 +22,6 @@
 #include <barrier>
 #include <cmath>
 #include <cstdio>
-#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -44,10 +45,10 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr int64_t warmup_ms = 300;          // callers run, nothing is counted yet
 constexpr uint64_t latency_samples_max_per_thread = 4'000'000;
 constexpr uint64_t prepare_chunk_bookings = 8'000;  // journey steps are submitted chunk by chunk
-constexpr double prepare_margin = 1.6;              // capture may run this much faster than create
 constexpr int slices_count = 3;                    // engine and raw baseline alternate this many times
 constexpr double raw_seconds_max = 2;              // in total per case: the raw baseline is steady
-constexpr double default_expected_per_s = 150'000;  // when no create run came first
+constexpr uint64_t payable_bookings_quick = 100'000;  // prepared once for all capture cases
+constexpr uint64_t payable_bookings_full = 300'000;
 
 enum class CommandKind { create, capture };
 
@@ -60,6 +61,7 @@ struct Settings {
   std::string dir = "/tmp";
   bool sync = true;  // --no-sync: isolates the CPU cost from the disk (never a headline figure)
   bool raw = true;   // --no-raw: the engine alone (for profiling with callgrind or perf)
+  uint64_t payable_bookings = 0;
 };
 
 struct EngineRun {
@@ -188,28 +190,44 @@ class RawWriter {
   RawRun run_;
 };
 
-// One case: the engine under `threads` closed-loop callers, measured in `slices_count` slices;
-// between them the callers pause and the raw baseline writes for as long, at the engine's
-// average batch so far. Alternating keeps both under the same disk conditions on a shared machine.
-std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, double expected_per_s, const Settings& settings,
-                                      const ScratchFolder& scratch) {
+// One engine per command, shared by its thread counts (its state grows from case to case, as a
+// live ledger's does). Capture's bookings are prepared once, for all its cases.
+struct CommandEngine {
   std::unique_ptr<Engine> engine;
-  const std::string name = fmt::format("{}-{}", kind_name(kind), threads);
-  if (Status status = Engine::open(engine_options(scratch.sub(name), settings.sync), std::make_unique<SystemClock>(), &engine);
+  TimeMs scheduled_start = 0;
+  std::vector<BookingPlan> payable;      // capture only
+  std::atomic<uint64_t> next_payable{0};  // the next unused one
+};
+
+void open_command_engine(CommandKind kind, const Settings& settings, const ScratchFolder& scratch, CommandEngine* out) {
+  const std::string dir = scratch.sub(fmt::format("engine-{}", kind_name(kind)));
+  if (Status status = Engine::open(engine_options(dir, settings.sync), std::make_unique<SystemClock>(), &out->engine);
       !status.is_ok()) {
     fmt::print(stderr, "engine_bench: cannot open the engine: {}\n", status.to_string());
     std::exit(1);
   }
-  RawWriter raw(scratch.sub("raw-" + name), settings.sync);
-  const TimeMs scheduled_start = engine->now() + 7 * ms_per_day;
-
-  std::vector<BookingPlan> payable;
+  out->scheduled_start = out->engine->now() + 7 * ms_per_day;
   if (kind == CommandKind::capture) {
-    const double run_seconds = settings.seconds + warmup_ms / 1e3;
-    payable = prepare_payable(*engine, static_cast<uint64_t>(prepare_margin * expected_per_s * run_seconds) + 1000,
-                              scheduled_start);
+    const auto start = SteadyClock::now();
+    out->payable = prepare_payable(*out->engine, settings.payable_bookings, out->scheduled_start);
+    fmt::print("  (prepared {} accepted and checked-out bookings for capture in {:.1f} s)\n", out->payable.size(),
+               seconds_since(start));
+    std::fflush(stdout);
   }
-  std::atomic<uint64_t> next_payable{0};
+}
+
+// One case: the engine under `threads` closed-loop callers, measured in `slices_count` slices;
+// between them the callers pause and the raw baseline writes for as long, at the engine's
+// average batch so far. Alternating keeps both under the same disk conditions on a shared machine.
+std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, CommandEngine& shared, const Settings& settings,
+                                      const ScratchFolder& scratch) {
+  Engine* engine = shared.engine.get();
+  const std::string name = fmt::format("{}-{}", kind_name(kind), threads);
+  RawWriter raw(scratch.sub("raw-" + name), settings.sync);
+  const TimeMs scheduled_start = shared.scheduled_start;
+  const std::vector<BookingPlan>& payable = shared.payable;
+  std::atomic<uint64_t>& next_payable = shared.next_payable;
+  // When capture's prepared bookings run out, the case ends early and says so.
   auto out_of_bookings = [&] { return kind == CommandKind::capture && next_payable.load() >= payable.size(); };
 
   std::atomic<bool> measuring{false};
@@ -235,7 +253,7 @@ std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, double
         std::optional<Reply> reply;
         const auto submitted = SteadyClock::now();
         if (kind == CommandKind::create) {
-          const BookingPlan plan = booking_plan(fmt::format("bk-{}-", t), n, scheduled_start);
+          const BookingPlan plan = booking_plan(fmt::format("bk-{}-{}-", threads, t), n, scheduled_start);
           reply = caller.call(student_of(plan), request_of(plan), fmt::format("c-{}-{}", t, n));
         } else {
           const uint64_t index = next_payable.fetch_add(1, std::memory_order_relaxed);
@@ -309,7 +327,6 @@ std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, double
   run.batch_commands_avg = batches == 0 ? 0 : static_cast<double>(commands_engine) / static_cast<double>(batches);
   run.events_per_command = commands_engine == 0 ? 0 : static_cast<double>(events) / static_cast<double>(commands_engine);
   run.event_value_bytes_avg = event_value_bytes_avg(*engine, 10'000);
-  engine->stop();
   return {run, raw.run()};
 }
 
@@ -356,13 +373,15 @@ int main(int argc, char** argv) {
   settings.dir = flags.text("--dir", "/tmp");
   settings.sync = !flags.has("--no-sync");
   settings.raw = !flags.has("--no-raw");
+  settings.payable_bookings =
+      static_cast<uint64_t>(flags.number("--payable", quick ? payable_bookings_quick : payable_bookings_full));
   const std::string commands = flags.text("--commands", "create,capture");
   if (commands.find("create") != std::string::npos) settings.kinds.push_back(CommandKind::create);
   if (commands.find("capture") != std::string::npos) settings.kinds.push_back(CommandKind::capture);
   if (const std::string bad = flags.unknown(); !bad.empty() || settings.kinds.empty()) {
     fmt::print(stderr,
                "engine_bench: unknown argument {}\nusage: engine_bench [--threads 1,8,64] [--commands create,capture] "
-               "[--seconds 3] [--quick] [--no-sync] [--no-raw] [--dir /tmp]\n", bad);
+               "[--seconds 3] [--quick] [--no-sync] [--no-raw] [--payable N] [--dir /tmp]\n", bad);
     return 2;
   }
 
@@ -376,12 +395,11 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> results;
   int exit_code = 0;
-  std::map<uint64_t, double> create_per_s;  // by threads: sizes the capture preparation
   for (const CommandKind kind : settings.kinds) {
+    CommandEngine shared;
+    open_command_engine(kind, settings, scratch, &shared);
     for (const uint64_t threads : settings.threads) {
-      const double expected_per_s = create_per_s.contains(threads) ? create_per_s[threads] : default_expected_per_s;
-      const auto [run, raw] = run_case(kind, threads, expected_per_s, settings, scratch);
-      if (kind == CommandKind::create) create_per_s[threads] = run.commands_per_s();
+      const auto [run, raw] = run_case(kind, threads, shared, settings, scratch);
       if (results.empty()) print_header();
       print_row(kind, threads, run, raw);
       std::fflush(stdout);
