@@ -74,6 +74,7 @@ struct EngineRun {
   double events_per_command = 0;
   double event_value_bytes_avg = 0;
   bool ran_out_of_bookings = false;  // capture: every prepared booking was used before time ran out
+  uint64_t engine_commands_total = 0;  // everything the engine decided so far (to divide profiles by)
   double commands_per_s() const { return seconds > 0 ? static_cast<double>(commands) / seconds : 0; }
 };
 
@@ -327,6 +328,7 @@ std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, Comman
   run.batch_commands_avg = batches == 0 ? 0 : static_cast<double>(commands_engine) / static_cast<double>(batches);
   run.events_per_command = commands_engine == 0 ? 0 : static_cast<double>(events) / static_cast<double>(commands_engine);
   run.event_value_bytes_avg = event_value_bytes_avg(*engine, 10'000);
+  run.engine_commands_total = stats.commands_total.load();
   return {run, raw.run()};
 }
 
@@ -355,11 +357,12 @@ std::string result_json(const Machine& m, CommandKind kind, uint64_t threads, co
       R"("commands_per_s":{:.0f},"p50_us":{:.1f},"p99_us":{:.1f},"p999_us":{:.1f},"max_us":{:.1f},)"
       R"("batch_commands_avg":{:.2f},"events_per_command":{:.3f},"event_value_bytes_avg":{:.1f},)"
       R"("ran_out_of_bookings":{},"raw_batch_keys":{},"raw_value_bytes":{},"raw_keys_per_s":{:.0f},)"
-      R"("engine_over_raw":{:.3f},"sync":{},{}}})",
+      R"("engine_over_raw":{:.3f},"sync":{},"engine_commands_total":{},{}}})",
       kind_name(kind), threads, run.seconds, run.commands, run.failures, run.commands_per_s(), run.latency.p50_us,
       run.latency.p99_us, run.latency.p999_us, run.latency.max_us, run.batch_commands_avg, run.events_per_command,
       run.event_value_bytes_avg, run.ran_out_of_bookings ? "true" : "false", raw.batch_keys, raw.value_bytes,
-      raw.keys_per_s(), engine_over_raw(run, raw), sync ? "true" : "false", machine_json_fields(m));
+      raw.keys_per_s(), engine_over_raw(run, raw), sync ? "true" : "false", run.engine_commands_total,
+      machine_json_fields(m));
 }
 
 }  // namespace

@@ -94,6 +94,47 @@ void run_wave(DomainDriver& driver, uint64_t first, uint64_t last, TimeMs wave_a
   for (const auto& plan : plans) driver.fire_timer(plan.id);  // the escrow release, 24 h after the end
 }
 
+// Bytes a string holds on the heap (0 while it fits the small-string buffer).
+size_t heap_bytes(const std::string& text) { return text.capacity() > 15 ? text.capacity() + 1 : 0; }
+
+// Where the bytes go, counted from the structures (element storage only: allocator headers and
+// hash-map nodes are not counted, so this is a lower bound of the RSS figure).
+struct Breakdown {
+  uint64_t booking_structs = 0;
+  uint64_t booking_strings = 0;
+  uint64_t notifications = 0;
+  uint64_t notification_bytes = 0;  // vector capacities
+  uint64_t index_entries = 0;       // bookings_by_student + bookings_by_tutor entries
+  uint64_t index_bytes = 0;
+  uint64_t payments = 0;
+  uint64_t balances_accounts = 0;
+};
+
+Breakdown breakdown(const State& state) {
+  Breakdown b;
+  for (const Booking& booking : state.bookings) {
+    b.booking_structs += sizeof(Booking);
+    for (const std::string* text : {&booking.id, &booking.student_id, &booking.tutor_id, &booking.subject,
+                                    &booking.payment_ref, &booking.channel, &booking.notes, &booking.dispute_reason,
+                                    &booking.rating_comment}) {
+      b.booking_strings += heap_bytes(*text);
+    }
+  }
+  for (const auto& [user, list] : state.notifications) {
+    b.notifications += list.size();
+    b.notification_bytes += list.capacity() * sizeof(Notification);
+  }
+  for (const auto* index : {&state.bookings_by_student, &state.bookings_by_tutor}) {
+    for (const auto& [user, list] : *index) {
+      b.index_entries += list.size();
+      b.index_bytes += list.capacity() * sizeof(uint32_t);
+    }
+  }
+  b.payments = state.payments.size();
+  b.balances_accounts = state.balances.size();
+  return b;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -131,18 +172,28 @@ int main(int argc, char** argv) {
     return 1;
   }
   const double per_booking = static_cast<double>(rss_after - rss_before) / static_cast<double>(bookings);
+  const Breakdown b = breakdown(state);
+  auto each = [&](uint64_t bytes) { return static_cast<double>(bytes) / static_cast<double>(bookings); };
   const double per_booking_untrimmed = static_cast<double>(rss_filled - rss_before) / static_cast<double>(bookings);
   fmt::print("{:<10} {:>8} {:>14} {:>14} {:>16} {:>20} {:>10}\n", "bookings", "events", "RSS before MB", "RSS after MB",
              "bytes/booking", "(before malloc_trim)", "fill s");
   fmt::print("{:<10} {:>8} {:>14.1f} {:>14.1f} {:>16.0f} {:>20.0f} {:>10.2f}\n", bookings, driver.events(),
              static_cast<double>(rss_before) / 1e6, static_cast<double>(rss_after) / 1e6, per_booking,
              per_booking_untrimmed, fill_s);
-  fmt::print("users: {} students, {} tutors; sizeof(Booking) = {} bytes\n\n", plan_students_count, plan_tutors_count,
+  fmt::print("users: {} students, {} tutors; sizeof(Booking) = {} bytes\n", plan_students_count, plan_tutors_count,
              sizeof(Booking));
+  fmt::print("counted per booking (element storage only, a lower bound): Booking structs {:.0f} B, their heap strings "
+             "{:.0f} B, {:.1f} notifications {:.0f} B, {:.1f} user-index entries {:.0f} B; {} payment records, {} "
+             "accounts with a balance\n\n",
+             each(b.booking_structs), each(b.booking_strings), each(b.notifications) , each(b.notification_bytes),
+             each(b.index_entries), each(b.index_bytes), b.payments, b.balances_accounts);
   fmt::print("RESULT {{\"bench\":\"memory\",\"bookings\":{},\"events\":{},\"rss_before_bytes\":{},\"rss_after_bytes\":{},"
              "\"bytes_per_booking\":{:.1f},\"bytes_per_booking_before_trim\":{:.1f},\"sizeof_booking\":{},"
-             "\"fill_seconds\":{:.3f},{}}}\n",
+             "\"fill_seconds\":{:.3f},\"booking_struct_bytes_per_booking\":{:.1f},\"booking_string_bytes_per_booking\":{:.1f},"
+             "\"notifications_per_booking\":{:.2f},\"notification_bytes_per_booking\":{:.1f},"
+             "\"user_index_bytes_per_booking\":{:.1f},\"payments\":{},\"accounts_with_balance\":{},{}}}\n",
              bookings, driver.events(), rss_before, rss_after, per_booking, per_booking_untrimmed, sizeof(Booking), fill_s,
-             machine_json_fields(m));
+             each(b.booking_structs), each(b.booking_strings), each(b.notifications), each(b.notification_bytes),
+             each(b.index_bytes), b.payments, b.balances_accounts, machine_json_fields(m));
   return 0;
 }
