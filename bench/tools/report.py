@@ -53,13 +53,18 @@ def machine(root):
     with open("/proc/loadavg", encoding="utf-8") as loadavg:
         load = " ".join(loadavg.read().split()[:3])
     disk = command_output(["df", "-h", "--output=source,fstype,size,avail", "/tmp"]).splitlines()
-    block = command_output(["lsblk", "-d", "-n", "-o", "NAME,MODEL,SIZE,ROTA"]).splitlines()
+    block = []
+    for line in command_output(["lsblk", "-d", "-n", "-o", "NAME,SIZE,ROTA,TYPE"]).splitlines():
+        fields = line.split()
+        if len(fields) == 4 and fields[3] == "disk" and not fields[0].startswith(("zram", "loop")):
+            block.append(f"{fields[0]} {fields[1]} ({'rotational' if fields[2] == '1' else 'not rotational'})")
     return {
         "cores": os.cpu_count(),
         "cpu": cpu,
         "memory_bytes": memory_bytes,
         "kernel": platform.release(),
-        "disk": (disk[1] if len(disk) > 1 else "unknown") + ("; block devices: " + ", ".join(block) if block else ""),
+        "disk": ("/tmp on " + " ".join(disk[1].split()[:3]) if len(disk) > 1 else "unknown") +
+                (", block device " + ", ".join(block) if block else ""),
         "load_average_at_end": load,
         "os": command_output(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
     }
@@ -309,12 +314,12 @@ def chart_link(made, key, alt):
 
 def markdown(results, notes, meta, target_rows, made, analysis):
     m = meta["machine"]
-    md = ["# tutorledger benchmark results\n",
+    md = ["# tutorledger benchmark results\n\n",
           f"Written by `bench/run{' --quick' if meta['quick'] else ''}` on {meta['date']} from commit "
           f"`{meta['git']['commit'][:12]}`{' (with uncommitted changes)' if meta['git']['dirty'] else ''} "
-          f"(branch `{meta['git']['branch']}`). Build {meta['build_seconds']} s, benchmarks {meta['run_seconds']} s.\n",
+          f"(branch `{meta['git']['branch']}`). Build {meta['build_seconds']} s, benchmarks {meta['run_seconds']} s.\n\n",
           f"**Machine:** {m['cores']} cores, {m['cpu']}, {m['memory_bytes'] / 2**30:.1f} GiB, {m['os']}, "
-          f"kernel {m['kernel']}; disk: {m['disk']}.\n",
+          f"kernel {m['kernel']}; disk: {m['disk']}.\n\n",
           f"**Load average** at the end of the run: {m['load_average_at_end']} (each section prints the load it "
           "started under). Where it is above the core count the machine was shared with other work and the "
           "figures are lower and noisier than on an idle machine.\n"]
@@ -442,6 +447,14 @@ def markdown(results, notes, meta, target_rows, made, analysis):
                   f"**{r['bytes_per_booking']:,.0f} bytes per booking** "
                   f"({r['bytes_per_booking_before_trim']:,.0f} before `malloc_trim`); `sizeof(Booking)` = "
                   f"{r['sizeof_booking']} bytes.\n")
+        if "notification_bytes_per_booking" in r:
+            md.append(f"\nCounted from the structures (element storage only, a lower bound): the `Booking` struct "
+                      f"{r['booking_struct_bytes_per_booking']:,.0f} B, its heap strings "
+                      f"{r['booking_string_bytes_per_booking']:,.0f} B, {r['notifications_per_booking']:.1f} notifications "
+                      f"{r['notification_bytes_per_booking']:,.0f} B (vector capacities), user indexes "
+                      f"{r['user_index_bytes_per_booking']:,.0f} B; the rest is hash-map nodes and buckets (bookings by "
+                      f"id, {r['payments']:,} payment records, {r['accounts_with_balance']:,} accounts with a balance, "
+                      "users) and allocator overhead.\n")
     md.append(skipped_text(notes, "memory"))
 
     # other
