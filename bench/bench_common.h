@@ -2,6 +2,7 @@
 // Shared by the benchmark programs: what machine this is, latency percentiles, a scratch folder
 // removed at the end, and the small flag parser every program uses. Header-only, because every
 // bench/*_bench.cpp is its own program (bench/CMakeLists.txt) and there is no bench library.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,8 +16,6 @@
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "projections/json_text.h"
 

@@ -15,6 +15,7 @@
 //
 // SystemClock; a fresh engine in a scratch folder per case, removed at the end. Prints the
 // machine, one table, and one `RESULT {json}` line per case.
+#include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -26,8 +27,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "bench/bench_common.h"
 #include "bench/engine_driver.h"
@@ -42,11 +41,11 @@ using namespace tl;
 using namespace tl::bench;
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr int64_t warmup_ms = 300;          // callers run, nothing is counted yet
+constexpr int64_t warmup_ms = 300;  // callers run, nothing is counted yet
 constexpr uint64_t latency_samples_max_per_thread = 4'000'000;
-constexpr uint64_t prepare_chunk_bookings = 8'000;  // journey steps are submitted chunk by chunk
-constexpr int slices_count = 3;                    // engine and raw baseline alternate this many times
-constexpr double raw_seconds_max = 2;              // in total per case: the raw baseline is steady
+constexpr uint64_t prepare_chunk_bookings = 8'000;    // journey steps are submitted chunk by chunk
+constexpr int slices_count = 3;                       // engine and raw baseline alternate this many times
+constexpr double raw_seconds_max = 2;                 // in total per case: the raw baseline is steady
 constexpr uint64_t payable_bookings_quick = 100'000;  // prepared once for all capture cases
 constexpr uint64_t payable_bookings_full = 300'000;
 
@@ -73,7 +72,7 @@ struct EngineRun {
   double batch_commands_avg = 0;
   double events_per_command = 0;
   double event_value_bytes_avg = 0;
-  bool ran_out_of_bookings = false;  // capture: every prepared booking was used before time ran out
+  bool ran_out_of_bookings = false;    // capture: every prepared booking was used before time ran out
   uint64_t engine_commands_total = 0;  // everything the engine decided so far (to divide profiles by)
   double commands_per_s() const { return seconds > 0 ? static_cast<double>(commands) / seconds : 0; }
 };
@@ -196,7 +195,7 @@ class RawWriter {
 struct CommandEngine {
   std::unique_ptr<Engine> engine;
   TimeMs scheduled_start = 0;
-  std::vector<BookingPlan> payable;      // capture only
+  std::vector<BookingPlan> payable;       // capture only
   std::atomic<uint64_t> next_payable{0};  // the next unused one
 };
 
@@ -220,8 +219,8 @@ void open_command_engine(CommandKind kind, const Settings& settings, const Scrat
 // One case: the engine under `threads` closed-loop callers, measured in `slices_count` slices;
 // between them the callers pause and the raw baseline writes for as long, at the engine's
 // average batch so far. Alternating keeps both under the same disk conditions on a shared machine.
-std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, CommandEngine& shared, const Settings& settings,
-                                      const ScratchFolder& scratch) {
+std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, CommandEngine& shared,
+                                      const Settings& settings, const ScratchFolder& scratch) {
   Engine* engine = shared.engine.get();
   const std::string name = fmt::format("{}-{}", kind_name(kind), threads);
   RawWriter raw(scratch.sub("raw-" + name), settings.sync);
@@ -265,10 +264,12 @@ std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, Comman
         if (!measuring.load(std::memory_order_relaxed)) continue;
         ++result.commands;
         if (!reply || !success(*reply)) {
-          if (result.failures++ == 0) result.first_failure = reply ? fmt::format("{} {}", reply->status, reply->body) : "not queued";
+          if (result.failures++ == 0)
+            result.first_failure = reply ? fmt::format("{} {}", reply->status, reply->body) : "not queued";
         }
         if (result.latencies_ns.size() < latency_samples_max_per_thread) {
-          result.latencies_ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(replied - submitted).count());
+          result.latencies_ns.push_back(
+              std::chrono::duration_cast<std::chrono::nanoseconds>(replied - submitted).count());
         }
       }
       parked.fetch_add(1);  // finished callers count as parked
@@ -301,12 +302,13 @@ std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, Comman
     paused = true;
     while (parked.load() < threads) std::this_thread::sleep_for(std::chrono::microseconds(200));
     const double batch_avg = batches == 0 ? 1 : static_cast<double>(commands_engine) / static_cast<double>(batches);
-    const double events_per_command = commands_engine == 0 ? 1 : static_cast<double>(events) / static_cast<double>(commands_engine);
+    const double events_per_command =
+        commands_engine == 0 ? 1 : static_cast<double>(events) / static_cast<double>(commands_engine);
     const uint64_t value_bytes =
         static_cast<uint64_t>(std::llround(event_value_bytes_avg(*engine, 2'000) * events_per_command));
     if (settings.raw) {
-      raw.write_for(std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(batch_avg))), std::max<uint64_t>(1, value_bytes),
-                    std::min(slice_seconds, raw_seconds_max / slices_count));
+      raw.write_for(std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(batch_avg))),
+                    std::max<uint64_t>(1, value_bytes), std::min(slice_seconds, raw_seconds_max / slices_count));
     }
     paused = false;
     paused.notify_all();
@@ -326,7 +328,8 @@ std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, Comman
   }
   run.latency = percentiles(latencies);
   run.batch_commands_avg = batches == 0 ? 0 : static_cast<double>(commands_engine) / static_cast<double>(batches);
-  run.events_per_command = commands_engine == 0 ? 0 : static_cast<double>(events) / static_cast<double>(commands_engine);
+  run.events_per_command =
+      commands_engine == 0 ? 0 : static_cast<double>(events) / static_cast<double>(commands_engine);
   run.event_value_bytes_avg = event_value_bytes_avg(*engine, 10'000);
   run.engine_commands_total = stats.commands_total.load();
   return {run, raw.run()};
@@ -339,30 +342,30 @@ double engine_over_raw(const EngineRun& run, const RawRun& raw) {
 
 void print_header() {
   fmt::print("{:<8} {:>7} {:>11} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>11} {:>11} {:>9}\n", "command", "threads",
-             "commands/s", "p50 us", "p99 us", "p999 us", "batch avg", "events/cmd", "bytes/cmd", "raw batch", "raw keys/s",
-             "eng/raw");
+             "commands/s", "p50 us", "p99 us", "p999 us", "batch avg", "events/cmd", "bytes/cmd", "raw batch",
+             "raw keys/s", "eng/raw");
 }
 
 void print_row(CommandKind kind, uint64_t threads, const EngineRun& run, const RawRun& raw) {
   fmt::print("{:<8} {:>7} {:>11.0f} {:>9.0f} {:>9.0f} {:>9.0f} {:>9.1f} {:>10.2f} {:>10} {:>11} {:>11.0f} {:>8.0f}%\n",
-             kind_name(kind), threads, run.commands_per_s(), run.latency.p50_us, run.latency.p99_us, run.latency.p999_us,
-             run.batch_commands_avg, run.events_per_command, raw.value_bytes, raw.batch_keys, raw.keys_per_s(),
-             100 * engine_over_raw(run, raw));
+             kind_name(kind), threads, run.commands_per_s(), run.latency.p50_us, run.latency.p99_us,
+             run.latency.p999_us, run.batch_commands_avg, run.events_per_command, raw.value_bytes, raw.batch_keys,
+             raw.keys_per_s(), 100 * engine_over_raw(run, raw));
 }
 
 std::string result_json(const Machine& m, CommandKind kind, uint64_t threads, const EngineRun& run, const RawRun& raw,
                         bool sync) {
-  return fmt::format(
-      R"({{"bench":"engine","command":"{}","threads":{},"seconds":{:.3f},"commands":{},"failures":{},)"
-      R"("commands_per_s":{:.0f},"p50_us":{:.1f},"p99_us":{:.1f},"p999_us":{:.1f},"max_us":{:.1f},)"
-      R"("batch_commands_avg":{:.2f},"events_per_command":{:.3f},"event_value_bytes_avg":{:.1f},)"
-      R"("ran_out_of_bookings":{},"raw_batch_keys":{},"raw_value_bytes":{},"raw_keys_per_s":{:.0f},)"
-      R"("engine_over_raw":{:.3f},"sync":{},"engine_commands_total":{},{}}})",
-      kind_name(kind), threads, run.seconds, run.commands, run.failures, run.commands_per_s(), run.latency.p50_us,
-      run.latency.p99_us, run.latency.p999_us, run.latency.max_us, run.batch_commands_avg, run.events_per_command,
-      run.event_value_bytes_avg, run.ran_out_of_bookings ? "true" : "false", raw.batch_keys, raw.value_bytes,
-      raw.keys_per_s(), engine_over_raw(run, raw), sync ? "true" : "false", run.engine_commands_total,
-      machine_json_fields(m));
+  return fmt::format(R"({{"bench":"engine","command":"{}","threads":{},"seconds":{:.3f},"commands":{},"failures":{},)"
+                     R"("commands_per_s":{:.0f},"p50_us":{:.1f},"p99_us":{:.1f},"p999_us":{:.1f},"max_us":{:.1f},)"
+                     R"("batch_commands_avg":{:.2f},"events_per_command":{:.3f},"event_value_bytes_avg":{:.1f},)"
+                     R"("ran_out_of_bookings":{},"raw_batch_keys":{},"raw_value_bytes":{},"raw_keys_per_s":{:.0f},)"
+                     R"("engine_over_raw":{:.3f},"sync":{},"engine_commands_total":{},{}}})",
+                     kind_name(kind), threads, run.seconds, run.commands, run.failures, run.commands_per_s(),
+                     run.latency.p50_us, run.latency.p99_us, run.latency.p999_us, run.latency.max_us,
+                     run.batch_commands_avg, run.events_per_command, run.event_value_bytes_avg,
+                     run.ran_out_of_bookings ? "true" : "false", raw.batch_keys, raw.value_bytes, raw.keys_per_s(),
+                     engine_over_raw(run, raw), sync ? "true" : "false", run.engine_commands_total,
+                     machine_json_fields(m));
 }
 
 }  // namespace
@@ -384,16 +387,18 @@ int main(int argc, char** argv) {
   if (const std::string bad = flags.unknown(); !bad.empty() || settings.kinds.empty()) {
     fmt::print(stderr,
                "engine_bench: unknown argument {}\nusage: engine_bench [--threads 1,8,64] [--commands create,capture] "
-               "[--seconds 3] [--quick] [--no-sync] [--no-raw] [--payable N] [--dir /tmp]\n", bad);
+               "[--seconds 3] [--quick] [--no-sync] [--no-raw] [--payable N] [--dir /tmp]\n",
+               bad);
     return 2;
   }
 
   const Machine m = machine();
   const ScratchFolder scratch(settings.dir, "engine-bench");
-  fmt::print("engine_bench: {}\nclosed loop (each thread submits one command and waits for its reply), {:.1f} s per case "
-             "after {} ms warm-up, SystemClock, {}; scratch {}\n\n",
-             describe(m), settings.seconds, warmup_ms,
-             settings.sync ? "synced group commit" : "UNSYNCED writes (--no-sync: CPU cost only)", scratch.path().string());
+  fmt::print(
+      "engine_bench: {}\nclosed loop (each thread submits one command and waits for its reply), {:.1f} s per case "
+      "after {} ms warm-up, SystemClock, {}; scratch {}\n\n",
+      describe(m), settings.seconds, warmup_ms,
+      settings.sync ? "synced group commit" : "UNSYNCED writes (--no-sync: CPU cost only)", scratch.path().string());
   std::fflush(stdout);
 
   std::vector<std::string> results;
@@ -407,15 +412,17 @@ int main(int argc, char** argv) {
       print_row(kind, threads, run, raw);
       std::fflush(stdout);
       if (run.failures != 0) {
-        fmt::print(stderr, "engine_bench: {} of {} commands failed, e.g. {}\n", run.failures, run.commands, run.first_failure);
+        fmt::print(stderr, "engine_bench: {} of {} commands failed, e.g. {}\n", run.failures, run.commands,
+                   run.first_failure);
         exit_code = 1;
       }
       if (run.ran_out_of_bookings) fmt::print("  (capture used every prepared booking after {:.2f} s)\n", run.seconds);
       results.push_back(result_json(m, kind, threads, run, raw, settings.sync));
     }
   }
-  fmt::print("\nbytes/cmd: stored event bytes one command appends (the raw puts use values of that size, one put per "
-             "command);\neng/raw: engine commands/s over raw synced RocksDB keys/s at the engine's average batch size.\n\n");
+  fmt::print(
+      "\nbytes/cmd: stored event bytes one command appends (the raw puts use values of that size, one put per "
+      "command);\neng/raw: engine commands/s over raw synced RocksDB keys/s at the engine's average batch size.\n\n");
   for (const std::string& result : results) fmt::print("RESULT {}\n", result);
   return exit_code;
 }

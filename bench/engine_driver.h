@@ -3,6 +3,8 @@
 // many submissions in flight from one thread (to prepare data fast), and a closed-loop caller
 // that submits one command and waits for its reply (to measure latency). Header-only (see
 // bench_common.h for why).
+#include <fmt/format.h>
+
 #include <atomic>
 #include <cassert>
 #include <chrono>
@@ -11,8 +13,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "engine/commands.h"
 #include "engine/decide.h"
@@ -119,8 +119,8 @@ class Pipeline {
   Engine& engine_;
   mutable std::mutex mutex_;
   std::condition_variable drained_;
-  uint64_t outstanding_ = 0;  // guarded by mutex_
-  uint64_t failures_ = 0;     // guarded by mutex_
+  uint64_t outstanding_ = 0;   // guarded by mutex_
+  uint64_t failures_ = 0;      // guarded by mutex_
   std::string first_failure_;  // guarded by mutex_
   uint64_t submitted_ = 0;     // the submitting thread only
 };

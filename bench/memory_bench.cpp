@@ -8,13 +8,12 @@
 // session started and ended, rated, escrow released 24 h later by its timer: 10 events, postings
 // on the tutor's, the platform's, the escrow's and the PSP's accounts, notifications to both
 // parties. 100,000 students and 10,000 tutors. Time moves forward in waves of `wave_bookings`.
+#include <fmt/format.h>
 #include <malloc.h>
 
 #include <cassert>
 #include <cstdio>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "bench/bench_common.h"
 #include "bench/engine_driver.h"
@@ -29,7 +28,7 @@ using namespace tl;
 using namespace tl::bench;
 
 constexpr uint64_t wave_bookings = 10'000;
-constexpr TimeMs first_wave_at = 1795514400000;  // 2026-11-24T10:00:00Z
+constexpr TimeMs first_wave_at = 1795514400000;     // 2026-11-24T10:00:00Z
 constexpr TimeMs wave_spacing_ms = 4 * ms_per_day;  // a wave's journeys end before the next starts
 
 // decide + evolve, as the writer does; any rejection or evolve problem is a bug in this driver.
@@ -82,11 +81,13 @@ void run_wave(DomainDriver& driver, uint64_t first, uint64_t last, TimeMs wave_a
   for (const auto& plan : plans) driver.run(student_of(plan), request_of(plan), wave_at);
   for (const auto& plan : plans) driver.run(tutor_of(plan), AcceptBooking{plan.id}, wave_at + ms_per_hour);
   for (const auto& plan : plans) driver.run(student_of(plan), Checkout{plan.id}, wave_at + 2 * ms_per_hour);
-  for (const auto& plan : plans) driver.run(system_actor(), capture_of(plan), wave_at + 2 * ms_per_hour + ms_per_minute);
+  for (const auto& plan : plans)
+    driver.run(system_actor(), capture_of(plan), wave_at + 2 * ms_per_hour + ms_per_minute);
   for (const auto& plan : plans) driver.run(student_of(plan), StartSession{plan.id}, start);
   for (const auto& plan : plans) driver.run(tutor_of(plan), JoinSession{plan.id}, start + ms_per_minute);
   for (const auto& plan : plans) {
-    driver.run(student_of(plan), EndSession{plan.id, "Covered chapter 3; homework: exercises 4 to 9."}, start + 60 * ms_per_minute);
+    driver.run(student_of(plan), EndSession{plan.id, "Covered chapter 3; homework: exercises 4 to 9."},
+               start + 60 * ms_per_minute);
   }
   for (const auto& plan : plans) {
     driver.run(student_of(plan), RateSession{plan.id, 5, "Clear and patient."}, start + 2 * ms_per_hour);
@@ -114,9 +115,9 @@ Breakdown breakdown(const State& state) {
   Breakdown b;
   for (const Booking& booking : state.bookings) {
     b.booking_structs += sizeof(Booking);
-    for (const std::string* text : {&booking.id, &booking.student_id, &booking.tutor_id, &booking.subject,
-                                    &booking.payment_ref, &booking.channel, &booking.notes, &booking.dispute_reason,
-                                    &booking.rating_comment}) {
+    for (const std::string* text :
+         {&booking.id, &booking.student_id, &booking.tutor_id, &booking.subject, &booking.payment_ref, &booking.channel,
+          &booking.notes, &booking.dispute_reason, &booking.rating_comment}) {
       b.booking_strings += heap_bytes(*text);
     }
   }
@@ -146,8 +147,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const Machine m = machine();
-  fmt::print("memory_bench: {}\n{} completed bookings through the domain core (decide + evolve), "
-             "resident set from /proc/self/statm\n\n", describe(m), bookings);
+  fmt::print(
+      "memory_bench: {}\n{} completed bookings through the domain core (decide + evolve), "
+      "resident set from /proc/self/statm\n\n",
+      describe(m), bookings);
   std::fflush(stdout);
 
   malloc_trim(0);
@@ -156,7 +159,8 @@ int main(int argc, char** argv) {
   State state;
   DomainDriver driver(state);
   for (uint64_t first = 0, wave = 0; first < bookings; first += wave_bookings, ++wave) {
-    run_wave(driver, first, std::min(bookings, first + wave_bookings), first_wave_at + static_cast<TimeMs>(wave) * wave_spacing_ms);
+    run_wave(driver, first, std::min(bookings, first + wave_bookings),
+             first_wave_at + static_cast<TimeMs>(wave) * wave_spacing_ms);
   }
   const double fill_s = seconds_since(start);
   const uint64_t rss_filled = resident_bytes();
@@ -168,7 +172,8 @@ int main(int argc, char** argv) {
     released += booking.status == BookingStatus::completed && booking.escrow_status == EscrowStatus::released;
   }
   if (released != bookings) {
-    fmt::print(stderr, "memory_bench: only {} of {} bookings completed with their escrow released\n", released, bookings);
+    fmt::print(stderr, "memory_bench: only {} of {} bookings completed with their escrow released\n", released,
+               bookings);
     return 1;
   }
   const double per_booking = static_cast<double>(rss_after - rss_before) / static_cast<double>(bookings);
@@ -182,18 +187,20 @@ int main(int argc, char** argv) {
              per_booking_untrimmed, fill_s);
   fmt::print("users: {} students, {} tutors; sizeof(Booking) = {} bytes\n", plan_students_count, plan_tutors_count,
              sizeof(Booking));
-  fmt::print("counted per booking (element storage only, a lower bound): Booking structs {:.0f} B, their heap strings "
-             "{:.0f} B, {:.1f} notifications {:.0f} B, {:.1f} user-index entries {:.0f} B; {} payment records, {} "
-             "accounts with a balance\n\n",
-             each(b.booking_structs), each(b.booking_strings), each(b.notifications) , each(b.notification_bytes),
-             each(b.index_entries), each(b.index_bytes), b.payments, b.balances_accounts);
-  fmt::print("RESULT {{\"bench\":\"memory\",\"bookings\":{},\"events\":{},\"rss_before_bytes\":{},\"rss_after_bytes\":{},"
-             "\"bytes_per_booking\":{:.1f},\"bytes_per_booking_before_trim\":{:.1f},\"sizeof_booking\":{},"
-             "\"fill_seconds\":{:.3f},\"booking_struct_bytes_per_booking\":{:.1f},\"booking_string_bytes_per_booking\":{:.1f},"
-             "\"notifications_per_booking\":{:.2f},\"notification_bytes_per_booking\":{:.1f},"
-             "\"user_index_bytes_per_booking\":{:.1f},\"payments\":{},\"accounts_with_balance\":{},{}}}\n",
-             bookings, driver.events(), rss_before, rss_after, per_booking, per_booking_untrimmed, sizeof(Booking), fill_s,
-             each(b.booking_structs), each(b.booking_strings), each(b.notifications), each(b.notification_bytes),
-             each(b.index_bytes), b.payments, b.balances_accounts, machine_json_fields(m));
+  fmt::print(
+      "counted per booking (element storage only, a lower bound): Booking structs {:.0f} B, their heap strings "
+      "{:.0f} B, {:.1f} notifications {:.0f} B, {:.1f} user-index entries {:.0f} B; {} payment records, {} "
+      "accounts with a balance\n\n",
+      each(b.booking_structs), each(b.booking_strings), each(b.notifications), each(b.notification_bytes),
+      each(b.index_entries), each(b.index_bytes), b.payments, b.balances_accounts);
+  fmt::print(
+      "RESULT {{\"bench\":\"memory\",\"bookings\":{},\"events\":{},\"rss_before_bytes\":{},\"rss_after_bytes\":{},"
+      "\"bytes_per_booking\":{:.1f},\"bytes_per_booking_before_trim\":{:.1f},\"sizeof_booking\":{},"
+      "\"fill_seconds\":{:.3f},\"booking_struct_bytes_per_booking\":{:.1f},\"booking_string_bytes_per_booking\":{:.1f},"
+      "\"notifications_per_booking\":{:.2f},\"notification_bytes_per_booking\":{:.1f},"
+      "\"user_index_bytes_per_booking\":{:.1f},\"payments\":{},\"accounts_with_balance\":{},{}}}\n",
+      bookings, driver.events(), rss_before, rss_after, per_booking, per_booking_untrimmed, sizeof(Booking), fill_s,
+      each(b.booking_structs), each(b.booking_strings), each(b.notifications), each(b.notification_bytes),
+      each(b.index_bytes), b.payments, b.balances_accounts, machine_json_fields(m));
   return 0;
 }

@@ -8,11 +8,11 @@
 // (requested ... escrow released by its timer, 9 events each) in waves of `wave_bookings`; the
 // clock moves 25 h per wave to fire the releases. Caches are warm (the log was just written):
 // this is a restart of a process, not a cold boot of the machine.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <future>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "bench/bench_common.h"
 #include "bench/engine_driver.h"
@@ -94,7 +94,8 @@ Generated generate(const std::string& dir, uint64_t events_wanted) {
     }
     wait_for_clock(*engine, now + 25 * ms_per_hour);  // every release of the wave fires
     if (engine->stats().timers_pending.load() != 0) {
-      fmt::print(stderr, "recovery_bench: {} timers still pending after a wave\n", engine->stats().timers_pending.load());
+      fmt::print(stderr, "recovery_bench: {} timers still pending after a wave\n",
+                 engine->stats().timers_pending.load());
       std::exit(1);
     }
     std::fprintf(stderr, "\r  generating: %llu of %llu bookings", static_cast<unsigned long long>(last),
@@ -123,17 +124,21 @@ OpenTiming timed_open(const std::string& dir, std::unique_ptr<Engine>* out) {
 int main(int argc, char** argv) {
   Flags flags(argc, argv);
   const bool quick = flags.has("--quick");
-  const std::vector<uint64_t> sizes = flags.numbers("--events", quick ? std::vector<uint64_t>{100'000}
-                                                                      : std::vector<uint64_t>{1'000'000, 10'000'000});
+  const std::vector<uint64_t> sizes =
+      flags.numbers("--events", quick ? std::vector<uint64_t>{100'000} : std::vector<uint64_t>{1'000'000, 10'000'000});
   const std::string parent = flags.text("--dir", "/tmp");
   if (const std::string bad = flags.unknown(); !bad.empty()) {
-    fmt::print(stderr, "recovery_bench: unknown argument {}\nusage: recovery_bench [--events N,M] [--quick] [--dir /tmp]\n", bad);
+    fmt::print(stderr,
+               "recovery_bench: unknown argument {}\nusage: recovery_bench [--events N,M] [--quick] [--dir /tmp]\n",
+               bad);
     return 2;
   }
   const Machine m = machine();
   const ScratchFolder scratch(parent, "recovery-bench");
-  fmt::print("recovery_bench: {}\nEngine::open wall time over logs of booking journeys (9 events each), warm page "
-             "cache; scratch {}\n\n", describe(m), scratch.path().string());
+  fmt::print(
+      "recovery_bench: {}\nEngine::open wall time over logs of booking journeys (9 events each), warm page "
+      "cache; scratch {}\n\n",
+      describe(m), scratch.path().string());
   std::fflush(stdout);
 
   std::vector<std::string> results;
@@ -157,8 +162,10 @@ int main(int argc, char** argv) {
     const OpenTiming warm = timed_open(dir, &engine);
     engine->stop();
     engine.reset();
-    if (cold.report.checkpoint_used || !warm.report.checkpoint_used || cold.report.events_replayed != generated.events) {
-      fmt::print(stderr, "recovery_bench: unexpected recovery: without checkpoint used={} replayed={}, with used={} ({})\n",
+    if (cold.report.checkpoint_used || !warm.report.checkpoint_used ||
+        cold.report.events_replayed != generated.events) {
+      fmt::print(stderr,
+                 "recovery_bench: unexpected recovery: without checkpoint used={} replayed={}, with used={} ({})\n",
                  cold.report.checkpoint_used, cold.report.events_replayed, warm.report.checkpoint_used,
                  warm.report.checkpoint_discarded);
       return 1;

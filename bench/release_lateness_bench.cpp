@@ -7,13 +7,13 @@
 //
 //   release_lateness_bench [--releases 20000] [--spread-seconds 3] [--hold-ms 2000]
 //                          [--load-threads 8] [--quick] [--dir /tmp]
+#include <fmt/format.h>
+
 #include <atomic>
 #include <cstdio>
 #include <string>
 #include <thread>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "bench/bench_common.h"
 #include "bench/engine_driver.h"
@@ -26,7 +26,7 @@ namespace {
 using namespace tl;
 using namespace tl::bench;
 
-constexpr int end_slices = 30;            // sessions end in this many slices over the spread
+constexpr int end_slices = 30;                     // sessions end in this many slices over the spread
 constexpr int64_t release_wait_extra_ms = 20'000;  // give up this long after the last release is due
 constexpr size_t read_page_events = 10'000;
 
@@ -79,7 +79,8 @@ CaseResult run_case(const Settings& settings, bool loaded, const ScratchFolder& 
     std::exit(1);
   }
   std::vector<BookingPlan> plans;
-  for (uint64_t n = 0; n < settings.releases; ++n) plans.push_back(booking_plan("bk_", n, engine->now() + ms_per_minute));
+  for (uint64_t n = 0; n < settings.releases; ++n)
+    plans.push_back(booking_plan("bk_", n, engine->now() + ms_per_minute));
   Pipeline pipeline(*engine);
   for (const auto& plan : plans) pipeline.submit(student_of(plan), request_of(plan));
   for (const auto& plan : plans) pipeline.submit(tutor_of(plan), AcceptBooking{plan.id});
@@ -119,7 +120,8 @@ CaseResult run_case(const Settings& settings, bool loaded, const ScratchFolder& 
     fmt::print(stderr, "release_lateness_bench: ending sessions failed: {}\n", pipeline.first_failure());
     std::exit(1);
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings.hold_ms + release_wait_extra_ms);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(settings.hold_ms + release_wait_extra_ms);
   while (engine->stats().timers_fired_total.load() < settings.releases && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -152,15 +154,18 @@ int main(int argc, char** argv) {
   settings.load_threads = static_cast<uint64_t>(flags.number("--load-threads", 8));
   settings.dir = flags.text("--dir", "/tmp");
   if (const std::string bad = flags.unknown(); !bad.empty() || settings.releases == 0) {
-    fmt::print(stderr, "release_lateness_bench: unknown argument {}\nusage: release_lateness_bench [--releases N] "
-               "[--spread-seconds S] [--hold-ms MS] [--load-threads N] [--quick] [--dir /tmp]\n", bad);
+    fmt::print(stderr,
+               "release_lateness_bench: unknown argument {}\nusage: release_lateness_bench [--releases N] "
+               "[--spread-seconds S] [--hold-ms MS] [--load-threads N] [--quick] [--dir /tmp]\n",
+               bad);
     return 2;
   }
   const Machine m = machine();
   const ScratchFolder scratch(settings.dir, "release-lateness-bench");
-  fmt::print("release_lateness_bench: {}\n{} escrow releases due over {:.1f} s (hold {} ms), SystemClock; lateness = "
-             "EscrowReleased.at - release_at (ms resolution)\n\n", describe(m), settings.releases,
-             settings.spread_seconds, settings.hold_ms);
+  fmt::print(
+      "release_lateness_bench: {}\n{} escrow releases due over {:.1f} s (hold {} ms), SystemClock; lateness = "
+      "EscrowReleased.at - release_at (ms resolution)\n\n",
+      describe(m), settings.releases, settings.spread_seconds, settings.hold_ms);
   std::fflush(stdout);
 
   std::vector<CaseResult> cases;
@@ -177,12 +182,13 @@ int main(int argc, char** argv) {
              59.4 * 60e3, 60.0 * 60e3, "-");
   fmt::print("\n");
   for (const CaseResult& c : cases) {
-    fmt::print("RESULT {{\"bench\":\"release_lateness\",\"case\":\"{}\",\"releases\":{},\"spread_seconds\":{:.1f},"
-               "\"hold_ms\":{},\"p50_ms\":{:.0f},\"p99_ms\":{:.0f},\"max_ms\":{:.0f},\"load_commands_per_s\":{:.0f},"
-               "\"cron_p50_ms\":1800000,\"cron_p99_ms\":3564000,{}}}\n",
-               c.load_commands > 0 ? "busy" : "idle", c.releases, settings.spread_seconds, settings.hold_ms,
-               c.lateness.p50_us / 1e3, c.lateness.p99_us / 1e3, c.lateness.max_us / 1e3,
-               static_cast<double>(c.load_commands) / c.load_seconds, machine_json_fields(m));
+    fmt::print(
+        "RESULT {{\"bench\":\"release_lateness\",\"case\":\"{}\",\"releases\":{},\"spread_seconds\":{:.1f},"
+        "\"hold_ms\":{},\"p50_ms\":{:.0f},\"p99_ms\":{:.0f},\"max_ms\":{:.0f},\"load_commands_per_s\":{:.0f},"
+        "\"cron_p50_ms\":1800000,\"cron_p99_ms\":3564000,{}}}\n",
+        c.load_commands > 0 ? "busy" : "idle", c.releases, settings.spread_seconds, settings.hold_ms,
+        c.lateness.p50_us / 1e3, c.lateness.p99_us / 1e3, c.lateness.max_us / 1e3,
+        static_cast<double>(c.load_commands) / c.load_seconds, machine_json_fields(m));
   }
   return 0;
 }

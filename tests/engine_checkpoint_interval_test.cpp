@@ -16,8 +16,8 @@ TEST_CASE("AnIntervalTooLargeForNanosecondsDoesNotCheckpointEveryBatch") {
   f.options.checkpoint_on_stop = false;
   f.restart();
   for (int i = 0; i < 3; ++i) {
-    const Reply reply = f.run(student(), RequestBooking{"bk_" + std::to_string(i), "t1", "Mathematics", example_start, 60,
-                                                       etb_amount(35000)});
+    const Reply reply = f.run(student(), RequestBooking{"bk_" + std::to_string(i), "t1", "Mathematics", example_start,
+                                                        60, etb_amount(35000)});
     REQUIRE(reply.status == 200);
   }
   CHECK(f.engine->stats().batches_total == 3);
@@ -29,7 +29,8 @@ TEST_CASE("AnElapsedIntervalStillCheckpointsAfterTheNextBatch") {
   f.options.checkpoint_interval_ms = 0;  // due at once: the next batch with events writes one
   f.options.checkpoint_on_stop = false;
   f.restart();
-  REQUIRE(f.run(student(), RequestBooking{"bk_1", "t1", "Mathematics", example_start, 60, etb_amount(35000)}).status == 200);
+  REQUIRE(f.run(student(), RequestBooking{"bk_1", "t1", "Mathematics", example_start, 60, etb_amount(35000)}).status ==
+          200);
   CHECK(f.engine->stats().checkpoints_total == 1);
   CHECK(f.engine->stats().checkpoint_position == f.engine->log().head().position);
 }

@@ -27,7 +27,8 @@ TEST_CASE("AnEvictedStreamIsNotMistakenForANewOne") {
   LogOptions options;
   options.stream_cache_entries_max = 2;
   auto log = open_log(folder.path(), options);
-  REQUIRE(log->append(single("booking-a", ExpectedVersion::no_stream(), {event("A1"), event("A2"), event("A3")})).status.is_ok());
+  REQUIRE(log->append(single("booking-a", ExpectedVersion::no_stream(), {event("A1"), event("A2"), event("A3")}))
+              .status.is_ok());
   evict_with_other_streams(*log, 4);
   const uint64_t misses_before = log->stats().stream_cache_misses;
 
