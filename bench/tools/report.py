@@ -72,7 +72,9 @@ def machine(root):
 
 def git_state(root):
     commit = command_output(["git", "rev-parse", "HEAD"], cwd=root)
-    dirty = command_output(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root)
+    # The report's own outputs are left out: a run rewrites them before it is committed.
+    dirty = command_output(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md",
+                            ":!bench/results.json", ":!bench/charts", ":!bench/full"], cwd=root)
     branch = command_output(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=root)
     return {"commit": commit, "branch": branch, "dirty": bool(dirty)}
 
