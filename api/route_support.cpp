@@ -125,6 +125,9 @@ void submit(Engine& engine, const HttpRequest& request, CommandRequest command, 
     case SubmitResult::stopped:
       respond(error_http(503, "unavailable", "the server is stopping", user));
       return;
+    case SubmitResult::read_only:
+      respond(error_http(405, "read_only_replica", "this is a read-only replica; send writes to the primary", user));
+      return;
   }
 }
 

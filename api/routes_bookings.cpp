@@ -31,7 +31,7 @@ std::optional<uint64_t> parse_cursor(std::string_view text) {
 }  // namespace
 
 void App::add_booking_routes(Router& router) {
-  router.add("POST", "/api/bookings", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
                                                                          RouteParams, Respond respond) {
     RequestBooking command;
     std::string scheduled_start;
@@ -52,7 +52,7 @@ void App::add_booking_routes(Router& router) {
            std::move(respond));
   }));
 
-  router.add("GET", "/api/bookings/{id}", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&&,
+  add_route(router, "GET", "/api/bookings/{id}", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&&,
                                                                            RouteParams params, Respond respond) {
     respond(engine_.read([&](const State& state) {
       const Booking* booking = state.find_booking(params.get("id"));
@@ -64,7 +64,7 @@ void App::add_booking_routes(Router& router) {
 
   // The caller's own bookings, newest first; ?role=student|tutor (default: the caller's role),
   // ?status=, ?limit=, ?cursor= (opaque).
-  router.add("GET", "/api/bookings", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "GET", "/api/bookings", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
                                                                       RouteParams, Respond respond) {
     HttpResponse error;
     auto query = read_query(request, &error);
@@ -117,14 +117,14 @@ void App::add_booking_routes(Router& router) {
     }));
   }));
 
-  router.add("POST", "/api/bookings/{id}/accept", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings/{id}/accept", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
                                                                                   RouteParams params, Respond respond) {
     if (const Status parsed = read_json_body(request.body, {}); !parsed.is_ok()) return respond(bad_body(parsed, caller));
     submit(engine_, request, {caller, AcceptBooking{params.get("id")}, [](const RenderInput& in) { return booking_reply(in, 200); }, {}},
            std::move(respond));
   }));
 
-  router.add("POST", "/api/bookings/{id}/decline", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings/{id}/decline", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
                                                                                    RouteParams params, Respond respond) {
     std::optional<std::string> reason;
     const Status parsed = read_json_body(request.body, {json_field("reason", reason, engine_.policy().reason_bytes_max)});
@@ -134,7 +134,7 @@ void App::add_booking_routes(Router& router) {
            std::move(respond));
   }));
 
-  router.add("POST", "/api/bookings/{id}/cancel", guarded(config_, parties, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings/{id}/cancel", guarded(config_, parties, [this](const Actor& caller, HttpRequest&& request,
                                                                                   RouteParams params, Respond respond) {
     std::optional<std::string> reason;
     const Status parsed = read_json_body(request.body, {json_field("reason", reason, engine_.policy().reason_bytes_max)});
@@ -144,13 +144,13 @@ void App::add_booking_routes(Router& router) {
            std::move(respond));
   }));
 
-  router.add("POST", "/api/bookings/{id}/checkout", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings/{id}/checkout", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
                                                                                      RouteParams params, Respond respond) {
     if (const Status parsed = read_json_body(request.body, {}); !parsed.is_ok()) return respond(bad_body(parsed, caller));
     submit(engine_, request, {caller, Checkout{params.get("id")}, checkout_reply, {}}, std::move(respond));
   }));
 
-  router.add("POST", "/api/bookings/{id}/dispute", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings/{id}/dispute", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
                                                                                     RouteParams params, Respond respond) {
     std::string reason;
     const Status parsed = read_json_body(request.body, {json_field("reason", reason, engine_.policy().reason_bytes_max)});
@@ -160,7 +160,7 @@ void App::add_booking_routes(Router& router) {
            std::move(respond));
   }));
 
-  router.add("POST", "/api/bookings/{id}/rating", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings/{id}/rating", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
                                                                                    RouteParams params, Respond respond) {
     RateSession command{params.get("id"), 0, {}};
     std::optional<std::string> comment;
@@ -172,7 +172,7 @@ void App::add_booking_routes(Router& router) {
            std::move(respond));
   }));
 
-  router.add("POST", "/api/admin/bookings/{id}/resolve", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/admin/bookings/{id}/resolve", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request,
                                                                                         RouteParams params, Respond respond) {
     ResolveDispute command{params.get("id"), 0};
     const Status parsed = read_json_body(request.body, {json_field("refund_amount", command.refund_amount)});
@@ -182,7 +182,7 @@ void App::add_booking_routes(Router& router) {
   }));
 
   // The booking's events from the log, oldest first; ?cursor= is the next stream version.
-  router.add("GET", "/api/bookings/{id}/events", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "GET", "/api/bookings/{id}/events", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
                                                                                  RouteParams params, Respond respond) {
     HttpResponse error;
     auto query = read_query(request, &error);

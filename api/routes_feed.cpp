@@ -24,7 +24,7 @@ std::optional<uint64_t> parse_position(std::string_view text) {
 
 void App::add_feed_routes(Router& router) {
   // Oldest first; ?after= (a notification id or position) or ?cursor= continue after it.
-  router.add("GET", "/api/me/notifications", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "GET", "/api/me/notifications", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
                                                                               RouteParams, Respond respond) {
     HttpResponse error;
     auto query = read_query(request, &error);
@@ -60,7 +60,7 @@ void App::add_feed_routes(Router& router) {
   }));
 
   // The global log from ?from= (inclusive, default 1), or from ?cursor=.
-  router.add("GET", "/api/events", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request, RouteParams,
+  add_route(router, "GET", "/api/events", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request, RouteParams,
                                                                     Respond respond) {
     HttpResponse error;
     auto query = read_query(request, &error);
@@ -96,7 +96,7 @@ void App::add_feed_routes(Router& router) {
     respond(json_response(200, page_json(items, next), actor_text(caller)));
   }));
 
-  router.add("GET", "/api/ledger/digest", guarded(config_, admins, [this](const Actor& caller, HttpRequest&&, RouteParams,
+  add_route(router, "GET", "/api/ledger/digest", guarded(config_, admins, [this](const Actor& caller, HttpRequest&&, RouteParams,
                                                                            Respond respond) {
     const LogHead head = engine_.log().head();
     std::string body = "{\"position\":";

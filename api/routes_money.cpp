@@ -10,14 +10,14 @@
 namespace tl::api {
 
 void App::add_money_routes(Router& router) {
-  router.add("GET", "/api/me/balance", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&&, RouteParams,
+  add_route(router, "GET", "/api/me/balance", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&&, RouteParams,
                                                                         Respond respond) {
     respond(engine_.read([&](const State& state) {
       return json_response(200, views::balances_json(state, caller.id), actor_text(caller));
     }));
   }));
 
-  router.add("POST", "/api/me/withdrawals", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/me/withdrawals", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
                                                                              RouteParams, Respond respond) {
     RequestWithdrawal command;
     const Status parsed = read_json_body(request.body, {json_field("amount", command.amount),
@@ -31,7 +31,7 @@ void App::add_money_routes(Router& router) {
 
   // Not in the contract's table, but its list conventions name withdrawals: the tutor's own,
   // newest first.
-  router.add("GET", "/api/me/withdrawals", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "GET", "/api/me/withdrawals", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
                                                                             RouteParams, Respond respond) {
     HttpResponse error;
     auto query = read_query(request, &error);
@@ -63,7 +63,7 @@ void App::add_money_routes(Router& router) {
     }));
   }));
 
-  router.add("POST", "/api/admin/withdrawals/{id}/complete", guarded(config_, admins, [this](const Actor& caller,
+  add_route(router, "POST", "/api/admin/withdrawals/{id}/complete", guarded(config_, admins, [this](const Actor& caller,
                                                                                             HttpRequest&& request,
                                                                                             RouteParams params,
                                                                                             Respond respond) {
@@ -75,7 +75,7 @@ void App::add_money_routes(Router& router) {
            std::move(respond));
   }));
 
-  router.add("POST", "/api/admin/withdrawals/{id}/fail", guarded(config_, admins, [this](const Actor& caller,
+  add_route(router, "POST", "/api/admin/withdrawals/{id}/fail", guarded(config_, admins, [this](const Actor& caller,
                                                                                         HttpRequest&& request,
                                                                                         RouteParams params, Respond respond) {
     std::optional<std::string> reason;

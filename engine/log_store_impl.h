@@ -5,6 +5,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <rocksdb/db.h>
 
@@ -40,11 +44,25 @@ struct LogStore::Impl {
   RecordEncoder encoder;
   JsonObjectChecker data_checker;
   std::string value_scratch;
+  std::vector<std::pair<std::string, uint64_t>> index_scratch;  // `s` key -> position
+  struct PendingVersion {
+    uint32_t version = 0;             // the stream's version once the batch is written
+    uint32_t* young_slot = nullptr;   // its cache entry, when young (StreamVersionCache::Found)
+  };
+  std::unordered_map<std::string_view, PendingVersion> batch_versions;
+  std::vector<uint32_t> batch_first_versions;
 
   bool secondary() const { return options.read_only_secondary; }
   LogHead head() const {
     std::lock_guard lock(state_mutex);
     return committed_head;
+  }
+
+  // A snapshot for reads that must agree with each other; null on a secondary, where RocksDB
+  // has no snapshots and the data only moves when catch_up() is called.
+  const rocksdb::Snapshot* take_snapshot() const { return secondary() ? nullptr : db->GetSnapshot(); }
+  void release_snapshot(const rocksdb::Snapshot* snapshot) const {
+    if (snapshot != nullptr) db->ReleaseSnapshot(snapshot);
   }
 
   // The version of `stream` in the database (reverse seek over its `s` keys); 0 when none.
