@@ -408,9 +408,12 @@ struct Engine::Writer {
   }
 
   void maybe_checkpoint() {
-    const auto elapsed = std::chrono::steady_clock::now() - last_checkpoint;
+    // Compared in milliseconds: converting a large interval to the clock's nanoseconds would
+    // overflow and make every batch write a checkpoint.
+    const int64_t elapsed_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - last_checkpoint).count();
     if (events_since_checkpoint >= options.checkpoint_events_max ||
-        (events_since_checkpoint > 0 && elapsed >= std::chrono::milliseconds(options.checkpoint_interval_ms))) {
+        (events_since_checkpoint > 0 && elapsed_ms >= options.checkpoint_interval_ms)) {
       const Status status = write_checkpoint();
       if (!status.is_ok()) std::fprintf(stderr, "tutorledger: checkpoint failed: %s\n", status.to_string().c_str());
     }

@@ -1,0 +1,62 @@
+// Stream versions that are not in the in-memory cache are read from the index: a point look-up
+// of version 1 tells a new stream apart, a backward seek finds the last version of an old one.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "engine/log_store.h"
+#include "support/log_test_support.h"
+
+using namespace tl;
+using namespace tl::logtest;
+
+namespace {
+
+// Appends one event to each of `count` other streams: with a cache of 2 entries, every stream
+// named before is evicted.
+void evict_with_other_streams(LogStore& log, int count) {
+  for (int i = 0; i < count; ++i) {
+    REQUIRE(log.append(single("other-" + std::to_string(i), ExpectedVersion::any(), {event("E")})).status.is_ok());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("AnEvictedStreamIsNotMistakenForANewOne") {
+  TempFolder folder;
+  LogOptions options;
+  options.stream_cache_entries_max = 2;
+  auto log = open_log(folder.path(), options);
+  REQUIRE(log->append(single("booking-a", ExpectedVersion::no_stream(), {event("A1"), event("A2"), event("A3")}))
+              .status.is_ok());
+  evict_with_other_streams(*log, 4);
+  const uint64_t misses_before = log->stats().stream_cache_misses;
+
+  const AppendResult again = log->append(single("booking-a", ExpectedVersion::no_stream(), {event("A4")}));
+  CHECK(again.status.is_conflict());
+  CHECK(log->stats().stream_cache_misses == misses_before + 1);
+  evict_with_other_streams(*log, 4);
+  CHECK(log->append(single("booking-a", ExpectedVersion::exact(2), {event("A4")})).status.is_conflict());
+  evict_with_other_streams(*log, 4);
+  const AppendResult next = log->append(single("booking-a", ExpectedVersion::exact(3), {event("A4")}));
+  REQUIRE(next.status.is_ok());
+  CHECK(next.records.at(0).version == 4);
+}
+
+TEST_CASE("ANewStreamMissingFromTheCacheStartsAtVersionOneAfterAReopen") {
+  TempFolder folder;
+  {
+    auto log = open_log(folder.path());
+    REQUIRE(log->append(single("booking-old", ExpectedVersion::any(), {event("E"), event("F")})).status.is_ok());
+  }
+  auto log = open_log(folder.path());  // an empty cache: every stream is a miss
+  CHECK(log->stream_version("booking-new") == 0);
+  CHECK(log->stream_version("booking-old") == 2);
+  CHECK(log->stream_version("booking-ol") == 0);    // a prefix of an existing stream is another stream
+  CHECK(log->stream_version("booking-old2") == 0);  // and so is an extension of it
+  const AppendResult created = log->append(single("booking-new", ExpectedVersion::no_stream(), {event("E")}));
+  REQUIRE(created.status.is_ok());
+  CHECK(created.records.at(0).version == 1);
+  CHECK(log->append(single("booking-old", ExpectedVersion::no_stream(), {event("G")})).status.is_conflict());
+  CHECK(log->verify().clean);
+}
