@@ -457,37 +457,42 @@ Decision decide(const State& state, const Command& command, const Policy& policy
   return decision;
 }
 
-std::vector<std::string> conflict_keys(const State& state, const Command& command) {
-  auto booking_key = [](std::string_view id) { return "b:" + std::string(id); };
-  auto tutor_key = [](std::string_view id) { return "t:" + std::string(id); };
-  auto withdrawal_key = [](std::string_view id) { return "w:" + std::string(id); };
-  auto payment_keys = [&](std::string_view tx_ref, std::string_view reference) {
-    std::vector<std::string> keys{"p:" + std::string(reference)};
-    if (tx_ref.starts_with(tx_ref_prefix)) keys.push_back(booking_key(tx_ref.substr(tx_ref_prefix.size())));
-    return keys;
+void ConflictKeys::add(char kind, std::string_view id) {
+  assert(count < keys_max);
+  // FNV-1a over the kind and the id: cheap, and a collision is harmless (see decide.h).
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  auto mix = [&hash](unsigned char byte) {
+    hash ^= byte;
+    hash *= 0x100000001b3ULL;
   };
-  return std::visit(
-      [&](const auto& body) -> std::vector<std::string> {
+  mix(static_cast<unsigned char>(kind));
+  for (char c : id) mix(static_cast<unsigned char>(c));
+  keys[count++] = hash;
+}
+
+ConflictKeys conflict_keys(const State& state, const Command& command) {
+  ConflictKeys keys;
+  std::visit(
+      [&](const auto& body) {
         using T = std::decay_t<decltype(body)>;
         if constexpr (std::is_same_v<T, CapturePayment> || std::is_same_v<T, RejectPayment>) {
-          return payment_keys(body.tx_ref, body.reference);
+          keys.add('p', body.reference);
+          if (body.tx_ref.starts_with(tx_ref_prefix)) keys.add('b', std::string_view(body.tx_ref).substr(tx_ref_prefix.size()));
         } else if constexpr (std::is_same_v<T, RequestWithdrawal>) {
-          return {tutor_key(command.actor.id), withdrawal_key(body.withdrawal_id)};
+          keys.add('t', command.actor.id);
+          keys.add('w', body.withdrawal_id);
         } else if constexpr (std::is_same_v<T, CompleteWithdrawal> || std::is_same_v<T, FailWithdrawal>) {
-          const Withdrawal* withdrawal = state.find_withdrawal(body.withdrawal_id);
-          std::vector<std::string> keys{withdrawal_key(body.withdrawal_id)};
-          if (withdrawal != nullptr) keys.push_back(tutor_key(withdrawal->tutor_id));
-          return keys;
+          keys.add('w', body.withdrawal_id);
+          if (const Withdrawal* withdrawal = state.find_withdrawal(body.withdrawal_id)) keys.add('t', withdrawal->tutor_id);
         } else {
           // Booking commands. Those that credit the tutor's balance also hold the tutor key, so
           // that a withdrawal in the same batch is not decided against a balance missing them.
-          std::vector<std::string> keys{booking_key(body.booking_id)};
-          const Booking* booking = state.find_booking(body.booking_id);
-          if (booking != nullptr) keys.push_back(tutor_key(booking->tutor_id));
-          return keys;
+          keys.add('b', body.booking_id);
+          if (const Booking* booking = state.find_booking(body.booking_id)) keys.add('t', booking->tutor_id);
         }
       },
       command.body);
+  return keys;
 }
 
 std::string_view command_name(const CommandBody& body) {

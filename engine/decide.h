@@ -1,6 +1,7 @@
 #pragma once
 // decide(state, command, policy) → events | rejection. Pure: no I/O, no clock (time is
 // command.now), no mutation. The writer appends the events, then evolves the state with them.
+#include <array>
 #include <string>
 #include <vector>
 
@@ -26,11 +27,19 @@ struct Decision {
 
 Decision decide(const State& state, const Command& command, const Policy& policy);
 
-// The keys of the state a command reads to decide and writes when applied ("b:<booking>",
-// "t:<tutor>", "w:<withdrawal>", "p:<payment reference>"). Two commands without a common key
-// can be decided against the same state in one batch and give the result of deciding them one
-// after the other; the writer starts a new batch at the first command that shares a key.
-std::vector<std::string> conflict_keys(const State& state, const Command& command);
+// The parts of the state a command reads to decide and writes when applied: its booking, the
+// tutor whose balance it reads or credits, its withdrawal, its payment reference. Two commands
+// without a common key can be decided against the same state in one batch and give the result
+// of deciding them one after the other; the writer starts a new batch at the first command that
+// shares a key. Keys are 64-bit hashes of ("b", id), ("t", id), ...: a collision only ends a
+// batch early, which is always safe.
+struct ConflictKeys {
+  static constexpr size_t keys_max = 3;
+  std::array<uint64_t, keys_max> keys{};
+  size_t count = 0;
+  void add(char kind, std::string_view id);
+};
+ConflictKeys conflict_keys(const State& state, const Command& command);
 
 // The channel name of a booking's video session: derived, stable.
 std::string session_channel(std::string_view booking_id);

@@ -210,16 +210,20 @@ struct Engine::Writer {
   // a control item, or at batch_commands_max.
   std::vector<Submission> take_batch(bool include_pending) {
     std::vector<Submission> batch;
-    std::unordered_set<std::string> keys;
+    std::unordered_set<uint64_t> keys;
     auto admit = [&](const Submission& candidate) {
-      std::vector<std::string> candidate_keys = conflict_keys(state(), candidate.command);
+      ConflictKeys candidate_keys = conflict_keys(state(), candidate.command);
+      uint64_t idempotency_key = 0;
       if (candidate.idempotency) {
-        candidate_keys.push_back("i:" + actor_text(candidate.command.actor) + '\0' + candidate.idempotency->key);
+        // Two retries of one request in a batch would both miss the stored answer.
+        idempotency_key = std::hash<std::string>{}(actor_text(candidate.command.actor) + '\0' + candidate.idempotency->key);
+        if (keys.contains(idempotency_key)) return false;
       }
-      for (const auto& key : candidate_keys) {
-        if (keys.contains(key)) return false;
+      for (size_t i = 0; i < candidate_keys.count; ++i) {
+        if (keys.contains(candidate_keys.keys[i])) return false;
       }
-      keys.insert(candidate_keys.begin(), candidate_keys.end());
+      keys.insert(candidate_keys.keys.begin(), candidate_keys.keys.begin() + static_cast<long>(candidate_keys.count));
+      if (candidate.idempotency) keys.insert(idempotency_key);
       return true;
     };
     while (!due_timers.empty() && batch.size() < options.batch_commands_max) {

@@ -81,8 +81,9 @@ void add_pending_release(Tutor& tutor, const Currency& currency, int64_t delta) 
 // ---- notifications --------------------------------------------------------------------------
 
 void notify(State& state, std::string_view user, const Event& event, uint32_t subject) {
-  state.notifications[std::string(user)].push_back(
-      Notification{event.position, event.at, subject, static_cast<uint8_t>(event.data.index())});
+  auto found = state.notifications.find(user);  // no string is made for a user already known
+  if (found == state.notifications.end()) found = state.notifications.emplace(std::string(user), std::vector<Notification>{}).first;
+  found->second.push_back(Notification{event.position, event.at, subject, static_cast<uint8_t>(event.data.index())});
 }
 
 // Notifies the party of the booking that did not act (both when the system or an admin acted).
