@@ -96,13 +96,11 @@ Status LogStore::read_checkpoint(std::optional<Checkpoint>* out) const {
   assert(out != nullptr);
   out->reset();
   const Impl& impl = *impl_;
-  const rocksdb::Snapshot* snapshot = impl.db->GetSnapshot();
+  const rocksdb::Snapshot* snapshot = impl.take_snapshot();
   rocksdb::ReadOptions read = point_read_options();
   read.snapshot = snapshot;
   read.fill_cache = false;
-  auto release = [&] {
-    if (snapshot != nullptr) impl.db->ReleaseSnapshot(snapshot);
-  };
+  auto release = [&] { impl.release_snapshot(snapshot); };
 
   std::optional<CheckpointHeader> header;
   Status status = read_header(impl, read, &header);

@@ -47,6 +47,13 @@ struct LogStore::Impl {
     return committed_head;
   }
 
+  // A snapshot for reads that must agree with each other; null on a secondary, where RocksDB
+  // has no snapshots and the data only moves when catch_up() is called.
+  const rocksdb::Snapshot* take_snapshot() const { return secondary() ? nullptr : db->GetSnapshot(); }
+  void release_snapshot(const rocksdb::Snapshot* snapshot) const {
+    if (snapshot != nullptr) db->ReleaseSnapshot(snapshot);
+  }
+
   // The version of `stream` in the database (reverse seek over its `s` keys); 0 when none.
   Status load_stream_version(std::string_view stream, uint32_t* version) const;
   // Reads the head from metadata (m last_position, m last_hash).

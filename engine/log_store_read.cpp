@@ -78,7 +78,7 @@ Status LogStore::read_stream(std::string_view stream, uint32_t from_version, siz
   rocksdb::ReadOptions read = point_read_options();
   read.iterate_upper_bound = &upper_bound;
   // A snapshot keeps the index entries and the events they point to consistent with each other.
-  const rocksdb::Snapshot* snapshot = impl.db->GetSnapshot();
+  const rocksdb::Snapshot* snapshot = impl.take_snapshot();
   read.snapshot = snapshot;
   std::vector<std::string> event_keys;
   std::vector<uint32_t> versions;
@@ -103,7 +103,7 @@ Status LogStore::read_stream(std::string_view stream, uint32_t from_version, siz
     std::vector<rocksdb::ColumnFamilyHandle*> families(keys.size(), impl.log_family);
     got = impl.db->MultiGet(read, families, keys, &values);
   }
-  impl.db->ReleaseSnapshot(snapshot);
+  impl.release_snapshot(snapshot);
   if (!status.is_ok()) return status;
 
   RecordDecoder& decoder = thread_decoder();

@@ -26,12 +26,12 @@ class Verifier {
  public:
   Verifier(const LogStore::Impl& impl, const std::function<void(uint64_t)>& progress)
       : impl_(impl), progress_(progress), events_(seed()), index_(events_) {
-    snapshot_ = impl.db->GetSnapshot();  // null on a secondary, which does not move on its own
+    snapshot_ = impl.take_snapshot();
     read_ = sequential_read_options(nullptr);
     read_.snapshot = snapshot_;
   }
   ~Verifier() {
-    if (snapshot_ != nullptr) impl_.db->ReleaseSnapshot(snapshot_);
+    impl_.release_snapshot(snapshot_);
   }
   Verifier(const Verifier&) = delete;
   Verifier& operator=(const Verifier&) = delete;
