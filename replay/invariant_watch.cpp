@@ -58,11 +58,31 @@ std::string money_text(int64_t amount, const Currency& currency) { return format
 
 }  // namespace
 
-std::string InvariantWatch::totals_key(std::string_view tutor_id, const Currency& currency) {
-  std::string key(tutor_id);
-  key.push_back('\0');
-  key.append(currency.code());
-  return key;
+bool InvariantWatch::add_to_total(StringMap<CurrencyBalances>& totals, std::string_view tutor_id,
+                                  const Currency& currency, int64_t delta, int64_t* total) {
+  auto found = totals.find(tutor_id);
+  if (found == totals.end()) found = totals.emplace(std::string(tutor_id), CurrencyBalances{}).first;
+  auto entry = std::find_if(found->second.begin(), found->second.end(), [&](const auto& e) { return e.first == currency; });
+  if (entry == found->second.end()) entry = found->second.insert(found->second.end(), {currency, 0});
+  const std::optional<int64_t> sum = checked_add(entry->second, delta);
+  if (!sum) return false;
+  entry->second = *sum;
+  *total = *sum;
+  return true;
+}
+
+InvariantWatch::BalanceMove& InvariantWatch::move_of(const State& state, std::string_view account,
+                                                     const Currency& currency) {
+  for (size_t i = 0; i < moves_count_; ++i) {
+    if (moves_[i].account == account && moves_[i].currency == currency) return moves_[i];
+  }
+  if (moves_count_ == moves_.size()) moves_.emplace_back();
+  BalanceMove& move = moves_[moves_count_++];
+  move.account.assign(account);  // reuses the entry's capacity
+  move.currency = currency;
+  move.before = state.balance(account, currency);
+  move.delta = 0;
+  return move;
 }
 
 bool InvariantWatch::starts_new_command(const Event& event) const {
@@ -84,23 +104,23 @@ std::string InvariantWatch::before_event(const State& state, const Event& event)
   }
   if (!in_command_) begin_command(state, event);
 
-  moves_.clear();
-  auto move_of = [this, &state](std::string_view account, const Currency& currency) -> BalanceMove& {
-    auto found = std::find_if(moves_.begin(), moves_.end(), [&](const BalanceMove& m) {
-      return m.account == account && m.currency == currency;
-    });
-    if (found != moves_.end()) return *found;
-    return moves_.emplace_back(BalanceMove{std::string(account), currency, state.balance(account, currency), 0});
-  };
+  moves_count_ = 0;
   for (const Posting& posting : postings_of(event.data)) {
     // evolve refuses these with its own reason; nothing to watch then.
-    if (posting.amount <= 0 || posting.debit == posting.credit) return {};
-    move_of(posting.debit, posting.currency).delta -= posting.amount;
-    move_of(posting.credit, posting.currency).delta += posting.amount;
+    if (posting.amount <= 0 || posting.debit == posting.credit) {
+      moves_count_ = 0;
+      return {};
+    }
+    move_of(state, posting.debit, posting.currency).delta -= posting.amount;
+    move_of(state, posting.credit, posting.currency).delta += posting.amount;
   }
-  for (const BalanceMove& move : moves_) {
+  for (size_t i = 0; i < moves_count_; ++i) {
+    const BalanceMove& move = moves_[i];
     const std::optional<int64_t> after = checked_add(move.before, move.delta);
-    if (!after) return {};  // evolve refuses an overflow with its own reason
+    if (!after) {
+      moves_count_ = 0;  // evolve refuses an overflow with its own reason
+      return {};
+    }
     if (*after < 0 && accounts::must_not_go_negative(move.account)) {
       return fmt::format("its postings would take account {} to {}", move.account, money_text(*after, move.currency));
     }
@@ -133,7 +153,8 @@ void InvariantWatch::begin_command(const State& state, const Event& event) {
 
 std::string InvariantWatch::after_event(const State& state, const Event& event) {
   assert(in_command_);
-  for (const BalanceMove& move : moves_) {
+  for (size_t i = 0; i < moves_count_; ++i) {
+    const BalanceMove& move = moves_[i];
     const int64_t after = state.balance(move.account, move.currency);
     if (after - move.before != move.delta) {
       return fmt::format("account {} moved by {} but the postings say {}", move.account,
@@ -160,11 +181,11 @@ std::string InvariantWatch::end_command(const State& state) {
       return fmt::format("withdrawal {} changed its tutor or currency", subject.id);
     }
     const Currency& currency = withdrawal->amount.currency;
-    int64_t& total = withdrawing_[totals_key(withdrawal->tutor_id, currency)];
     const std::optional<int64_t> delta = checked_sub(withdrawing_contribution(*withdrawal), subject.contribution_before);
-    const std::optional<int64_t> updated = delta ? checked_add(total, *delta) : std::nullopt;
-    if (!updated) return fmt::format("the open withdrawals of tutor {} overflow", withdrawal->tutor_id);
-    total = *updated;
+    int64_t total = 0;
+    if (!delta || !add_to_total(withdrawing_, withdrawal->tutor_id, currency, *delta, &total)) {
+      return fmt::format("the open withdrawals of tutor {} overflow", withdrawal->tutor_id);
+    }
     const std::string account = accounts::tutor_withdrawing(withdrawal->tutor_id);
     const int64_t held = state.balance(account, currency);
     if (held != total) {
@@ -180,11 +201,11 @@ std::string InvariantWatch::end_command(const State& state) {
     return fmt::format("booking {} changed its tutor or currency", subject.id);
   }
   const Currency& currency = booking->price.currency;
-  int64_t& total = pending_release_[totals_key(booking->tutor_id, currency)];
   const std::optional<int64_t> delta = checked_sub(pending_contribution(*booking), subject.contribution_before);
-  const std::optional<int64_t> updated = delta ? checked_add(total, *delta) : std::nullopt;
-  if (!updated) return fmt::format("the pending release of tutor {} overflows", booking->tutor_id);
-  total = *updated;
+  int64_t total = 0;
+  if (!delta || !add_to_total(pending_release_, booking->tutor_id, currency, *delta, &total)) {
+    return fmt::format("the pending release of tutor {} overflows", booking->tutor_id);
+  }
   const int64_t shown = pending_release_of(state, booking->tutor_id, currency);
   if (shown != total) {
     return fmt::format("tutor {} shows {} pending release, its escrows say {}", booking->tutor_id,

@@ -55,18 +55,22 @@ class InvariantWatch {
   };
 
   void begin_command(const State& state, const Event& event);
-  static std::string totals_key(std::string_view tutor_id, const Currency& currency);
+  BalanceMove& move_of(const State& state, std::string_view account, const Currency& currency);
+  // Adds `delta` to a running total; false on overflow.
+  static bool add_to_total(StringMap<CurrencyBalances>& totals, std::string_view tutor_id, const Currency& currency,
+                           int64_t delta, int64_t* total);
 
   bool in_command_ = false;
   std::string command_id_;
   std::string stream_;
   Subject subject_;
-  std::vector<BalanceMove> moves_;  // of the current event
+  std::vector<BalanceMove> moves_;  // of the current event: the first moves_count_ (entries are reused)
+  size_t moves_count_ = 0;
   TimeMs last_at_ = time_ms_min;
-  // Running totals per tutor and currency (key: tutor id, NUL, currency code), derived from the
-  // bookings' escrow statuses and the withdrawals' statuses, one command at a time.
-  StringMap<int64_t> pending_release_;
-  StringMap<int64_t> withdrawing_;
+  // Running totals per tutor and currency, derived from the bookings' escrow statuses and the
+  // withdrawals' statuses, one command at a time.
+  StringMap<CurrencyBalances> pending_release_;
+  StringMap<CurrencyBalances> withdrawing_;
 };
 
 }  // namespace tl::replay

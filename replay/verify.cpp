@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "replay/data_folder.h"
-#include "replay/event_feed.h"
+#include "replay/pipelined_feed.h"
 #include "replay/exit_codes.h"
 
 namespace tl::replay {
@@ -35,7 +35,9 @@ DomainWalk walk_domain(const LogStore& log, uint64_t position_max, Progress& pro
   StateReplay replay(/*watch_invariants=*/true);
   FeedLimits limits;
   limits.position_max = position_max;
-  const FeedResult fed = feed_events(log, limits, progress, [&](const EventRecord&, const Event& event) {
+  // The chain walk checks the hashes: this walk only needs the events, decoded on a thread of
+  // their own while this one evolves them.
+  const FeedResult fed = feed_events_pipelined(log, limits, FeedChecks::positions, progress, [&](const Event& event, const Digest&) {
     walk.first_bad = replay.apply(event);
     return !walk.first_bad.found();
   });
