@@ -59,11 +59,13 @@ RebuildFindings rebuild_log(const LogStore& log, Progress& progress) {
   std::optional<Checkpoint> checkpoint;
   if (const Status read = log.read_checkpoint(&checkpoint); !read.is_ok()) {
     // Torn, failing its checksum, or not of this log: there is a checkpoint, and it is not right.
-    findings.verdict = CheckpointVerdict::differs;
+    // Anything else (I/O, blob files a secondary cannot read) leaves the question open.
+    findings.verdict = read.is_corruption() ? CheckpointVerdict::differs : CheckpointVerdict::unreadable;
     findings.difference = read.to_string();
     checkpoint.reset();
   }
   if (checkpoint) {
+    findings.checkpoint_read = true;
     findings.checkpoint_position = checkpoint->position;
     findings.checkpoint_state_hash = checkpoint->state_hash;
   }
@@ -108,7 +110,8 @@ int run_rebuild(const std::string& data_dir, Console& console) {
   progress.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  std::string text = fmt::format("rebuilt: {} events in {:.3f} s\n", findings.events_replayed, seconds);
+  std::string text = fmt::format("rebuilt: {} events in {:.3f} s ({:.0f} events/s)\n", findings.events_replayed, seconds,
+                                 seconds > 0 ? static_cast<double>(findings.events_replayed) / seconds : 0.0);
   if (findings.damage.found()) {
     text += fmt::format("damaged: position {}: {}\n", findings.damage.position, findings.damage.problem);
   }
@@ -119,14 +122,18 @@ int run_rebuild(const std::string& data_dir, Console& console) {
                           to_hex(findings.checkpoint_state_hash));
       break;
     case CheckpointVerdict::differs:
-      text += fmt::format("checkpoint: position {}: differs: {}\n", findings.checkpoint_position, findings.difference);
+      text += findings.checkpoint_read
+                  ? fmt::format("checkpoint: position {}: differs: {}\n", findings.checkpoint_position, findings.difference)
+                  : fmt::format("checkpoint: differs: {}\n", findings.difference);
       break;
+    case CheckpointVerdict::unreadable: text += fmt::format("checkpoint: unreadable: {}\n", findings.difference); break;
   }
   if (!findings.damage.found()) {
     text += fmt::format("head: position {}, state hash {}\n", findings.head.position, to_hex(findings.state_hash_at_head));
   }
   console.out.write(text);
-  return findings.damage.found() || findings.verdict == CheckpointVerdict::differs ? exit_failed : exit_ok;
+  const bool compared = findings.verdict == CheckpointVerdict::none || findings.verdict == CheckpointVerdict::equal;
+  return findings.damage.found() || !compared ? exit_failed : exit_ok;
 }
 
 }  // namespace tl::replay

@@ -14,7 +14,7 @@
 
 namespace tl::replay {
 
-enum class CheckpointVerdict { none, equal, differs };
+enum class CheckpointVerdict { none, equal, differs, unreadable };
 
 struct RebuildFindings {
   Finding damage;                      // the replay stopped here (none when it reached the head)
@@ -22,6 +22,7 @@ struct RebuildFindings {
   LogHead head;
   Digest state_hash_at_head{};
   CheckpointVerdict verdict = CheckpointVerdict::none;
+  bool checkpoint_read = false;        // a checkpoint was found and read whole
   uint64_t checkpoint_position = 0;
   Digest checkpoint_state_hash{};      // as stored
   Digest rebuilt_state_hash{};         // of the rebuild at the checkpoint's position
@@ -30,7 +31,8 @@ struct RebuildFindings {
 
 RebuildFindings rebuild_log(const LogStore& log, Progress& progress);
 
-// Exit 0 when equal or there is no checkpoint, 1 when it differs or the log is damaged.
+// Exit 0 when equal or there is no checkpoint; 1 when it differs, cannot be read, or the log is
+// damaged.
 int run_rebuild(const std::string& data_dir, Console& console);
 
 }  // namespace tl::replay

@@ -9,6 +9,7 @@
 
 #include "engine/log_keys.h"
 #include "engine/recovery.h"
+#include "engine/rocksdb_tuning.h"
 #include "engine/state_hash.h"
 #include "replay/data_folder.h"
 #include "replay/rebuild.h"
@@ -133,4 +134,30 @@ TEST_CASE("DamagedLogStopsTheRebuildAtItsPosition") {
   const CliRun run = rebuild(f.options.data_dir);
   CHECK(run.exit_code == 1);
   CHECK_MESSAGE(run.out.find("damaged: position 12: gap") != std::string::npos, run.out);
+}
+
+TEST_CASE("CheckpointInBlobFilesIsReportedUnreadableInsteadOfReadThroughASecondary") {
+  // Databases written before checkpoints left blob files may hold them; RocksDB cannot read
+  // blob files from a secondary instance (7.8 crashes), so the rebuild must not try.
+  EngineFixture f;
+  run_seed_journeys(f);
+  {
+    RocksTuning tuning = make_rocksdb_tuning(LogOptions{});
+    tuning.projections.enable_blob_files = true;
+    tuning.projections.min_blob_size = 1024;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    REQUIRE(rocksdb::DB::Open(tuning.db, f.options.data_dir, column_family_descriptors(tuning), &handles, &db).ok());
+    REQUIRE(db->Put(rocksdb::WriteOptions(), handles[1], "zz-old-chunk", std::string(64 * 1024, 'x')).ok());
+    REQUIRE(db->Flush(rocksdb::FlushOptions(), handles[1]).ok());
+    for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
+    db->Close();
+    delete db;
+  }
+  const CliRun run = rebuild(f.options.data_dir);
+  CHECK(run.exit_code == 1);
+  CHECK_MESSAGE(run.out.find("checkpoint: unreadable: invalid argument: the checkpoint may be in RocksDB blob files") !=
+                    std::string::npos,
+                run.out);
+  CHECK(run.out.find("head: position") != std::string::npos);
 }
