@@ -10,7 +10,6 @@ int not_built_yet(std::string_view command) {
   return 2;
 }
 
-int serve(Args) { return not_built_yet("serve"); }
 int replica(Args) { return not_built_yet("replica"); }
 
 }  // namespace tl::cli

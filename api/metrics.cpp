@@ -67,7 +67,7 @@ void append_seconds(std::string& out, uint64_t micros) {
 
 }  // namespace
 
-enum class Kind { counter, histogram, gauge, gauge_callback };
+enum class Kind { counter, histogram, gauge, gauge_callback, counter_callback };
 
 struct Series {
   std::vector<std::string> label_values;
@@ -116,13 +116,13 @@ class Family {
   }
 
   void render(std::string& out) const {
-    static constexpr std::string_view type_names[] = {"counter", "histogram", "gauge", "gauge"};
+    static constexpr std::string_view type_names[] = {"counter", "histogram", "gauge", "gauge", "counter"};
     out += "# HELP ";
     out += name_;
     out += ' ';
     append_help(out, help_);
     fmt::format_to(std::back_inserter(out), "\n# TYPE {} {}\n", name_, type_names[static_cast<int>(kind_)]);
-    if (kind_ == Kind::gauge_callback) {
+    if (kind_ == Kind::gauge_callback || kind_ == Kind::counter_callback) {
       if (read_) fmt::format_to(std::back_inserter(out), "{} {}\n", name_, read_());
       return;
     }
@@ -278,6 +278,7 @@ LatencyHistogram& HistogramFamily::with(std::span<const std::string_view> label_
 struct MetricsRegistry::Impl {
   mutable std::mutex mutex;  // registration and the family list; never taken on the hot path
   std::vector<std::unique_ptr<Family>> families;
+  std::vector<std::function<void(std::string&)>> text_callbacks;
 
   Family& family(Kind kind, std::string_view name, std::string_view help,
                  std::initializer_list<std::string_view> label_names, std::span<const uint64_t> bounds_micros = {}) {
@@ -322,10 +323,24 @@ void MetricsRegistry::gauge_callback(std::string_view name, std::string_view hel
   family.set_callback(std::move(read));
 }
 
+void MetricsRegistry::counter_callback(std::string_view name, std::string_view help, std::function<int64_t()> read) {
+  assert(read && name.ends_with("_total"));
+  Family& family = impl_->family(Kind::counter_callback, name, help, {});
+  std::lock_guard lock(impl_->mutex);
+  family.set_callback(std::move(read));
+}
+
+void MetricsRegistry::text_callback(std::function<void(std::string&)> append) {
+  assert(append);
+  std::lock_guard lock(impl_->mutex);
+  impl_->text_callbacks.push_back(std::move(append));
+}
+
 std::string MetricsRegistry::render() const {
   std::string out;
   std::lock_guard lock(impl_->mutex);
   for (const auto& family : impl_->families) family->render(out);
+  for (const auto& append : impl_->text_callbacks) append(out);
   return out;
 }
 

@@ -117,6 +117,12 @@ class MetricsRegistry {
   // `read` is called at every render(), from the scraping thread; it must be thread-safe and stay
   // valid as long as the registry is rendered.
   void gauge_callback(std::string_view name, std::string_view help, std::function<int64_t()> read);
+  // The same for a counter kept elsewhere (e.g. the engine's): `read` must never go down.
+  void counter_callback(std::string_view name, std::string_view help, std::function<int64_t()> read);
+
+  // Appends whole, already-formatted families (HELP, TYPE and samples) at every render(), after
+  // the registered ones: for metrics whose shape the registry does not model.
+  void text_callback(std::function<void(std::string&)> append);
 
   // Text exposition format 0.0.4, families in registration order, series in creation order.
   std::string render() const;

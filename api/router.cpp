@@ -205,4 +205,11 @@ Handler Router::handler() const {
   };
 }
 
+std::vector<std::string> Router::routes() const {
+  std::vector<std::string> listed;
+  listed.reserve(routes_.size());
+  for (const auto& route : routes_) listed.push_back(*route->log_route);
+  return listed;
+}
+
 }  // namespace tl

@@ -72,6 +72,10 @@ class Router {
   // outlive the returned handler.
   Handler handler() const;
 
+  // Every registered route as "METHOD /pattern", in registration order (the OpenAPI test compares
+  // them with api/openapi.yaml).
+  std::vector<std::string> routes() const;
+
   // The log_route of requests no route matched: one label value, never the raw path.
   static constexpr std::string_view unmatched_log_route = "unmatched";
 

@@ -1,7 +1,7 @@
 // append(): expected versions, encoding, one synced WriteBatch, then the in-memory head.
+#include <algorithm>
 #include <cassert>
 #include <limits>
-#include <unordered_map>
 
 #include <fmt/format.h>
 #include <rocksdb/write_batch.h>
@@ -14,19 +14,24 @@
 namespace tl {
 namespace {
 
+// A batch touching more streams than this leaves a bucket array too big to clear cheaply.
+constexpr size_t batch_versions_buckets_max = 1 << 14;
+
 Status check_text(std::string_view what, std::string_view text, bool allow_empty) {
   if (text.size() > event_text_bytes_max) {
     return Status::invalid_argument(fmt::format("{} of {} bytes is over the limit of {}", what, text.size(), event_text_bytes_max));
   }
   if (!allow_empty && text.empty()) return Status::invalid_argument(fmt::format("{} is empty", what));
+  if (!is_valid_utf8(text)) return Status::invalid_argument(fmt::format("{} is not valid UTF-8", what));
   return Status::ok();
 }
 
-Status check_shape(const AppendBatch& batch, JsonObjectChecker& data_checker) {
-  size_t events = 0;
-  for (const StreamAppend& stream : batch.streams) events += stream.events.size();
-  if (events > batch_events_max) {
-    return Status::invalid_argument(fmt::format("{} events in one batch; the limit is {}", events, batch_events_max));
+// Sizes, names and `data` of a batch, before anything else; `events` counts its events.
+Status check_shape(const AppendBatch& batch, JsonObjectChecker& data_checker, size_t* events) {
+  *events = 0;
+  for (const StreamAppend& stream : batch.streams) *events += stream.events.size();
+  if (*events > batch_events_max) {
+    return Status::invalid_argument(fmt::format("{} events in one batch; the limit is {}", *events, batch_events_max));
   }
   if (batch.idempotency.size() > batch_idempotency_records_max) {
     return Status::invalid_argument(fmt::format("{} idempotency records in one batch; the limit is {}",
@@ -65,6 +70,15 @@ std::string describe(const ExpectedVersion& expected) {
   return "?";
 }
 
+// Room for the batch's WriteBatch, so that it is not regrown while it is filled.
+size_t estimate_batch_bytes(const AppendBatch& batch) {
+  size_t bytes = 64;
+  for (const StreamAppend& stream : batch.streams) {
+    for (const NewEvent& event : stream.events) bytes += 2 * stream.stream.size() + event.data.size() + 400;
+  }
+  return bytes;
+}
+
 bool satisfies(const ExpectedVersion& expected, uint32_t current) {
   switch (expected.kind) {
     case ExpectedVersion::Kind::any: return true;
@@ -74,60 +88,59 @@ bool satisfies(const ExpectedVersion& expected, uint32_t current) {
   return false;
 }
 
-}  // namespace
-
-AppendResult LogStore::append(const AppendBatch& batch) {
-  Impl& impl = *impl_;
-  AppendResult result;
-  if (impl.secondary()) {
-    result.status = Status::invalid_argument("append() on a read-only secondary instance");
-    return result;
+// Checks every stream's expected version (later appends to the same stream in this batch see
+// the versions the earlier ones will create) and fills impl.batch_versions (stream -> version
+// after the batch) and impl.batch_first_versions (per StreamAppend: the version before it).
+Status plan_versions(LogStore::Impl& impl, const AppendBatch& batch) {
+  auto& versions = impl.batch_versions;
+  if (versions.bucket_count() > batch_versions_buckets_max) {
+    versions = {};  // clear() would keep a huge bucket array and cost O(buckets) every time
+  } else {
+    versions.clear();
   }
-  if (result.status = check_shape(batch, impl.data_checker); !result.status.is_ok()) return result;
-
-  // Expected versions first: a conflict anywhere writes nothing. Later appends to the same
-  // stream in this batch see the versions the earlier ones will create.
-  std::unordered_map<std::string_view, uint32_t> versions;  // stream -> version after this batch
-  versions.reserve(batch.streams.size());
-  std::vector<uint32_t> first_versions;  // per StreamAppend: the version before its events
-  first_versions.reserve(batch.streams.size());
+  impl.batch_first_versions.clear();
   for (const StreamAppend& stream : batch.streams) {
     auto it = versions.find(stream.stream);
     if (it == versions.end()) {
-      uint32_t current = 0;
-      if (std::optional<uint32_t> cached = impl.stream_versions.find(stream.stream)) {
+      StreamVersionCache::Found found = impl.stream_versions.find_for_update(stream.stream);
+      if (found.version) {
         ++impl.stream_cache_hits;
-        current = *cached;
       } else {
         ++impl.stream_cache_misses;
-        if (result.status = impl.load_stream_version(stream.stream, &current); !result.status.is_ok()) return result;
+        uint32_t loaded = 0;
+        if (Status status = impl.load_stream_version(stream.stream, &loaded); !status.is_ok()) return status;
+        found.version = loaded;
       }
-      it = versions.emplace(stream.stream, current).first;
+      it = versions.emplace(stream.stream, LogStore::Impl::PendingVersion{*found.version, found.young_slot}).first;
     }
-    const uint32_t current = it->second;
+    const uint32_t current = it->second.version;
     if (!satisfies(stream.expected, current)) {
-      result.status = Status::conflict(fmt::format("stream {}: expected {}, found {}", stream.stream,
-                                                   describe(stream.expected),
-                                                   current == 0 ? "no stream" : fmt::format("version {}", current)));
-      return result;
+      return Status::conflict(fmt::format("stream {}: expected {}, found {}", stream.stream, describe(stream.expected),
+                                          current == 0 ? "no stream" : fmt::format("version {}", current)));
     }
     if (stream.events.size() > std::numeric_limits<uint32_t>::max() - current) {
-      result.status = Status::invalid_argument(fmt::format("stream {}: version would overflow", stream.stream));
-      return result;
+      return Status::invalid_argument(fmt::format("stream {}: version would overflow", stream.stream));
     }
-    first_versions.push_back(current);
-    it->second = current + static_cast<uint32_t>(stream.events.size());
+    impl.batch_first_versions.push_back(current);
+    it->second.version = current + static_cast<uint32_t>(stream.events.size());
   }
+  assert(impl.batch_first_versions.size() == batch.streams.size());
+  return Status::ok();
+}
 
-  // Encode every event into one WriteBatch, chained from the committed head.
-  LogHead head = impl.head();
-  rocksdb::WriteBatch write_batch;
-  std::string position_be;
+// Places and encodes every event, chained from `head`, into `write_batch` and `records`;
+// returns the new head. The `e` keys go in first, in order; the `s` keys follow sorted, so that
+// with the memtable insert hints (engine/rocksdb_tuning.cpp) each insert starts next to the
+// previous one.
+LogHead encode_batch(LogStore::Impl& impl, const AppendBatch& batch, LogHead head, rocksdb::WriteBatch& write_batch,
+                     std::vector<EventRecord>& records) {
+  auto& index_entries = impl.index_scratch;
+  index_entries.clear();
   for (size_t s = 0; s < batch.streams.size(); ++s) {
     const StreamAppend& stream = batch.streams[s];
-    uint32_t version = first_versions[s];
+    uint32_t version = impl.batch_first_versions[s];
     for (const NewEvent& event : stream.events) {
-      EventRecord record;
+      EventRecord& record = records.emplace_back();
       record.position = head.position + 1;
       record.stream = stream.stream;
       record.version = ++version;
@@ -139,24 +152,61 @@ AppendResult LogStore::append(const AppendBatch& batch) {
       record.data = event.data;
       record.prev_hash = head.hash;
       impl.encoder.encode(record, impl.value_scratch);
-      position_be.clear();
-      append_u64_be(position_be, record.position);
       write_batch.Put(impl.log_family, log_keys::event_key(record.position), impl.value_scratch);
-      write_batch.Put(impl.log_family, log_keys::stream_key(record.stream, record.version), position_be);
+      index_entries.emplace_back(log_keys::stream_key(record.stream, record.version), record.position);
       head = LogHead{record.position, record.hash};
-      result.records.push_back(std::move(record));
     }
+  }
+  std::sort(index_entries.begin(), index_entries.end());
+  std::string position_be;
+  for (const auto& [key, position] : index_entries) {
+    position_be.clear();
+    append_u64_be(position_be, position);
+    write_batch.Put(impl.log_family, key, position_be);
   }
   for (const IdempotencyRecord& record : batch.idempotency) {
     write_batch.Put(impl.log_family, log_keys::idempotency_key(record.actor, record.key), encode_idempotency_value(record));
   }
-  if (!result.records.empty()) {
+  if (!records.empty()) {
     position_be.clear();
     append_u64_be(position_be, head.position);
     write_batch.Put(impl.log_family, log_keys::meta_last_position, position_be);
     write_batch.Put(impl.log_family, log_keys::meta_last_hash,
                     rocksdb::Slice(reinterpret_cast<const char*>(head.hash.data()), head.hash.size()));
   }
+  return head;
+}
+
+// After a successful write: the head and the cached versions move.
+void publish(LogStore::Impl& impl, const LogHead& head) {
+  std::lock_guard lock(impl.state_mutex);
+  assert(head.position >= impl.committed_head.position);
+  impl.committed_head = head;
+  // Young entries are updated in place first: a put() may rotate generations and move them.
+  for (const auto& [stream, pending] : impl.batch_versions) {
+    if (pending.young_slot != nullptr) *pending.young_slot = pending.version;
+  }
+  for (const auto& [stream, pending] : impl.batch_versions) {
+    if (pending.young_slot == nullptr) impl.stream_versions.put(stream, pending.version);
+  }
+}
+
+}  // namespace
+
+AppendResult LogStore::append(const AppendBatch& batch) {
+  Impl& impl = *impl_;
+  AppendResult result;
+  if (impl.secondary()) {
+    result.status = Status::invalid_argument("append() on a read-only secondary instance");
+    return result;
+  }
+  size_t events = 0;
+  if (result.status = check_shape(batch, impl.data_checker, &events); !result.status.is_ok()) return result;
+  if (result.status = plan_versions(impl, batch); !result.status.is_ok()) return result;
+
+  rocksdb::WriteBatch write_batch(estimate_batch_bytes(batch));
+  result.records.reserve(events);
+  const LogHead head = encode_batch(impl, batch, impl.head(), write_batch, result.records);
   if (write_batch.Count() == 0) return result;
 
   rocksdb::WriteOptions write_options;
@@ -166,12 +216,7 @@ AppendResult LogStore::append(const AppendBatch& batch) {
     result.records.clear();
     return result;
   }
-
-  // Durable: now the head and the cached versions may move.
-  std::lock_guard lock(impl.state_mutex);
-  assert(head.position >= impl.committed_head.position);
-  impl.committed_head = head;
-  for (const auto& [stream, version] : versions) impl.stream_versions.put(stream, version);
+  publish(impl, head);
   return result;
 }
 
@@ -181,7 +226,11 @@ Status LogStore::Impl::load_stream_version(std::string_view stream, uint32_t* ve
   upper.back() = '\1';  // the first key past every version of this stream
   const rocksdb::Slice lower_bound(lower);
   const rocksdb::Slice upper_bound(upper);
-  rocksdb::ReadOptions read = point_read_options();
+  rocksdb::ReadOptions read;
+  // A prefix seek: the stream's prefix is in the Bloom filters (engine/rocksdb_tuning.cpp), so
+  // a stream with no events (a new booking) is answered without searching memtables or files.
+  read.total_order_seek = false;
+  read.prefix_same_as_start = true;
   read.iterate_lower_bound = &lower_bound;
   read.iterate_upper_bound = &upper_bound;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, log_family));

@@ -5,6 +5,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <rocksdb/db.h>
 
@@ -40,6 +44,13 @@ struct LogStore::Impl {
   RecordEncoder encoder;
   JsonObjectChecker data_checker;
   std::string value_scratch;
+  std::vector<std::pair<std::string, uint64_t>> index_scratch;  // `s` key -> position
+  struct PendingVersion {
+    uint32_t version = 0;             // the stream's version once the batch is written
+    uint32_t* young_slot = nullptr;   // its cache entry, when young (StreamVersionCache::Found)
+  };
+  std::unordered_map<std::string_view, PendingVersion> batch_versions;
+  std::vector<uint32_t> batch_first_versions;
 
   bool secondary() const { return options.read_only_secondary; }
   LogHead head() const {

@@ -40,7 +40,12 @@ class Verifier {
     walk_events();
     if (first_bad_ == no_problem) check_metadata();
     walk_index();
-    if (!(events_ == index_)) find_index_mismatch();
+    if (events_ == index_) {
+      // The index mirrors the events exactly, so an order problem found in it is the events'.
+      if (index_order_position_ != no_problem) note(index_order_position_, index_order_problem_);
+    } else {
+      find_index_mismatch();
+    }
     return report();
   }
 
@@ -129,7 +134,16 @@ class Verifier {
   }
 
   // Per stream: versions 1, 2, 3, ... at increasing positions. Entries the event walk could
-  // not vouch for (at or past its first bad position) are left out of the digest.
+  // not vouch for (at or past its first bad position) are left out of the digest. An order
+  // problem is held back: if the digests differ, the index itself is damaged and the exact
+  // pass names the event whose entry is wrong.
+  void note_index_order(uint64_t position, std::string problem) {
+    if (position < index_order_position_) {
+      index_order_position_ = position;
+      index_order_problem_ = std::move(problem);
+    }
+  }
+
   void walk_index() {
     const std::string from(1, log_keys::stream_tag);
     const std::string end(1, log_keys::stream_tag + 1);
@@ -148,11 +162,11 @@ class Verifier {
       const uint64_t position = load_u64_be(it->value().ToStringView());
       if (key->stream != stream) {
         stream.assign(key->stream);
-        if (key->version != 1) note(position, fmt::format("stream {} starts at version {}", stream, key->version));
+        if (key->version != 1) note_index_order(position, fmt::format("stream {} starts at version {}", stream, key->version));
       } else if (key->version != last_version + 1) {
-        note(position, fmt::format("stream {}: version {} follows version {}", stream, key->version, last_version));
+        note_index_order(position, fmt::format("stream {}: version {} follows version {}", stream, key->version, last_version));
       } else if (position <= last_position) {
-        note(position, fmt::format("stream {}: version {} is at position {}, not after version {} at {}", stream,
+        note_index_order(position, fmt::format("stream {}: version {} is at position {}, not after version {} at {}", stream,
                                    key->version, position, last_version, last_position));
       }
       last_version = key->version;
@@ -160,7 +174,8 @@ class Verifier {
       if (position < vouched_end) {
         index_.add(key->stream, key->version, position);
       } else if (first_bad_ == no_problem) {
-        note(position, fmt::format("index entry {}@{} points past the end of the log", key->stream, key->version));
+        note(vouched_end, fmt::format("index entry {}@{} points to position {}, past the end of the log",
+                                      key->stream, key->version, position));
       }
     }
     if (!it->status().ok()) note(vouched_end, fmt::format("read error: {}", it->status().ToString()));
@@ -186,7 +201,9 @@ class Verifier {
         return note(position, fmt::format("index entry {}@{} points to position {}", record_.stream, record_.version, load_u64_be(value)));
       }
     }
-    // Every index entry must point at an event of its stream and version.
+    if (first_bad_ < vouched_end) return;
+    // Every event has its entry, so some entry is extra: it must point at an event of its
+    // stream and version, and the first one that does not names the position.
     const std::string end(1, log_keys::stream_tag + 1);
     const rocksdb::Slice index_end(end);
     for (std::unique_ptr<rocksdb::Iterator> it = iterate(std::string(1, log_keys::stream_tag), &index_end); it->Valid(); it->Next()) {
@@ -199,6 +216,8 @@ class Verifier {
         note(position, fmt::format("index entry {}@{} points to position {}, which holds another event", key->stream, key->version, position));
       }
     }
+    if (first_bad_ < vouched_end) return;
+    if (index_order_position_ != no_problem) return note(index_order_position_, index_order_problem_);
     note(vouched_end, "the stream index does not match the events");
   }
 
@@ -234,6 +253,8 @@ class Verifier {
   uint64_t events_checked_ = 0;
   uint64_t first_bad_ = no_problem;
   std::string problem_;
+  uint64_t index_order_position_ = no_problem;
+  std::string index_order_problem_;
 };
 
 }  // namespace

@@ -260,6 +260,8 @@ bool RecordDecoder::is_canonical(std::string_view stored, const EventRecord& dec
   return hash && *hash == decoded.hash;
 }
 
+bool is_valid_utf8(std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); }
+
 std::optional<Digest> stored_hash_field(std::string_view stored) {
   if (stored.size() < stored_hash_tail_bytes) return std::nullopt;
   const std::string_view tail = stored.substr(stored.size() - stored_hash_tail_bytes);

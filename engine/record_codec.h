@@ -85,6 +85,10 @@ class JsonObjectChecker {
   std::unique_ptr<Parser> parser_;
 };
 
+// JSON text is UTF-8: the text fields of a record must be valid UTF-8 or the record would not
+// decode. (`data` is checked by JsonObjectChecker.)
+bool is_valid_utf8(std::string_view text);
+
 // Reads the hash field of a stored value from its fixed tail, without parsing the rest.
 // nullopt when the tail is not `,"hash":"<64 lower-case hex>"}`.
 std::optional<Digest> stored_hash_field(std::string_view stored);

@@ -14,6 +14,12 @@ std::optional<uint32_t> StreamVersionCache::find(std::string_view stream) const 
   return std::nullopt;
 }
 
+StreamVersionCache::Found StreamVersionCache::find_for_update(std::string_view stream) {
+  if (auto it = young_.find(stream); it != young_.end()) return Found{it->second, &it->second};
+  if (auto it = old_.find(stream); it != old_.end()) return Found{it->second, nullptr};
+  return Found{};
+}
+
 void StreamVersionCache::put(std::string_view stream, uint32_t version) {
   if (auto it = young_.find(stream); it != young_.end()) {
     it->second = version;

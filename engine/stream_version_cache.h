@@ -18,6 +18,15 @@ class StreamVersionCache {
   explicit StreamVersionCache(size_t entries_max);
 
   std::optional<uint32_t> find(std::string_view stream) const;
+
+  // For the writer: the version, and where it lives when the entry is young. The slot stays
+  // valid until the next put() (which may rotate the generations), so a caller that writes
+  // through slots must do so before its puts.
+  struct Found {
+    std::optional<uint32_t> version;
+    uint32_t* young_slot = nullptr;
+  };
+  Found find_for_update(std::string_view stream);
   // Records the version of `stream` (and makes it young again).
   void put(std::string_view stream, uint32_t version);
   void clear();

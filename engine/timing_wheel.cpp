@@ -3,15 +3,15 @@
 // Keys. A due second is mapped to an unsigned key by flipping the sign bit, which keeps order,
 // so the whole int64 range (negative times included) is one unsigned range.
 //
-// Levels. The key is read as 11 digits of 6 bits (11 * 6 >= 64). A timer with key `due` >
+// Levels. The key is read as 8 digits of 8 bits, one per level. A timer with key `due` >
 // `now` lives at the level of the highest digit in which `due` and `now` differ, in the slot
 // named by that digit of `due` (the scheme of Linux's and Tokio's timer wheels). So at level L
 // every timer agrees with `now` on all digits above L and has a larger digit L than `now`:
 // - every occupied slot of a level lies after now's digit, so the first set bit of the level's
-//   bitmap is its next slot (no wrap-around), and
+//   occupancy bitmap is its next slot (no wrap-around), and
 // - every timer at level L is earlier than every timer at a higher level, so the earliest timer
 //   is in the first occupied slot of the lowest occupied level.
-// A slot at level 0 holds exactly one second; a slot at level L covers 64^L seconds.
+// A slot at level 0 holds exactly one second; a slot at level L covers 256^L seconds.
 //
 // Advancing. The time jumps straight to the first second covered by the earliest occupied slot
 // (its deadline), never through empty seconds: a jump of 30 years with few timers costs a few
@@ -21,14 +21,21 @@
 // seconds between `now` and a slot's deadline share the digits above that slot's level.
 //
 // Firing. Timers due at or before `now` are fired in rounds: a round takes them all (the
-// expired slot, the cascaded ones, the overdue list), sorts them by (due_s, payload) and hands
-// them out one by one. Sorting at fire time is what makes the order independent of insertion
-// and cascade history. A timer scheduled during a round with due_s <= now goes to the overdue
-// list and forms the next round at the same second.
+// expired slot, the cascaded ones, the overdue bucket), sorts them by (due_s, payload) and
+// hands them out one by one. Sorting at fire time is what makes the order independent of
+// insertion and cascade history. A timer scheduled during a round with due_s <= now goes to
+// the overdue bucket and forms the next round at the same second.
 //
-// Memory. Nodes are 32 bytes in chunks of 2^16, addressed by u32 index; freed nodes go on a
-// LIFO free list. A node's generation is bumped when it is freed; a node whose generation would
-// wrap to 0 is retired (never reused), so a stale handle can never alias a later timer.
+// Buckets. A slot's timers are an unordered array of node indices, and each node knows its
+// position, so cancelling is a swap-remove. Arrays rather than intrusive linked lists because
+// cascading walks a whole slot: over an array the node reads are independent and their cache
+// misses overlap (and are prefetched), where a list walk waits for one miss after another;
+// measured 3-4x faster expiry at 1M-10M timers. Buckets give back memory when they empty or
+// thin out.
+//
+// Memory. Nodes are 32 bytes in 2 MiB chunks of 2^16, addressed by u32 index; freed nodes go
+// on a LIFO free list. A node's generation is bumped when it is freed; a node whose generation
+// would wrap to 0 is retired (never reused), so a stale handle can never alias a later timer.
 #include "engine/timing_wheel.h"
 
 #include <algorithm>
@@ -40,14 +47,21 @@ namespace tl {
 namespace {
 
 constexpr uint32_t nil = UINT32_MAX;
-// Places of a node besides a wheel slot (slot numbers are below levels * slots_per_level).
+constexpr uint16_t wheel_buckets = TimingWheel::levels * TimingWheel::slots_per_level;
+constexpr uint16_t overdue_bucket = wheel_buckets;  // the bucket after the wheel's slots
+// Places of a node that is in no bucket.
 constexpr uint16_t place_free = 0xFFFF;
-constexpr uint16_t place_due_list = 0xFFFE;
-constexpr uint16_t place_firing = 0xFFFD;
+constexpr uint16_t place_firing = 0xFFFE;
+// An emptied bucket keeps at most this much capacity; larger buffers go back to the allocator,
+// so memory follows the pending timers instead of the largest bucket ever seen.
+constexpr size_t bucket_capacity_kept_max = 64;
+// Cascading reads nodes in bucket order: ask for this many nodes ahead, so that their cache
+// misses overlap instead of coming one after the other.
+constexpr size_t cascade_prefetch_nodes = 8;
 constexpr uint64_t sign_bit = uint64_t{1} << 63;
 
 static_assert(TimingWheel::levels * TimingWheel::slot_bits >= 64, "levels must cover 64 bits");
-static_assert(TimingWheel::levels * TimingWheel::slots_per_level < place_firing, "slot numbers fit in u16");
+static_assert(uint32_t{overdue_bucket} + 1 < place_firing, "bucket numbers fit in u16");
 
 uint64_t key_of(int64_t seconds) { return static_cast<uint64_t>(seconds) ^ sign_bit; }
 int64_t seconds_of(uint64_t key) { return static_cast<int64_t>(key ^ sign_bit); }
@@ -67,13 +81,33 @@ uint16_t slot_number(uint32_t level, uint32_t slot) {
   return static_cast<uint16_t>(level * TimingWheel::slots_per_level + slot);
 }
 
+// Reallocates a bucket that holds much more memory than it needs: an empty one to nothing, a
+// sparse one (thinned out by cancels) to twice its size. Amortised over the removals that
+// made it sparse.
+void shrink_bucket(std::vector<uint32_t>& bucket) {
+  std::vector<uint32_t> smaller;
+  if (!bucket.empty()) {
+    smaller.reserve(bucket.size() * 2);
+    smaller.assign(bucket.begin(), bucket.end());
+  }
+  bucket.swap(smaller);
+}
+
+// The cheap test for the hot paths; the work is out of line.
+inline void release_excess_capacity(std::vector<uint32_t>& bucket) {
+  if (bucket.capacity() > bucket_capacity_kept_max && bucket.size() * 4 < bucket.capacity()) shrink_bucket(bucket);
+}
+
 }  // namespace
 
 TimingWheel::TimingWheel(int64_t now_s, uint32_t timers_max)
-    : now_key_(key_of(now_s)), timers_max_(timers_max), free_head_(nil), due_head_(nil) {
+    : now_key_(key_of(now_s)),
+      timers_max_(timers_max),
+      free_head_(nil),
+      buckets_(overdue_bucket + 1),
+      bucket_min_s_(overdue_bucket + 1, 0),
+      bucket_min_stale_(overdue_bucket + 1, 0) {
   assert(timers_max > 0 && timers_max <= timers_max_limit);
-  slot_head_.fill(nil);
-  slot_min_s_.fill(0);
 }
 
 TimingWheel::~TimingWheel() = default;
@@ -83,8 +117,12 @@ int64_t TimingWheel::now_s() const { return seconds_of(now_key_); }
 uint64_t TimingWheel::pool_bytes() const { return uint64_t{chunks_.size()} * pool_chunk_timers * sizeof(Node); }
 
 uint64_t TimingWheel::memory_bytes() const {
+  uint64_t bucket_bytes = 0;
+  for (const Bucket& bucket : buckets_) bucket_bytes += bucket.capacity() * sizeof(uint32_t);
   return sizeof(*this) + pool_bytes() + chunks_.capacity() * sizeof(chunks_[0]) +
-         round_.capacity() * sizeof(round_[0]);
+         buckets_.capacity() * sizeof(Bucket) + bucket_bytes +
+         bucket_min_s_.capacity() * (sizeof(int64_t) + sizeof(uint8_t)) +
+         (round_.capacity() + cascading_.capacity()) * sizeof(uint32_t);
 }
 
 // ---- The node pool ----------------------------------------------------------------------------
@@ -92,13 +130,15 @@ uint64_t TimingWheel::memory_bytes() const {
 uint32_t TimingWheel::acquire_node() {
   if (free_head_ != nil) {
     const uint32_t index = free_head_;
-    free_head_ = node(index).next;
+    free_head_ = node(index).position;
     assert(node(index).where == place_free && node(index).generation != 0);
     return index;
   }
   if (nodes_used_ == timers_max_) return nil;
   if (nodes_used_ == chunks_.size() * uint64_t{pool_chunk_timers}) {
-    // Trivial nodes are left uninitialised, so the pages are only touched as nodes are used.
+    // Trivial nodes are left uninitialised, so pages are touched only as nodes are used. (Huge
+    // pages were measured: cancels ~25% faster, but the kernel's compaction at page-fault time
+    // made scheduling 2-3x slower at 10M timers; the writer prefers no such stalls.)
     std::unique_ptr<Node[]> chunk(new (std::nothrow) Node[pool_chunk_timers]);
     if (!chunk) return nil;
     chunks_.push_back(std::move(chunk));
@@ -114,7 +154,7 @@ void TimingWheel::release_node(uint32_t index) {
   n.where = place_free;
   --pending_;
   if (++n.generation == 0) return;  // retired: generation 0 is never handed out
-  n.next = free_head_;
+  n.position = free_head_;
   free_head_ = index;
 }
 
@@ -125,63 +165,51 @@ const TimingWheel::Node* TimingWheel::live_node(TimerHandle handle) const {
   return &n;
 }
 
-// ---- Intrusive doubly linked lists (wheel slots and the overdue list) ----------------------------
+// ---- Buckets: unordered arrays of node indices; a node knows its position for O(1) removal ----
 
-uint32_t& TimingWheel::list_head(uint16_t where) {
-  assert(where == place_due_list || where < levels * slots_per_level);
-  return where == place_due_list ? due_head_ : slot_head_[where];
-}
-
-void TimingWheel::list_push(uint16_t where, uint32_t index) {
-  uint32_t& head = list_head(where);
+void TimingWheel::bucket_push(uint16_t number, uint32_t index) {
+  Bucket& bucket = buckets_[number];
   Node& n = node(index);
-  n.where = where;
-  n.prev = nil;
-  n.next = head;
-  if (head != nil) node(head).prev = index;
-  head = index;
-}
-
-void TimingWheel::list_unlink(uint16_t where, uint32_t index) {
-  uint32_t& head = list_head(where);
-  Node& n = node(index);
-  assert(n.where == where && head != nil);
-  if (n.prev != nil) {
-    node(n.prev).next = n.next;
-  } else {
-    head = n.next;
+  if (bucket.empty()) {
+    if (number != overdue_bucket) occupied_[number / slots_per_level].set(number % slots_per_level);
+    bucket_min_stale_[number] = 0;
+    bucket_min_s_[number] = n.due_s;
+  } else if (n.due_s < bucket_min_s_[number]) {
+    bucket_min_s_[number] = n.due_s;  // still a lower bound when stale; exact when not
   }
-  if (n.next != nil) node(n.next).prev = n.prev;
+  n.where = number;
+  n.position = static_cast<uint32_t>(bucket.size());
+  bucket.push_back(index);
+}
+
+void TimingWheel::bucket_remove(uint32_t index) {
+  const Node& n = node(index);
+  const uint16_t number = n.where;
+  Bucket& bucket = buckets_[number];
+  assert(number <= overdue_bucket && bucket[n.position] == index);
+  const uint32_t last = bucket.back();
+  bucket[n.position] = last;
+  node(last).position = n.position;
+  bucket.pop_back();
+  if (bucket.empty()) {
+    if (number != overdue_bucket) occupied_[number / slots_per_level].reset(number % slots_per_level);
+  } else if (n.due_s == bucket_min_s_[number]) {
+    bucket_min_stale_[number] = 1;
+  }
+  release_excess_capacity(bucket);
 }
 
 // ---- Scheduling and cancelling ----------------------------------------------------------------
 
-// Puts a node with its due_s set into the overdue list or the wheel slot its level names.
+// Puts a node with its due_s set into the overdue bucket or the wheel slot its level names.
 void TimingWheel::place(uint32_t index) {
-  Node& n = node(index);
-  const uint64_t due = key_of(n.due_s);
+  const uint64_t due = key_of(node(index).due_s);
   if (due <= now_key_) {
-    if (due_head_ == nil) {
-      due_min_s_ = n.due_s;
-      due_min_stale_ = false;
-    } else if (n.due_s < due_min_s_) {
-      due_min_s_ = n.due_s;  // still a lower bound when stale; exact when not
-    }
-    list_push(place_due_list, index);
+    bucket_push(overdue_bucket, index);
     return;
   }
   const uint32_t level = level_for(due, now_key_);
-  const uint32_t slot = digit(due, level);
-  const uint16_t number = slot_number(level, slot);
-  const uint64_t slot_bit = uint64_t{1} << slot;
-  if ((occupied_[level] & slot_bit) == 0) {
-    occupied_[level] |= slot_bit;
-    slot_min_stale_[level] &= ~slot_bit;
-    slot_min_s_[number] = n.due_s;
-  } else if (n.due_s < slot_min_s_[number]) {
-    slot_min_s_[number] = n.due_s;  // still a lower bound when stale; exact when not
-  }
-  list_push(number, index);
+  bucket_push(slot_number(level, digit(due, level)), index);
 }
 
 std::optional<TimerHandle> TimingWheel::schedule(int64_t due_s, uint64_t payload) {
@@ -200,24 +228,12 @@ std::optional<TimerHandle> TimingWheel::schedule(int64_t due_s, uint64_t payload
 bool TimingWheel::is_pending(TimerHandle handle) const { return live_node(handle) != nullptr; }
 
 bool TimingWheel::cancel(TimerHandle handle) {
-  if (live_node(handle) == nullptr) return false;
-  const uint32_t index = handle.index;
-  const Node& n = node(index);
-  if (n.where == place_due_list) {
-    list_unlink(place_due_list, index);
-    if (n.due_s == due_min_s_) due_min_stale_ = true;
-  } else if (n.where != place_firing) {  // a node in the firing round is skipped once released
-    const uint16_t number = n.where;
-    const uint32_t level = number / slots_per_level;
-    const uint64_t slot_bit = uint64_t{1} << (number % slots_per_level);
-    list_unlink(number, index);
-    if (slot_head_[number] == nil) {
-      occupied_[level] &= ~slot_bit;
-    } else if (n.due_s == slot_min_s_[number]) {
-      slot_min_stale_[level] |= slot_bit;
-    }
-  }
-  release_node(index);
+  if (handle.index >= nodes_used_) return false;
+  const Node& n = node(handle.index);
+  if (n.generation != handle.generation || n.where == place_free) return false;
+  // A node in the firing round stays listed there; it is skipped once released.
+  if (n.where != place_firing) bucket_remove(handle.index);
+  release_node(handle.index);
   return true;
 }
 
@@ -226,11 +242,11 @@ void TimingWheel::clear() {
     if (node(index).where != place_free) release_node(index);
   }
   assert(pending_ == 0);
-  occupied_.fill(0);
-  slot_min_stale_.fill(0);
-  slot_head_.fill(nil);
-  due_head_ = nil;
-  due_min_stale_ = false;
+  for (Bucket& bucket : buckets_) {
+    bucket.clear();
+    release_excess_capacity(bucket);
+  }
+  occupied_.fill(LevelBitmap{});
   round_.clear();
   round_cursor_ = 0;
 }
@@ -242,6 +258,13 @@ void TimingWheel::add_to_round(uint32_t index) {
   round_.push_back(index);
 }
 
+// Moves every node of `bucket` into the round, leaving the bucket empty.
+void TimingWheel::take_into_round(Bucket& bucket) {
+  for (const uint32_t index : bucket) add_to_round(index);
+  bucket.clear();
+  release_excess_capacity(bucket);
+}
+
 void TimingWheel::sort_round() {
   assert(round_cursor_ == 0);
   std::sort(round_.begin(), round_.end(), [this](uint32_t a, uint32_t b) {
@@ -249,18 +272,6 @@ void TimingWheel::sort_round() {
     const Node& y = node(b);
     return x.due_s != y.due_s ? x.due_s < y.due_s : x.payload < y.payload;
   });
-}
-
-void TimingWheel::start_round_from_due_list() {
-  assert(round_.empty() && due_head_ != nil);
-  for (uint32_t index = due_head_; index != nil;) {
-    const uint32_t next = node(index).next;
-    add_to_round(index);
-    index = next;
-  }
-  due_head_ = nil;
-  due_min_stale_ = false;
-  sort_round();
 }
 
 std::optional<ExpiredTimer> TimingWheel::fire_from_round() {
@@ -281,8 +292,10 @@ std::optional<ExpiredTimer> TimingWheel::fire_from_round() {
 
 std::optional<TimingWheel::Slot> TimingWheel::earliest_slot() const {
   for (uint32_t level = 0; level < levels; ++level) {
-    if (occupied_[level] == 0) continue;
-    const uint32_t slot = static_cast<uint32_t>(std::countr_zero(occupied_[level]));
+    const LevelBitmap& bitmap = occupied_[level];
+    if (!bitmap.any()) continue;
+    const uint32_t word = static_cast<uint32_t>(std::countr_zero(bitmap.summary));
+    const uint32_t slot = word * 64 + static_cast<uint32_t>(std::countr_zero(bitmap.slots[word]));
     assert(slot > digit(now_key_, level));
     const uint32_t shift = level * slot_bits;
     const uint32_t above = shift + slot_bits;
@@ -294,14 +307,15 @@ std::optional<TimingWheel::Slot> TimingWheel::earliest_slot() const {
 
 // Empties the slot the time has just reached: due timers join the round, the rest cascade.
 void TimingWheel::expire_slot(const Slot& slot) {
-  assert(slot.deadline_key == now_key_ && round_.empty());
+  assert(slot.deadline_key == now_key_ && round_.empty() && cascading_.empty());
   const uint16_t number = slot_number(slot.level, slot.slot);
-  uint32_t index = slot_head_[number];
-  slot_head_[number] = nil;
-  occupied_[slot.level] &= ~(uint64_t{1} << slot.slot);
+  cascading_.swap(buckets_[number]);
+  occupied_[slot.level].reset(slot.slot);
   ++stats_.slots_expired;
-  while (index != nil) {
-    const uint32_t next = node(index).next;
+  const size_t count = cascading_.size();
+  for (size_t i = 0; i < count; ++i) {
+    if (i + cascade_prefetch_nodes < count) __builtin_prefetch(&node(cascading_[i + cascade_prefetch_nodes]));
+    const uint32_t index = cascading_[i];
     const uint64_t due = key_of(node(index).due_s);
     assert(due >= now_key_);
     if (due == now_key_) {
@@ -311,8 +325,9 @@ void TimingWheel::expire_slot(const Slot& slot) {
       assert(node(index).where < number);  // always to a lower level
       ++stats_.timers_cascaded;
     }
-    index = next;
   }
+  cascading_.clear();
+  release_excess_capacity(cascading_);
   sort_round();
 }
 
@@ -322,8 +337,9 @@ std::optional<ExpiredTimer> TimingWheel::pop_expired(int64_t to_s) {
   // (occupied slots + cascades) passes.
   for (;;) {
     if (std::optional<ExpiredTimer> timer = fire_from_round()) return timer;
-    if (due_head_ != nil) {
-      start_round_from_due_list();
+    if (!buckets_[overdue_bucket].empty()) {
+      take_into_round(buckets_[overdue_bucket]);
+      sort_round();
       continue;
     }
     const std::optional<Slot> slot = earliest_slot();
@@ -338,19 +354,16 @@ std::optional<ExpiredTimer> TimingWheel::pop_expired(int64_t to_s) {
 
 // ---- Queries ----------------------------------------------------------------------------------
 
-int64_t TimingWheel::slot_min_s(uint32_t number) const {
-  const uint32_t level = number / slots_per_level;
-  const uint64_t slot_bit = uint64_t{1} << (number % slots_per_level);
-  assert(slot_head_[number] != nil);
-  if (slot_min_stale_[level] & slot_bit) {
-    int64_t earliest = node(slot_head_[number]).due_s;
-    for (uint32_t index = slot_head_[number]; index != nil; index = node(index).next) {
-      earliest = std::min(earliest, node(index).due_s);
-    }
-    slot_min_s_[number] = earliest;
-    slot_min_stale_[level] &= ~slot_bit;
+int64_t TimingWheel::bucket_min_s(uint16_t number) const {
+  const Bucket& bucket = buckets_[number];
+  assert(!bucket.empty());
+  if (bucket_min_stale_[number]) {
+    int64_t earliest = INT64_MAX;
+    for (const uint32_t index : bucket) earliest = std::min(earliest, node(index).due_s);
+    bucket_min_s_[number] = earliest;
+    bucket_min_stale_[number] = 0;
   }
-  return slot_min_s_[number];
+  return bucket_min_s_[number];
 }
 
 std::optional<int64_t> TimingWheel::next_due_s() const {
@@ -358,53 +371,41 @@ std::optional<int64_t> TimingWheel::next_due_s() const {
   // The round is sorted: its first live node is its earliest. Skipped nodes stay skipped.
   while (round_cursor_ < round_.size() && node(round_[round_cursor_]).where != place_firing) ++round_cursor_;
   if (round_cursor_ < round_.size()) earliest = node(round_[round_cursor_]).due_s;
-  if (due_head_ != nil) {
-    if (due_min_stale_) {
-      due_min_s_ = node(due_head_).due_s;
-      for (uint32_t index = due_head_; index != nil; index = node(index).next) {
-        due_min_s_ = std::min(due_min_s_, node(index).due_s);
-      }
-      due_min_stale_ = false;
-    }
-    earliest = earliest ? std::min(*earliest, due_min_s_) : due_min_s_;
+  if (!buckets_[overdue_bucket].empty()) {
+    const int64_t overdue_s = bucket_min_s(overdue_bucket);
+    earliest = earliest ? std::min(*earliest, overdue_s) : overdue_s;
   }
   if (earliest) return earliest;  // overdue timers come before anything in the wheel
   const std::optional<Slot> slot = earliest_slot();
   if (!slot) return std::nullopt;
-  return slot_min_s(slot_number(slot->level, slot->slot));
+  return bucket_min_s(slot_number(slot->level, slot->slot));
 }
 
 bool TimingWheel::invariants_hold() const {
   uint64_t listed = 0;
-  for (uint32_t level = 0; level < levels; ++level) {
-    for (uint32_t slot = 0; slot < slots_per_level; ++slot) {
-      const uint16_t number = slot_number(level, slot);
-      const bool occupied = (occupied_[level] >> slot) & 1;
-      if (occupied != (slot_head_[number] != nil)) return false;
-      if (!occupied) continue;
-      if (slot <= digit(now_key_, level)) return false;
-      int64_t earliest = INT64_MAX;
-      uint32_t prev = nil;
-      for (uint32_t index = slot_head_[number]; index != nil; index = node(index).next) {
-        const Node& n = node(index);
-        const uint64_t due = key_of(n.due_s);
-        if (n.where != number || n.prev != prev || due <= now_key_) return false;
-        if (level_for(due, now_key_) != level || digit(due, level) != slot) return false;
-        earliest = std::min(earliest, n.due_s);
-        prev = index;
-        ++listed;
-      }
-      const bool stale = (slot_min_stale_[level] >> slot) & 1;
-      if (stale ? slot_min_s_[number] > earliest : slot_min_s_[number] != earliest) return false;
+  for (uint16_t number = 0; number <= overdue_bucket; ++number) {
+    const Bucket& bucket = buckets_[number];
+    const uint32_t level = number / slots_per_level;
+    const uint32_t slot = number % slots_per_level;
+    if (number != overdue_bucket) {
+      if (occupied_[level].test(slot) != !bucket.empty()) return false;
+      if (!bucket.empty() && slot <= digit(now_key_, level)) return false;
     }
-  }
-  uint32_t prev = nil;
-  for (uint32_t index = due_head_; index != nil; index = node(index).next) {
-    const Node& n = node(index);
-    if (n.where != place_due_list || n.prev != prev || key_of(n.due_s) > now_key_) return false;
-    if (!due_min_stale_ && n.due_s < due_min_s_) return false;
-    prev = index;
-    ++listed;
+    int64_t earliest = INT64_MAX;
+    for (uint32_t position = 0; position < bucket.size(); ++position) {
+      const Node& n = node(bucket[position]);
+      const uint64_t due = key_of(n.due_s);
+      if (n.where != number || n.position != position) return false;
+      if (number == overdue_bucket) {
+        if (due > now_key_) return false;
+      } else if (due <= now_key_ || level_for(due, now_key_) != level || digit(due, level) != slot) {
+        return false;
+      }
+      earliest = std::min(earliest, n.due_s);
+      ++listed;
+    }
+    const bool stale = bucket_min_stale_[number] != 0;
+    if (!bucket.empty() && (stale ? bucket_min_s_[number] > earliest : bucket_min_s_[number] != earliest)) return false;
   }
   for (size_t i = round_cursor_; i < round_.size(); ++i) {
     if (node(round_[i]).where == place_firing) ++listed;

@@ -1,21 +1,27 @@
 #pragma once
 // A hierarchical timing wheel (Varghese & Lauck) with one-second resolution: the engine's writer
 // uses it to emit timed domain events (escrow release 24 h after a session, no-show, auto-end,
-// booking expiry). DESIGN.md section 5. The format of the wheel is described in timing_wheel.cpp.
+// booking expiry). DESIGN.md section 5. How it works is described at the top of timing_wheel.cpp.
 //
 // NOT THREAD-SAFE, by design: the engine's single writer thread owns the wheel, so every call
 // (including the ones made from inside a `fire` callback) comes from that thread. No locks.
 //
 // Times are absolute int64 seconds since the epoch; the whole int64 range is accepted (negative
 // and far-future due times included). Guarantees:
-// - schedule, cancel and expire are O(1) (expire amortised over at most `levels` cascades per
-//   timer); a timer is never fired before its due second, and never fired twice.
+// - schedule and cancel are O(1) (amortised: a bucket array may grow or shrink); expiring is
+//   O(1) per timer amortised over at most `levels - 1` cascades, plus sorting the k timers
+//   due in the same second (O(log k) each). A timer never fires before its due second, and
+//   never fires twice.
 // - advance(to_s) fires every timer with due_s <= to_s in (due_s, payload) order, whatever the
 //   order of insertion, the cascade history or the size of the advance steps: rebuilding the
 //   wheel from state after a restart fires in the same order as a run without restart.
 // - Stale handles are harmless: cancelling a fired or already-cancelled timer returns false.
-// - Memory: 32 bytes per timer in a pool of u32-indexed nodes grown in chunks up to
-//   `timers_max`; when it is full, schedule returns nullopt instead of growing without bound.
+// - Memory: a 32-byte node per timer in a pool of u32-indexed nodes grown in 2 MiB chunks up to
+//   `timers_max`, plus a 4-byte index in its slot's bucket (about 38 bytes per pending timer
+//   measured at 10M). When the pool is full, schedule returns nullopt instead of growing.
+//   The pool is a high-water mark: nodes freed by firing or cancelling are reused, not returned.
+//   (A failed pool chunk allocation is the nullopt above; bucket arrays grow with std::vector,
+//   whose rare std::bad_alloc is left to end the process like any other allocation failure.)
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -46,10 +52,12 @@ struct TimingWheelStats {
 
 class TimingWheel {
  public:
-  static constexpr uint32_t slot_bits = 6;
-  static constexpr uint32_t slots_per_level = 1u << slot_bits;  // 64: one u64 occupancy bitmap
-  // 11 levels of 6 bits cover all 64 bits of a due time: no overflow list is needed.
-  static constexpr uint32_t levels = 11;
+  // 256 slots per level: on the bench workload (timers over 7 days, half cancelled) 64 slots
+  // cascaded more and 1024 slots made cancels slower (more, colder buckets); 256 was fastest.
+  static constexpr uint32_t slot_bits = 8;
+  static constexpr uint32_t slots_per_level = 1u << slot_bits;
+  // Enough levels to cover all 64 bits of a due time (8 x 8): no overflow list is needed.
+  static constexpr uint32_t levels = (64 + slot_bits - 1) / slot_bits;
   // Node indices are u32 and UINT32_MAX means "none".
   static constexpr uint32_t timers_max_limit = UINT32_MAX - 1;
   // The pool grows by chunks of this many nodes (2 MiB), so growth never copies nodes.
@@ -61,6 +69,7 @@ class TimingWheel {
   TimingWheel(int64_t now_s, uint32_t timers_max);
   TimingWheel(const TimingWheel&) = delete;
   TimingWheel& operator=(const TimingWheel&) = delete;
+  // A moved-from wheel may only be destroyed or assigned to.
   TimingWheel(TimingWheel&&) = default;
   TimingWheel& operator=(TimingWheel&&) = default;
   ~TimingWheel();
@@ -102,7 +111,8 @@ class TimingWheel {
   std::optional<ExpiredTimer> pop_expired(int64_t to_s);
 
   // The exact earliest due second among pending timers (at or before now_s() if some are
-  // overdue), so the writer can sleep until then. Bitmap scans plus cached per-slot minima.
+  // overdue), so the writer can sleep until then. Bitmap scans plus a cached minimum per slot;
+  // after the earliest timer of a slot is cancelled, the next query rescans that one slot.
   std::optional<int64_t> next_due_s() const;
 
   int64_t now_s() const;
@@ -120,7 +130,7 @@ class TimingWheel {
   uint64_t memory_bytes() const;
   const TimingWheelStats& stats() const { return stats_; }
 
-  // Walks every node and list and checks the structure. O(pending + pool); for tests.
+  // Walks every bucket and node and checks the structure. O(buckets + pool); for tests.
   bool invariants_hold() const;
 
  private:
@@ -128,17 +138,35 @@ class TimingWheel {
   struct Node {
     int64_t due_s;
     uint64_t payload;
-    uint32_t next;        // list link; the free list reuses it
-    uint32_t prev;
     uint32_t generation;  // bumped when the timer fires or is cancelled
-    uint16_t where;       // a slot number (level * slots_per_level + slot) or a place_* value
-    uint16_t unused;
+    uint32_t position;    // index in its bucket; while free, the next free node
+    uint16_t where;       // a bucket number, or place_firing / place_free
+    uint16_t unused[3];
   };
+  static_assert(sizeof(Node) == 32, "a node is half a cache line; the memory bound counts on it");
+  // Which slots of one level hold timers: a bit per slot, and a summary bit per word.
+  struct LevelBitmap {
+    static constexpr uint32_t words = slots_per_level / 64;
+    uint64_t summary = 0;
+    std::array<uint64_t, words> slots{};
+    bool any() const { return summary != 0; }
+    bool test(uint32_t slot) const { return (slots[slot / 64] >> (slot % 64)) & 1; }
+    void set(uint32_t slot) {
+      slots[slot / 64] |= uint64_t{1} << (slot % 64);
+      summary |= uint64_t{1} << (slot / 64);
+    }
+    void reset(uint32_t slot) {
+      slots[slot / 64] &= ~(uint64_t{1} << (slot % 64));
+      if (slots[slot / 64] == 0) summary &= ~(uint64_t{1} << (slot / 64));
+    }
+  };
+  static_assert(slots_per_level >= 64 && slots_per_level <= 64 * 64, "one summary word per level");
   struct Slot {
     uint32_t level;
     uint32_t slot;
     uint64_t deadline_key;  // the first second the slot covers
   };
+  using Bucket = std::vector<uint32_t>;  // node indices, in no particular order
 
   Node& node(uint32_t index) { return chunks_[index >> pool_chunk_timers_bits][index & (pool_chunk_timers - 1)]; }
   const Node& node(uint32_t index) const {
@@ -148,18 +176,16 @@ class TimingWheel {
   uint32_t acquire_node();
   void release_node(uint32_t index);
 
-  uint32_t& list_head(uint16_t where);
-  void list_push(uint16_t where, uint32_t index);
-  void list_unlink(uint16_t where, uint32_t index);
-
   void place(uint32_t index);
+  void bucket_push(uint16_t number, uint32_t index);
+  void bucket_remove(uint32_t index);
   void add_to_round(uint32_t index);
+  void take_into_round(Bucket& bucket);
   void sort_round();
-  void start_round_from_due_list();
   std::optional<ExpiredTimer> fire_from_round();
   std::optional<Slot> earliest_slot() const;
   void expire_slot(const Slot& slot);
-  int64_t slot_min_s(uint32_t slot_number) const;
+  int64_t bucket_min_s(uint16_t number) const;
 
   uint64_t now_key_;  // the current time as an order-preserving unsigned key
   uint32_t timers_max_;
@@ -168,22 +194,20 @@ class TimingWheel {
   uint64_t pending_ = 0;
   std::vector<std::unique_ptr<Node[]>> chunks_;
 
-  std::array<uint64_t, levels> occupied_{};  // bit s of level L: slot s holds timers
-  std::array<uint32_t, levels * slots_per_level> slot_head_;
-  // Earliest due second in each slot, for next_due_s; a stale bit means "recompute on demand"
-  // (set when the earliest timer of a slot is cancelled).
-  mutable std::array<int64_t, levels * slots_per_level> slot_min_s_;
-  mutable std::array<uint64_t, levels> slot_min_stale_{};
-
-  // Timers scheduled with due_s <= now: they start the next firing round.
-  uint32_t due_head_;
-  mutable int64_t due_min_s_ = 0;
-  mutable bool due_min_stale_ = false;
+  // Buckets by number: level * slots_per_level + slot for the wheel's slots, then one more for
+  // the overdue timers (scheduled with due_s <= now), which start the next firing round.
+  std::vector<Bucket> buckets_;
+  std::array<LevelBitmap, levels> occupied_{};
+  // Earliest due second in each bucket, for next_due_s; stale means "recompute on demand" (set
+  // when the earliest timer of a bucket is cancelled).
+  mutable std::vector<int64_t> bucket_min_s_;
+  mutable std::vector<uint8_t> bucket_min_stale_;
 
   // The round being fired: node indices sorted by (due_s, payload). A node cancelled during the
   // round leaves the `firing` place and is skipped. Holds at most `timers_max` indices.
   std::vector<uint32_t> round_;
   mutable size_t round_cursor_ = 0;
+  Bucket cascading_;  // the slot being emptied, swapped out of its place
 
   TimingWheelStats stats_;
 };

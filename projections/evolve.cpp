@@ -5,16 +5,23 @@
 
 #include <fmt/format.h>
 
-
 namespace tl {
 namespace {
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+// ---- money ----------------------------------------------------------------------------------
 
 // Adds `delta` to the balance of `account` in `currency`; false on overflow (nothing changed).
 bool add_to_balance(State& state, std::string_view account, const Currency& currency, int64_t delta) {
   auto found = state.balances.find(account);
   if (found == state.balances.end()) {
-    if (delta == 0) return true;
-    state.balances.emplace(std::string(account), CurrencyBalances{{currency, delta}});
+    if (delta != 0) state.balances.emplace(std::string(account), CurrencyBalances{{currency, delta}});
     return true;
   }
   auto& entries = found->second;
@@ -71,12 +78,14 @@ void add_pending_release(Tutor& tutor, const Currency& currency, int64_t delta) 
   if (entry->second == 0) tutor.pending_release.erase(entry);
 }
 
+// ---- notifications --------------------------------------------------------------------------
+
 void notify(State& state, std::string_view user, const Event& event, uint32_t subject) {
   state.notifications[std::string(user)].push_back(
       Notification{event.position, event.at, subject, static_cast<uint8_t>(event.data.index())});
 }
 
-// Notifies the party of the booking that did not act (both when the system acted).
+// Notifies the party of the booking that did not act (both when the system or an admin acted).
 void notify_other_party(State& state, const Booking& booking, const Event& event, uint32_t index) {
   const bool by_student = event.actor.role == Role::student && event.actor.id == booking.student_id;
   const bool by_tutor = event.actor.role == Role::tutor && event.actor.id == booking.tutor_id;
@@ -89,213 +98,122 @@ void notify_both(State& state, const Booking& booking, const Event& event, uint3
   notify(state, booking.tutor_id, event, index);
 }
 
-class BookingEvolver {
- public:
-  BookingEvolver(State& state, const Event& event, Booking& booking, uint32_t index)
-      : state_(state), event_(event), booking_(booking), index_(index) {}
+// ---- the state-wide effects of booking events (run before the booking changes: some read it) --
 
-  std::string operator()(const BookingAccepted&) {
-    booking_.status = BookingStatus::accepted;
-    notify(state_, booking_.student_id, event_, index_);
-    return {};
-  }
-  std::string operator()(const BookingDeclined&) {
-    booking_.status = BookingStatus::declined;
-    notify(state_, booking_.student_id, event_, index_);
-    return {};
-  }
-  std::string operator()(const BookingCancelled&) {
-    booking_.status = BookingStatus::cancelled;
-    notify_other_party(state_, booking_, event_, index_);
-    return {};
-  }
-  std::string operator()(const BookingExpired&) {
-    booking_.status = BookingStatus::expired;
-    notify_both(state_, booking_, event_, index_);
-    return {};
-  }
-  std::string operator()(const CheckoutOpened& e) {
-    booking_.payment_ref = e.tx_ref;
-    return {};
-  }
-  std::string operator()(const PaymentCaptured& e) {
-    if (auto problem = check_postings(state_, e.postings); !problem.empty()) return problem;
-    apply_postings(state_, e.postings);
-    booking_.status = BookingStatus::confirmed;
-    state_.payments[e.reference] = PaymentRecord{index_, true, {}};
-    notify_both(state_, booking_, event_, index_);
-    return {};
-  }
-  std::string operator()(const PaymentRejected& e) {
-    state_.payments[e.reference] = PaymentRecord{index_, false, e.reason};
-    notify(state_, booking_.student_id, event_, index_);
-    return {};
-  }
-  std::string operator()(const EscrowHeld&) {
-    booking_.escrow_status = EscrowStatus::held;
-    booking_.held_at = event_.at;
-    return {};
-  }
-  std::string operator()(const SessionStarted& e) {
-    booking_.status = BookingStatus::in_session;
-    booking_.session_active = true;
-    booking_.started_at = event_.at;
-    booking_.channel = e.channel;
-    notify_other_party(state_, booking_, event_, index_);
-    return {};
-  }
-  std::string operator()(const SessionJoined&) { return {}; }
-  std::string operator()(const SessionEnded& e) {
-    booking_.status = BookingStatus::completed;
-    booking_.session_active = false;
-    booking_.ended_at = e.ended_at;
-    booking_.duration_seconds = e.duration_seconds;
-    booking_.notes = e.notes;
-    notify_other_party(state_, booking_, event_, index_);
-    return {};
-  }
-  std::string operator()(const BookingNoShow&) {
-    booking_.status = BookingStatus::no_show;
-    notify_both(state_, booking_, event_, index_);
-    return {};
-  }
-  std::string operator()(const EscrowReleaseScheduled& e) {
-    booking_.escrow_status = EscrowStatus::release_scheduled;
-    booking_.release_at = e.release_at;
-    booking_.tutor_amount = e.tutor_amount;
-    booking_.fee_amount = e.fee_amount;
-    add_pending_release(state_.tutors[booking_.tutor_id], booking_.price.currency, e.tutor_amount);
-    notify(state_, booking_.tutor_id, event_, index_);
-    return {};
-  }
-  std::string operator()(const EscrowReleased& e) {
-    if (auto problem = check_postings(state_, e.postings); !problem.empty()) return problem;
-    apply_postings(state_, e.postings);
-    if (booking_.escrow_status == EscrowStatus::release_scheduled && booking_.tutor_amount) {
-      add_pending_release(state_.tutors[booking_.tutor_id], booking_.price.currency, -*booking_.tutor_amount);
+void apply_booking_effects(State& state, const Booking& booking, uint32_t index, const Event& event) {
+  apply_postings(state, postings_of(event.data));
+  std::visit(
+      Overloaded{
+          [&](const BookingRequested&) { notify(state, booking.tutor_id, event, index); },
+          [&](const BookingAccepted&) { notify(state, booking.student_id, event, index); },
+          [&](const BookingDeclined&) { notify(state, booking.student_id, event, index); },
+          [&](const BookingCancelled&) { notify_other_party(state, booking, event, index); },
+          [&](const BookingExpired&) { notify_both(state, booking, event, index); },
+          [&](const CheckoutOpened&) {},
+          [&](const PaymentCaptured& e) {
+            state.payments[e.reference] = PaymentRecord{index, true, {}};
+            notify_both(state, booking, event, index);
+          },
+          [&](const PaymentRejected& e) {
+            state.payments[e.reference] = PaymentRecord{index, false, e.reason};
+            notify(state, booking.student_id, event, index);
+          },
+          [&](const EscrowHeld&) {},
+          [&](const SessionStarted&) { notify_other_party(state, booking, event, index); },
+          [&](const SessionJoined&) {},
+          [&](const SessionEnded&) { notify_other_party(state, booking, event, index); },
+          [&](const BookingNoShow&) { notify_both(state, booking, event, index); },
+          [&](const EscrowReleaseScheduled& e) {
+            add_pending_release(state.tutors[booking.tutor_id], booking.price.currency, e.tutor_amount);
+            notify(state, booking.tutor_id, event, index);
+          },
+          [&](const EscrowReleased&) {
+            if (booking.escrow_status == EscrowStatus::release_scheduled && booking.tutor_amount) {
+              add_pending_release(state.tutors[booking.tutor_id], booking.price.currency, -*booking.tutor_amount);
+            }
+            notify(state, booking.tutor_id, event, index);
+          },
+          [&](const EscrowRefunded&) { notify(state, booking.student_id, event, index); },
+          [&](const DisputeOpened&) {
+            if (booking.escrow_status == EscrowStatus::release_scheduled && booking.tutor_amount) {
+              add_pending_release(state.tutors[booking.tutor_id], booking.price.currency, -*booking.tutor_amount);
+            }
+            notify(state, booking.tutor_id, event, index);
+          },
+          [&](const DisputeResolved&) { notify_both(state, booking, event, index); },
+          [&](const SessionRated& e) {
+            Tutor& tutor = state.tutors[booking.tutor_id];
+            tutor.rating_sum += e.stars;
+            tutor.rating_count += 1;
+            notify(state, booking.tutor_id, event, index);
+          },
+          [&](const WithdrawalRequested&) { assert(false); },
+          [&](const WithdrawalCompleted&) { assert(false); },
+          [&](const WithdrawalFailed&) { assert(false); },
+      },
+      event.data);
+}
+
+bool is_withdrawal_event(const EventData& data) {
+  return std::holds_alternative<WithdrawalRequested>(data) || std::holds_alternative<WithdrawalCompleted>(data) ||
+         std::holds_alternative<WithdrawalFailed>(data);
+}
+
+std::string evolve_booking_event(State& state, const Event& event) {
+  if (const auto* requested = std::get_if<BookingRequested>(&event.data)) {
+    if (state.find_booking(requested->booking_id) != nullptr) {
+      return fmt::format("booking {} requested twice", requested->booking_id);
     }
-    booking_.escrow_status = EscrowStatus::released;
-    booking_.released_at = event_.at;
-    booking_.tutor_amount = e.tutor_amount;
-    booking_.fee_amount = e.fee_amount;
-    notify(state_, booking_.tutor_id, event_, index_);
+    Booking& booking = state.bookings.emplace_back();
+    apply_to_booking(booking, event);
+    const auto index = static_cast<uint32_t>(state.bookings.size() - 1);
+    state.booking_index.emplace(booking.id, index);
+    state.bookings_by_student[booking.student_id].push_back(index);
+    state.bookings_by_tutor[booking.tutor_id].push_back(index);
+    state.tutors.try_emplace(booking.tutor_id);
+    apply_booking_effects(state, booking, index, event);
     return {};
   }
-  std::string operator()(const EscrowRefunded& e) {
-    if (auto problem = check_postings(state_, e.postings); !problem.empty()) return problem;
-    apply_postings(state_, e.postings);
-    booking_.escrow_status = EscrowStatus::refunded;
-    booking_.released_at = event_.at;
-    booking_.refunded_amount = e.amount;
-    notify(state_, booking_.student_id, event_, index_);
-    return {};
+  const std::string_view booking_id = booking_id_of(event.data);
+  auto found = state.booking_index.find(booking_id);
+  if (found == state.booking_index.end()) {
+    return fmt::format("{} for unknown booking {}", event_name(event.data), booking_id);
   }
-  std::string operator()(const DisputeOpened& e) {
-    if (booking_.escrow_status == EscrowStatus::release_scheduled && booking_.tutor_amount) {
-      add_pending_release(state_.tutors[booking_.tutor_id], booking_.price.currency, -*booking_.tutor_amount);
-    }
-    booking_.escrow_status = EscrowStatus::disputed;
-    booking_.dispute_reason = e.reason;
-    notify(state_, booking_.tutor_id, event_, index_);
-    return {};
-  }
-  std::string operator()(const DisputeResolved& e) {
-    if (auto problem = check_postings(state_, e.postings); !problem.empty()) return problem;
-    apply_postings(state_, e.postings);
-    booking_.escrow_status = e.outcome == "refunded" ? EscrowStatus::refunded
-                             : e.outcome == "split"  ? EscrowStatus::split
-                                                     : EscrowStatus::released;
-    booking_.released_at = event_.at;
-    booking_.refunded_amount = e.refund_amount;
-    booking_.tutor_amount = e.tutor_amount;
-    booking_.fee_amount = e.fee_amount;
-    notify_both(state_, booking_, event_, index_);
-    return {};
-  }
-  std::string operator()(const SessionRated& e) {
-    booking_.rating_stars = e.stars;
-    booking_.rating_comment = e.comment;
-    Tutor& tutor = state_.tutors[booking_.tutor_id];
-    tutor.rating_sum += e.stars;
-    tutor.rating_count += 1;
-    notify(state_, booking_.tutor_id, event_, index_);
-    return {};
-  }
-  // Events that never reach a booking evolver.
-  std::string operator()(const BookingRequested&) { return "booking requested twice"; }
-  std::string operator()(const WithdrawalRequested&) { return "withdrawal event on a booking stream"; }
-  std::string operator()(const WithdrawalCompleted&) { return "withdrawal event on a booking stream"; }
-  std::string operator()(const WithdrawalFailed&) { return "withdrawal event on a booking stream"; }
-
- private:
-  State& state_;
-  const Event& event_;
-  Booking& booking_;
-  uint32_t index_;
-};
-
-std::string evolve_booking_requested(State& state, const Event& event, const BookingRequested& e) {
-  if (state.find_booking(e.booking_id) != nullptr) return fmt::format("booking {} requested twice", e.booking_id);
-  Booking& booking = state.bookings.emplace_back();
-  booking.id = e.booking_id;
-  booking.student_id = e.student_id;
-  booking.tutor_id = e.tutor_id;
-  booking.subject = e.subject;
-  booking.scheduled_start = e.scheduled_start;
-  booking.duration_minutes = e.duration_minutes;
-  booking.price = e.price;
-  booking.created_at = event.at;
-  booking.version = event.version;
-  const auto index = static_cast<uint32_t>(state.bookings.size() - 1);
-  state.booking_index.emplace(booking.id, index);
-  state.bookings_by_student[booking.student_id].push_back(index);
-  state.bookings_by_tutor[booking.tutor_id].push_back(index);
-  state.tutors.try_emplace(booking.tutor_id);
-  notify(state, booking.tutor_id, event, index);
+  Booking& booking = state.bookings[found->second];
+  apply_booking_effects(state, booking, found->second, event);
+  apply_to_booking(booking, event);
   return {};
 }
 
-std::string evolve_withdrawal(State& state, const Event& event) {
-  if (const auto* e = std::get_if<WithdrawalRequested>(&event.data)) {
-    if (state.find_withdrawal(e->withdrawal_id) != nullptr) return fmt::format("withdrawal {} requested twice", e->withdrawal_id);
-    if (auto problem = check_postings(state, e->postings); !problem.empty()) return problem;
-    apply_postings(state, e->postings);
+std::string evolve_withdrawal_event(State& state, const Event& event) {
+  if (const auto* requested = std::get_if<WithdrawalRequested>(&event.data)) {
+    if (state.find_withdrawal(requested->withdrawal_id) != nullptr) {
+      return fmt::format("withdrawal {} requested twice", requested->withdrawal_id);
+    }
+    apply_postings(state, requested->postings);
     Withdrawal& withdrawal = state.withdrawals.emplace_back();
-    withdrawal.id = e->withdrawal_id;
-    withdrawal.tutor_id = e->tutor_id;
-    withdrawal.amount = e->amount;
-    withdrawal.destination = e->destination;
-    withdrawal.requested_at = event.at;
+    apply_to_withdrawal(withdrawal, event);
     const auto index = static_cast<uint32_t>(state.withdrawals.size() - 1);
     state.withdrawal_index.emplace(withdrawal.id, index);
     state.withdrawals_by_tutor[withdrawal.tutor_id].push_back(index);
-    state.tutors[e->tutor_id].stream_version = event.version;
+    state.tutors[withdrawal.tutor_id].stream_version = event.version;
     notify(state, withdrawal.tutor_id, event, index);
     return {};
   }
-  const std::string* withdrawal_id = nullptr;
-  const std::vector<Posting>* postings = nullptr;
-  if (const auto* completed = std::get_if<WithdrawalCompleted>(&event.data)) {
-    withdrawal_id = &completed->withdrawal_id;
-    postings = &completed->postings;
-  } else if (const auto* failed = std::get_if<WithdrawalFailed>(&event.data)) {
-    withdrawal_id = &failed->withdrawal_id;
-    postings = &failed->postings;
-  } else {
-    return fmt::format("{} on a tutor stream", event_name(event.data));
-  }
-  auto found = state.withdrawal_index.find(*withdrawal_id);
-  if (found == state.withdrawal_index.end()) return fmt::format("unknown withdrawal {}", *withdrawal_id);
-  if (auto problem = check_postings(state, *postings); !problem.empty()) return problem;
-  apply_postings(state, *postings);
+  const std::string_view withdrawal_id = std::visit(
+      [](const auto& e) -> std::string_view {
+        if constexpr (requires { e.withdrawal_id; }) {
+          return e.withdrawal_id;
+        } else {
+          return {};
+        }
+      },
+      event.data);
+  auto found = state.withdrawal_index.find(withdrawal_id);
+  if (found == state.withdrawal_index.end()) return fmt::format("unknown withdrawal {}", withdrawal_id);
+  apply_postings(state, postings_of(event.data));
   Withdrawal& withdrawal = state.withdrawals[found->second];
-  withdrawal.completed_at = event.at;
-  if (const auto* failed = std::get_if<WithdrawalFailed>(&event.data)) {
-    withdrawal.status = WithdrawalStatus::failed;
-    withdrawal.failure_reason = failed->reason;
-  } else {
-    withdrawal.status = WithdrawalStatus::completed;
-  }
+  apply_to_withdrawal(withdrawal, event);
   state.tutors[withdrawal.tutor_id].stream_version = event.version;
   notify(state, withdrawal.tutor_id, event, found->second);
   return {};
@@ -303,26 +221,117 @@ std::string evolve_withdrawal(State& state, const Event& event) {
 
 }  // namespace
 
+void apply_to_booking(Booking& b, const Event& event) {
+  std::visit(
+      Overloaded{
+          [&](const BookingRequested& e) {
+            b = Booking{};
+            b.id = e.booking_id;
+            b.student_id = e.student_id;
+            b.tutor_id = e.tutor_id;
+            b.subject = e.subject;
+            b.scheduled_start = e.scheduled_start;
+            b.duration_minutes = e.duration_minutes;
+            b.price = e.price;
+            b.created_at = event.at;
+          },
+          [&](const BookingAccepted&) { b.status = BookingStatus::accepted; },
+          [&](const BookingDeclined&) { b.status = BookingStatus::declined; },
+          [&](const BookingCancelled&) { b.status = BookingStatus::cancelled; },
+          [&](const BookingExpired&) { b.status = BookingStatus::expired; },
+          [&](const CheckoutOpened& e) { b.payment_ref = e.tx_ref; },
+          [&](const PaymentCaptured&) { b.status = BookingStatus::confirmed; },
+          [&](const PaymentRejected&) {},
+          [&](const EscrowHeld&) {
+            b.escrow_status = EscrowStatus::held;
+            b.held_at = event.at;
+          },
+          [&](const SessionStarted& e) {
+            b.status = BookingStatus::in_session;
+            b.session_active = true;
+            b.started_at = event.at;
+            b.channel = e.channel;
+          },
+          [&](const SessionJoined&) {},
+          [&](const SessionEnded& e) {
+            b.status = BookingStatus::completed;
+            b.session_active = false;
+            b.ended_at = e.ended_at;
+            b.duration_seconds = e.duration_seconds;
+            b.notes = e.notes;
+          },
+          [&](const BookingNoShow&) { b.status = BookingStatus::no_show; },
+          [&](const EscrowReleaseScheduled& e) {
+            b.escrow_status = EscrowStatus::release_scheduled;
+            b.release_at = e.release_at;
+            b.tutor_amount = e.tutor_amount;
+            b.fee_amount = e.fee_amount;
+          },
+          [&](const EscrowReleased& e) {
+            b.escrow_status = EscrowStatus::released;
+            b.released_at = event.at;
+            b.tutor_amount = e.tutor_amount;
+            b.fee_amount = e.fee_amount;
+          },
+          [&](const EscrowRefunded& e) {
+            b.escrow_status = EscrowStatus::refunded;
+            b.released_at = event.at;
+            b.refunded_amount = e.amount;
+          },
+          [&](const DisputeOpened& e) {
+            b.escrow_status = EscrowStatus::disputed;
+            b.dispute_reason = e.reason;
+          },
+          [&](const DisputeResolved& e) {
+            b.escrow_status = e.outcome == "refunded" ? EscrowStatus::refunded
+                              : e.outcome == "split"  ? EscrowStatus::split
+                                                      : EscrowStatus::released;
+            b.released_at = event.at;
+            b.refunded_amount = e.refund_amount;
+            b.tutor_amount = e.tutor_amount;
+            b.fee_amount = e.fee_amount;
+          },
+          [&](const SessionRated& e) {
+            b.rating_stars = e.stars;
+            b.rating_comment = e.comment;
+          },
+          [&](const WithdrawalRequested&) { assert(false); },
+          [&](const WithdrawalCompleted&) { assert(false); },
+          [&](const WithdrawalFailed&) { assert(false); },
+      },
+      event.data);
+  b.version = event.version;
+}
+
+void apply_to_withdrawal(Withdrawal& w, const Event& event) {
+  if (const auto* requested = std::get_if<WithdrawalRequested>(&event.data)) {
+    w = Withdrawal{};
+    w.id = requested->withdrawal_id;
+    w.tutor_id = requested->tutor_id;
+    w.amount = requested->amount;
+    w.destination = requested->destination;
+    w.requested_at = event.at;
+  } else if (const auto* failed = std::get_if<WithdrawalFailed>(&event.data)) {
+    w.status = WithdrawalStatus::failed;
+    w.failure_reason = failed->reason;
+    w.completed_at = event.at;
+  } else if (std::holds_alternative<WithdrawalCompleted>(event.data)) {
+    w.status = WithdrawalStatus::completed;
+    w.completed_at = event.at;
+  }
+}
+
 std::string evolve(State& state, const Event& event) {
   if (event.position != state.position + 1) {
     return fmt::format("event at position {} applied after position {}", event.position, state.position);
   }
-  std::string problem;
-  if (event.stream.starts_with("tutor-")) {
-    problem = evolve_withdrawal(state, event);
-  } else if (const auto* requested = std::get_if<BookingRequested>(&event.data)) {
-    problem = evolve_booking_requested(state, event, *requested);
-  } else {
-    const std::string_view booking_id = booking_id_of(event.data);
-    auto found = state.booking_index.find(booking_id);
-    if (found == state.booking_index.end()) {
-      problem = fmt::format("{} for unknown booking {}", event_name(event.data), booking_id);
-    } else {
-      Booking& booking = state.bookings[found->second];
-      problem = std::visit(BookingEvolver(state, event, booking, found->second), event.data);
-      if (problem.empty()) booking.version = event.version;
-    }
+  // Validate before changing anything: a refused event leaves the state as it was.
+  if (auto problem = check_postings(state, postings_of(event.data)); !problem.empty()) return problem;
+  const bool on_tutor_stream = event.stream.starts_with("tutor-");
+  if (on_tutor_stream != is_withdrawal_event(event.data)) {
+    return fmt::format("{} on stream {}", event_name(event.data), event.stream);
   }
+  std::string problem = on_tutor_stream ? evolve_withdrawal_event(state, event) : evolve_booking_event(state, event);
   if (!problem.empty()) return problem;
   state.position = event.position;
   state.last_event_at = event.at;

@@ -278,7 +278,7 @@ TEST_CASE("DataThatIsNotAJsonObjectIsRefusedAndNothingIsWritten") {
   CHECK(log->append(single("x", ExpectedVersion::any(), {event("B", "")})).status.code() == Status::Code::invalid_argument);
 }
 
-TEST_CASE("StreamNamesMustBeNonEmptyWithoutNulAndFieldsWithinLimits") {
+TEST_CASE("StreamNamesMustBeNonEmptyUtf8WithoutNulAndFieldsWithinLimits") {
   TempFolder folder;
   auto log = open_log(folder.path());
   CHECK(log->append(single(std::string("a\0b", 3), ExpectedVersion::any(), {event("A")})).status.code() == Status::Code::invalid_argument);
@@ -286,6 +286,8 @@ TEST_CASE("StreamNamesMustBeNonEmptyWithoutNulAndFieldsWithinLimits") {
   CHECK(log->append(single("s", ExpectedVersion::any(), {event("")})).status.code() == Status::Code::invalid_argument);
   CHECK(log->append(single(std::string(event_text_bytes_max + 1, 's'), ExpectedVersion::any(), {event("A")})).status.code() ==
         Status::Code::invalid_argument);
+  CHECK(log->append(single("booking-\xff", ExpectedVersion::any(), {event("A")})).status.message() == "stream is not valid UTF-8");
+  CHECK(log->append(single("s", ExpectedVersion::any(), {event("A", "{}", "actor-\xc3")})).status.message() == "actor is not valid UTF-8");
   CHECK(log->head().position == 0);
 }
 
@@ -453,4 +455,50 @@ TEST_CASE("AppendOnASyncFreeLogStillWritesEverythingAtomically") {
   }
   auto log = open_log(folder.path());
   CHECK(log->head().position == 2);
+}
+
+TEST_CASE("StreamVersionsOfStreamsWhoseNamesPrefixEachOtherStayApart") {
+  TempFolder folder;
+  const std::string names[] = {"a", "ab", std::string("a\x01", 2), "a\xc3\xa9", "b"};
+  {
+    auto log = open_log(folder.path());
+    uint32_t count = 1;
+    for (const std::string& name : names) {
+      REQUIRE(log->append(single(name, ExpectedVersion::no_stream(), std::vector<NewEvent>(count++, event("E")))).status.is_ok());
+    }
+  }
+  // Reopened: the cache is empty, the memtable was flushed, so every answer comes from the
+  // prefix-filtered reverse seek over SST files.
+  auto log = open_log(folder.path());
+  uint32_t expected = 1;
+  for (const std::string& name : names) CHECK(log->stream_version(name) == expected++);
+  CHECK(log->stream_version("c") == 0);
+  CHECK(log->stream_version("a\x02") == 0);
+  CHECK(log->append(single("ab", ExpectedVersion::exact(2), {event("E")})).status.is_ok());
+  CHECK(log->append(single("a", ExpectedVersion::exact(1), {event("E")})).status.is_ok());
+  CHECK(log->append(single("new", ExpectedVersion::no_stream(), {event("E")})).status.is_ok());
+  const VerifyReport report = log->verify();
+  INFO(report.problem);
+  CHECK(report.clean);
+}
+
+TEST_CASE("AwkwardTextRoundTripsThroughTheStoreAndVerifies") {
+  TempFolder folder;
+  const std::string stream = "booking-\"q\"\\\x01\xe1\x8a\xa0";
+  NewEvent awkward = event("Type\twith\nbreaks", R"({"note":"caf\u00e9 \"quoted\" \\ back","emoji":"😀"})", "tutor:\xe1\x8a\xa0\xe1\x88\x9b");
+  awkward.command_id = "cmd\x7f\x1f";
+  {
+    auto log = open_log(folder.path());
+    REQUIRE(log->append(single(stream, ExpectedVersion::no_stream(), {awkward})).status.is_ok());
+  }
+  auto log = open_log(folder.path());
+  std::vector<EventRecord> events;
+  REQUIRE(log->read_stream(stream, 1, 10, &events).is_ok());
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].stream == stream);
+  CHECK(events[0].type == awkward.type);
+  CHECK(events[0].actor == awkward.actor);
+  CHECK(events[0].command_id == awkward.command_id);
+  CHECK(events[0].data == awkward.data);
+  CHECK(log->verify().clean);
 }

@@ -462,26 +462,45 @@ TEST_CASE("ThirtyYearJumpSkipsEmptyTimeInsteadOfSteppingSeconds") {
 TEST_CASE("NextDueIsExactAcrossLevelsAndAfterTheEarliestIsCancelled") {
   TimingWheel wheel(0, test_timers_max);
   CHECK_FALSE(wheel.next_due_s());
-  // All in one level-3 slot (64^3 s wide): the answer must be the exact second, not the slot.
-  const auto a = wheel.schedule(300'000, 1);
-  const auto b = wheel.schedule(290'001, 2);
-  const auto c = wheel.schedule(400'000, 3);
+  // All in one level-2 slot (slots_per_level^2 seconds wide): the answer must be the exact
+  // second, not the start of the slot.
+  const int64_t slot_s = int64_t{1} << (2 * TimingWheel::slot_bits);
+  const int64_t base_s = 3 * slot_s;
+  const auto a = wheel.schedule(base_s + slot_s / 2, 1);
+  const auto b = wheel.schedule(base_s + 1, 2);
+  const auto c = wheel.schedule(base_s + slot_s - 1, 3);
   REQUIRE(a);
   REQUIRE(b);
   REQUIRE(c);
-  CHECK(wheel.next_due_s() == 290'001);
+  CHECK(wheel.next_due_s() == base_s + 1);
   CHECK(wheel.cancel(*b));
-  CHECK(wheel.next_due_s() == 300'000);
+  CHECK(wheel.next_due_s() == base_s + slot_s / 2);
   CHECK(wheel.cancel(*a));
-  CHECK(wheel.next_due_s() == 400'000);
-  REQUIRE(wheel.schedule(350'000, 4));
-  CHECK(wheel.next_due_s() == 350'000);
-  CHECK(advance_collect(wheel, 349'999).empty());
-  CHECK(wheel.next_due_s() == 350'000);
+  CHECK(wheel.next_due_s() == base_s + slot_s - 1);
+  REQUIRE(wheel.schedule(base_s + slot_s / 4, 4));
+  CHECK(wheel.next_due_s() == base_s + slot_s / 4);
+  CHECK(advance_collect(wheel, base_s + slot_s / 4 - 1).empty());
+  CHECK(wheel.next_due_s() == base_s + slot_s / 4);
   CHECK(wheel.cancel(*c));
-  CHECK(advance_collect(wheel, 350'000) == Fired{{350'000, 4}});
+  CHECK(advance_collect(wheel, base_s + slot_s / 4) == Fired{{base_s + slot_s / 4, 4}});
   CHECK_FALSE(wheel.next_due_s());
   CHECK(wheel.invariants_hold());
+}
+
+TEST_CASE("CancelledTimersGiveTheirBucketMemoryBack") {
+  constexpr uint32_t timers = 200'000;
+  TimingWheel wheel(0, timers);
+  std::vector<TimerHandle> handles;
+  for (uint32_t i = 0; i < timers; ++i) handles.push_back(*wheel.schedule(5 * day_s + i % 1000, i));  // few slots
+  const uint64_t full_bytes = wheel.memory_bytes();
+  const uint64_t pool_bytes = wheel.pool_bytes();
+  CHECK(full_bytes - pool_bytes >= timers * sizeof(uint32_t));  // the buckets hold every index
+  for (uint32_t i = 10; i < timers; ++i) REQUIRE(wheel.cancel(handles[i]));
+  CHECK(wheel.size() == 10);
+  CHECK(wheel.pool_bytes() == pool_bytes);                    // the pool is a high-water mark
+  CHECK(wheel.memory_bytes() - pool_bytes < 64 * 1024 + 100'000);  // the buckets are not
+  CHECK(wheel.invariants_hold());
+  CHECK(advance_collect(wheel, 6 * day_s).size() == 10);
 }
 
 TEST_CASE("FullPoolRefusesToScheduleUntilATimerLeaves") {

@@ -9,6 +9,7 @@
 #include "projections/evolve.h"
 #include "projections/invariants.h"
 #include "projections/pending_timer.h"
+#include "projections/views.h"
 
 namespace tl::test {
 
@@ -23,6 +24,13 @@ DomainHarness::DomainHarness(TimeMs start_now) : now(start_now) {}
 Decision DomainHarness::run(const Actor& actor, CommandBody body) {
   Command command{actor, now, fmt::format("c{}", ++commands_run), std::move(body)};
   Decision decision = decide(state, command, policy);
+  // The preview the API shows before the batch is applied: the booking as it is now, with this
+  // command's events applied to a copy. It must equal the booking after evolve.
+  std::optional<Booking> preview;
+  if (!decision.events.empty() && decision.stream.starts_with("booking-")) {
+    const Booking* before = state.find_booking(booking_id_of(decision.events.front()));
+    preview = before != nullptr ? *before : Booking{};
+  }
   for (size_t i = 0; i < decision.events.size(); ++i) {
     Event event;
     event.position = state.position + 1;
@@ -48,9 +56,16 @@ Decision DomainHarness::run(const Actor& actor, CommandBody body) {
     const Status status = decode_event(record, &decoded);
     REQUIRE_MESSAGE(status.is_ok(), status.to_string());
     REQUIRE_MESSAGE(encode_event_data(decoded.data) == placed.data, "codec round trip changed ", placed.data);
+    if (preview) apply_to_booking(*preview, decoded);
     const std::string problem = evolve(state, decoded);
     REQUIRE_MESSAGE(problem.empty(), "evolve refused ", placed.type, ": ", problem);
     log.push_back(std::move(decoded));
+  }
+  if (preview) {
+    const Booking* after = state.find_booking(preview->id);
+    REQUIRE(after != nullptr);
+    REQUIRE(views::booking_json(*preview) == views::booking_json(*after));
+    REQUIRE(preview->dispute_reason == after->dispute_reason);
   }
   const std::string violation = check_invariants(state);
   REQUIRE_MESSAGE(violation.empty(), "after ", command_name(command.body), ": ", violation);

@@ -1,0 +1,20 @@
+#pragma once
+// What the HTTP application needs to know besides the engine: secrets and modes.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "api/rtc_field.h"
+
+namespace tl::api {
+
+struct AppConfig {
+  std::string jwt_secret;         // TL_JWT_SECRET
+  std::string webhook_secret;     // TL_WEBHOOK_SECRET; empty: every webhook is bad_signature
+  std::optional<agora::AgoraCredentials> agora;  // TL_AGORA_APP_ID + TL_AGORA_APP_CERTIFICATE
+  uint32_t rtc_expire_s = 4 * 3600;  // Agora token lifetime handed to a session participant
+  bool test_clock = false;        // serve --test-clock: POST /api/test/clock exists
+  std::string openapi_yaml;       // served at /openapi.yaml
+};
+
+}  // namespace tl::api

@@ -1,0 +1,177 @@
+#include "api/route_support.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+
+#include "api/jwt.h"
+#include "projections/json_text.h"
+
+namespace tl::api {
+namespace {
+
+constexpr size_t idempotency_key_bytes_max = 255;
+constexpr std::string_view bearer_prefix = "Bearer ";
+
+int64_t wall_clock_seconds() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
+bool role_allowed(Role role, uint8_t roles) {
+  switch (role) {
+    case Role::student: return (roles & students) != 0;
+    case Role::tutor: return (roles & tutors) != 0;
+    case Role::admin: return (roles & admins) != 0;
+    case Role::system: return false;
+  }
+  return false;
+}
+
+Role role_of(JwtRole role) {
+  switch (role) {
+    case JwtRole::student: return Role::student;
+    case JwtRole::tutor: return Role::tutor;
+    case JwtRole::admin: return Role::admin;
+  }
+  return Role::system;
+}
+
+bool valid_idempotency_key(std::string_view key) {
+  if (key.empty() || key.size() > idempotency_key_bytes_max) return false;
+  for (char c : key) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// SHA-256 over method, path and body: "the same request" of the contract, byte for byte.
+Digest request_hash(const HttpRequest& request) {
+  Sha256 hasher;
+  hasher.update(request.method);
+  hasher.update("\n", 1);
+  hasher.update(request.path);
+  hasher.update("\n", 1);
+  hasher.update(request.body);
+  return hasher.finish();
+}
+
+}  // namespace
+
+HttpResponse json_response(int status, std::string body, std::string_view user) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  response.log_user = std::string(user);
+  return response;
+}
+
+HttpResponse error_http(int status, std::string_view code, std::string_view message, std::string_view user) {
+  Reply reply = error_reply(status, code, message);
+  return json_response(reply.status, std::move(reply.body), user);
+}
+
+HttpResponse reply_response(Reply reply, std::string_view user) {
+  return json_response(reply.status, std::move(reply.body), user);
+}
+
+RouteHandler guarded(const AppConfig& config, uint8_t roles, GuardedHandler handler) {
+  return [&config, roles, handler = std::move(handler)](HttpRequest&& request, RouteParams params, Respond respond) {
+    std::string_view header = request.authorization;
+    if (!header.starts_with(bearer_prefix)) {
+      respond(error_http(401, "unauthorized", "an Authorization: Bearer token is required"));
+      return;
+    }
+    const JwtResult verified = verify_jwt(header.substr(bearer_prefix.size()), config.jwt_secret, wall_clock_seconds());
+    if (!verified.ok()) {
+      // The reason stays out of the answer (it would help a forger) but names the failure kind.
+      respond(error_http(401, "unauthorized", fmt::format("token refused: {}", jwt_failure_name(verified.failure()))));
+      return;
+    }
+    const Actor caller{role_of(verified.claims().role), verified.claims().sub};
+    if (!role_allowed(caller.role, roles)) {
+      respond(error_http(403, "forbidden", fmt::format("a {} may not use this route", role_name(caller.role)),
+                         actor_text(caller)));
+      return;
+    }
+    handler(caller, std::move(request), std::move(params), std::move(respond));
+  };
+}
+
+void submit(Engine& engine, const HttpRequest& request, CommandRequest command, Respond respond) {
+  const std::string user = actor_text(command.actor);
+  Submission submission;
+  if (!request.idempotency_key.empty()) {
+    if (!valid_idempotency_key(request.idempotency_key)) {
+      respond(error_http(400, "invalid_request", "Idempotency-Key: must be 1 to 255 visible ASCII characters", user));
+      return;
+    }
+    submission.idempotency = IdempotencyTag{request.idempotency_key, request_hash(request)};
+  }
+  submission.command.actor = std::move(command.actor);
+  submission.command.command_id = random_id("cmd_");
+  submission.command.body = std::move(command.body);
+  submission.render = std::move(command.render);
+  submission.done = [respond, user, decorate = std::move(command.decorate)](Reply reply) {
+    if (decorate && reply.status / 100 == 2) reply.body = decorate(std::move(reply.body));
+    respond(reply_response(std::move(reply), user));
+  };
+  switch (engine.submit(std::move(submission))) {
+    case SubmitResult::queued: return;
+    case SubmitResult::busy:
+      respond(error_http(503, "busy", "the ledger is busy; retry shortly", user));
+      return;
+    case SubmitResult::stopped:
+      respond(error_http(503, "unavailable", "the server is stopping", user));
+      return;
+  }
+}
+
+std::optional<QueryParams> read_query(const HttpRequest& request, HttpResponse* error) {
+  QueryParams query;
+  if (const Status status = parse_query(request.query, query); !status.is_ok()) {
+    *error = error_http(400, "invalid_request", status.message());
+    return std::nullopt;
+  }
+  return query;
+}
+
+std::optional<Paging> read_paging(const QueryParams& query, HttpResponse* error) {
+  Paging paging;
+  int64_t limit = page_size_default;
+  if (query.has("limit")) {
+    if (const Status status = query.read_int64("limit", limit, 1, page_size_max); !status.is_ok()) {
+      *error = error_http(400, "invalid_request", status.message());
+      return std::nullopt;
+    }
+  }
+  paging.limit = static_cast<size_t>(limit);
+  if (auto cursor = query.get("cursor")) paging.cursor = std::string(*cursor);
+  return paging;
+}
+
+std::string page_json(const std::string& items_joined, const std::optional<std::string>& next_cursor) {
+  std::string out = "{\"data\":[";
+  out += items_joined;
+  out += "],\"next_cursor\":";
+  if (next_cursor) {
+    json::append_string(out, *next_cursor);
+  } else {
+    out += "null";
+  }
+  out += '}';
+  return out;
+}
+
+std::string random_id(std::string_view prefix) {
+  static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  constexpr size_t chars = 20;  // 100 bits
+  unsigned char bytes[chars];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();  // no randomness: nothing safe to do
+  std::string id(prefix);
+  for (unsigned char byte : bytes) id.push_back(alphabet[byte & 31]);
+  return id;
+}
+
+}  // namespace tl::api

@@ -1,0 +1,61 @@
+#pragma once
+// The machinery every route shares: authentication and role guards (API.md precedence: 401 token,
+// then 403 role), JSON responses, command submission with Idempotency-Key, list paging.
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "api/app_config.h"
+#include "api/http_types.h"
+#include "api/query_string.h"
+#include "api/router.h"
+#include "engine/engine.h"
+
+namespace tl::api {
+
+// Which roles may use a route at all (a bit per role).
+enum RoleSet : uint8_t { students = 1, tutors = 2, admins = 4, parties = students | tutors, anyone = 7 };
+
+using GuardedHandler = std::function<void(const Actor& caller, HttpRequest&& request, RouteParams params, Respond respond)>;
+
+// 401 `unauthorized` without a valid token (HS256, exp checked against the wall clock), 403
+// `forbidden` when the caller's role is not in `roles`; otherwise calls `handler`.
+RouteHandler guarded(const AppConfig& config, uint8_t roles, GuardedHandler handler);
+
+HttpResponse json_response(int status, std::string body, std::string_view user = {});
+HttpResponse error_http(int status, std::string_view code, std::string_view message, std::string_view user = {});
+// From the engine's answer (status and body as stored).
+HttpResponse reply_response(Reply reply, std::string_view user);
+
+// A command for the engine, as a route builds it.
+struct CommandRequest {
+  Actor actor;
+  CommandBody body;
+  Renderer render;
+  // Optional: turns a 2xx body into what is sent (start/join add the fresh `rtc` credentials,
+  // which are never stored: not in the log, not in the idempotency store).
+  std::function<std::string(std::string)> decorate;
+};
+
+// Checks the Idempotency-Key (1..255 bytes, visible ASCII; else 400), submits the command with a
+// fresh command id, and answers through `respond` when the engine has decided and the batch is
+// durable. A full queue answers 503 `busy`; a stopping engine 503 `unavailable`.
+void submit(Engine& engine, const HttpRequest& request, CommandRequest command, Respond respond);
+
+// `?limit=` (1..200, default 50) and `?cursor=`; returns an error response in `error` when bad.
+struct Paging {
+  size_t limit = 50;
+  std::string cursor;
+};
+constexpr size_t page_size_max = 200;
+constexpr size_t page_size_default = 50;
+std::optional<Paging> read_paging(const QueryParams& query, HttpResponse* error);
+std::optional<QueryParams> read_query(const HttpRequest& request, HttpResponse* error);
+
+// {"data":[...],"next_cursor":"..."|null} around already-rendered items.
+std::string page_json(const std::string& items_joined, const std::optional<std::string>& next_cursor);
+
+// A fresh id: prefix + 20 random base32 characters ("bk_x3k..."), from OpenSSL's RNG.
+std::string random_id(std::string_view prefix);
+
+}  // namespace tl::api

@@ -1,0 +1,111 @@
+// Reading the ledger: a user's notifications, the global log (admin), the digest (admin).
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "api/app.h"
+#include "api/route_support.h"
+#include "projections/json_text.h"
+#include "projections/views.h"
+
+namespace tl::api {
+namespace {
+
+std::optional<uint64_t> parse_position(std::string_view text) {
+  if (text.starts_with("n_")) text.remove_prefix(2);
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+void App::add_feed_routes(Router& router) {
+  // Oldest first; ?after= (a notification id or position) or ?cursor= continue after it.
+  router.add("GET", "/api/me/notifications", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
+                                                                              RouteParams, Respond respond) {
+    HttpResponse error;
+    auto query = read_query(request, &error);
+    if (!query) return respond(std::move(error));
+    auto paging = read_paging(*query, &error);
+    if (!paging) return respond(std::move(error));
+    uint64_t after = 0;
+    std::string_view after_text = paging->cursor;
+    if (auto given = query->get("after")) after_text = *given;
+    if (!after_text.empty()) {
+      auto position = parse_position(after_text);
+      if (!position) return respond(error_http(400, "invalid_request", "after: must be a notification id", actor_text(caller)));
+      after = *position;
+    }
+    respond(engine_.read([&](const State& state) {
+      std::string items;
+      std::optional<std::string> next;
+      if (auto found = state.notifications.find(caller.id); found != state.notifications.end()) {
+        const auto& list = found->second;
+        auto it = std::upper_bound(list.begin(), list.end(), after,
+                                   [](uint64_t position, const Notification& n) { return position < n.position; });
+        for (size_t taken = 0; it != list.end(); ++it, ++taken) {
+          if (taken == paging->limit) {
+            next = fmt::format("n_{}", std::prev(it)->position);
+            break;
+          }
+          if (taken > 0) items += ',';
+          views::append_notification(items, render_notification(state, *it));
+        }
+      }
+      return json_response(200, page_json(items, next), actor_text(caller));
+    }));
+  }));
+
+  // The global log from ?from= (inclusive, default 1), or from ?cursor=.
+  router.add("GET", "/api/events", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request, RouteParams,
+                                                                    Respond respond) {
+    HttpResponse error;
+    auto query = read_query(request, &error);
+    if (!query) return respond(std::move(error));
+    auto paging = read_paging(*query, &error);
+    if (!paging) return respond(std::move(error));
+    int64_t from = 1;
+    if (query->has("from")) {
+      if (const Status status = query->read_int64("from", from, 1, INT64_MAX); !status.is_ok()) {
+        return respond(error_http(400, "invalid_request", status.message(), actor_text(caller)));
+      }
+    }
+    if (!paging->cursor.empty()) {
+      auto cursor = parse_position(paging->cursor);
+      if (!cursor || *cursor == 0) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
+      from = static_cast<int64_t>(*cursor);
+    }
+    std::vector<EventRecord> records;
+    const Status read = engine_.log().read_all(static_cast<uint64_t>(from), paging->limit + 1, &records);
+    if (!read.is_ok()) return respond(error_http(503, "storage_unavailable", "the log could not be read", actor_text(caller)));
+    std::optional<std::string> next;
+    if (records.size() > paging->limit) {
+      next = std::to_string(records[paging->limit].position);
+      records.resize(paging->limit);
+    }
+    std::string items;
+    for (const auto& record : records) {
+      if (!items.empty()) items += ',';
+      const std::string hash = to_hex(record.hash);
+      views::append_event(items, {record.position, record.stream, record.version, record.type, record.at, record.actor,
+                                  record.data, hash});
+    }
+    respond(json_response(200, page_json(items, next), actor_text(caller)));
+  }));
+
+  router.add("GET", "/api/ledger/digest", guarded(config_, admins, [this](const Actor& caller, HttpRequest&&, RouteParams,
+                                                                           Respond respond) {
+    const LogHead head = engine_.log().head();
+    std::string body = "{\"position\":";
+    json::append_int(body, static_cast<int64_t>(head.position));
+    body += ",\"hash\":";
+    json::append_string(body, to_hex(head.hash));
+    body += '}';
+    respond(json_response(200, std::move(body), actor_text(caller)));
+  }));
+}
+
+}  // namespace tl::api

@@ -1,0 +1,93 @@
+// Health, metrics, the OpenAPI document, and the test clock.
+#include <fmt/format.h>
+
+#include "api/app.h"
+#include "api/json_body.h"
+#include "api/route_support.h"
+#include "projections/json_text.h"
+
+namespace tl::api {
+
+void App::add_system_routes(Router& router) {
+  router.add("GET", "/healthz", [this](HttpRequest&&, RouteParams, Respond respond) {
+    respond(json_response(200, fmt::format(R"({{"status":"ok","position":{}}})",
+                                           engine_.stats().last_position.load(std::memory_order_relaxed))));
+  });
+
+  router.add("GET", "/metrics", [this](HttpRequest&&, RouteParams, Respond respond) {
+    respond(metrics_response(*metrics_));
+  });
+
+  router.add("GET", "/openapi.yaml", [this](HttpRequest&&, RouteParams, Respond respond) {
+    HttpResponse response = json_response(200, config_.openapi_yaml);
+    response.content_type = "application/yaml";
+    respond(std::move(response));
+  });
+
+  if (!config_.test_clock) return;  // without --test-clock the route does not exist (404)
+  router.add("POST", "/api/test/clock", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request,
+                                                                         RouteParams, Respond respond) {
+    std::optional<int64_t> advance_seconds;
+    std::optional<std::string> set;
+    const Status parsed = read_json_body(request.body, {json_field("advance_seconds", advance_seconds, 0, INT32_MAX),
+                                                        json_field("set", set, 64)});
+    if (!parsed.is_ok()) return respond(error_http(400, "invalid_request", parsed.message(), actor_text(caller)));
+    if (advance_seconds.has_value() == set.has_value()) {
+      return respond(error_http(400, "invalid_request", "give exactly one of advance_seconds and set", actor_text(caller)));
+    }
+    TimeMs to = 0;
+    if (set) {
+      const auto at = parse_rfc3339(*set);
+      if (!at) return respond(error_http(400, "invalid_request", "set: must be an RFC 3339 time", actor_text(caller)));
+      to = *at;
+    } else {
+      to = engine_.now() + *advance_seconds * ms_per_second;
+    }
+    const std::string user = actor_text(caller);
+    const auto queued = engine_.advance_clock(to, [respond, user](Status status, TimeMs now) {
+      if (!status.is_ok()) return respond(error_http(400, "invalid_request", status.message(), user));
+      std::string body = "{\"now\":";
+      json::append_string(body, format_rfc3339(now));
+      body += '}';
+      respond(json_response(200, std::move(body), user));
+    });
+    if (queued != SubmitResult::queued) respond(error_http(503, "busy", "the ledger is busy; retry shortly", user));
+  }));
+}
+
+void App::register_engine_metrics() {
+  const EngineStats& stats = engine_.stats();
+  auto read = [](const std::atomic<uint64_t>& value) {
+    return [&value] { return static_cast<int64_t>(value.load(std::memory_order_relaxed)); };
+  };
+  metrics_->counter_callback("tl_engine_commands_total", "Commands decided by the writer", read(stats.commands_total));
+  metrics_->counter_callback("tl_engine_commands_rejected_total", "Commands decide refused", read(stats.commands_rejected_total));
+  metrics_->counter_callback("tl_engine_events_appended_total", "Events appended to the log", read(stats.events_total));
+  metrics_->counter_callback("tl_engine_batches_total", "Synced WriteBatches (group commits)", read(stats.batches_total));
+  metrics_->counter_callback("tl_engine_idempotent_replays_total", "Answers replayed for a repeated Idempotency-Key",
+                             read(stats.idempotent_replays_total));
+  metrics_->counter_callback("tl_engine_timers_fired_total", "Timer commands fired", read(stats.timers_fired_total));
+  metrics_->counter_callback("tl_engine_storage_failures_total", "Batches refused because the write failed",
+                             read(stats.storage_failures_total));
+  metrics_->counter_callback("tl_engine_checkpoints_total", "Checkpoints written", read(stats.checkpoints_total));
+  metrics_->gauge_callback("tl_engine_queue_depth", "Commands waiting for the writer", read(stats.queue_depth));
+  metrics_->gauge_callback("tl_engine_timers_pending", "Timers scheduled in the wheel", read(stats.timers_pending));
+  metrics_->gauge_callback("tl_engine_log_position", "Position of the last applied event", read(stats.last_position));
+  metrics_->gauge_callback("tl_engine_checkpoint_position", "Position of the last checkpoint", read(stats.checkpoint_position));
+  // Batch sizes as a Prometheus histogram: every command is in exactly one batch, so the sum is
+  // the command count and the count is the batch count.
+  metrics_->text_callback([&stats](std::string& out) {
+    out += "# HELP tl_engine_batch_commands Commands per group commit\n# TYPE tl_engine_batch_commands histogram\n";
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < EngineStats::batch_size_buckets; ++i) {
+      cumulative += stats.batch_size_counts[i].load(std::memory_order_relaxed);
+      fmt::format_to(std::back_inserter(out), "tl_engine_batch_commands_bucket{{le=\"{}\"}} {}\n", uint64_t{1} << i, cumulative);
+    }
+    const uint64_t batches = stats.batches_total.load(std::memory_order_relaxed);
+    fmt::format_to(std::back_inserter(out), "tl_engine_batch_commands_bucket{{le=\"+Inf\"}} {}\n", batches);
+    fmt::format_to(std::back_inserter(out), "tl_engine_batch_commands_sum {}\n", stats.commands_total.load(std::memory_order_relaxed));
+    fmt::format_to(std::back_inserter(out), "tl_engine_batch_commands_count {}\n", batches);
+  });
+}
+
+}  // namespace tl::api

@@ -1,0 +1,146 @@
+// `tutorledger serve`: the HTTP server over the engine (API.md CLI table).
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+
+#include "api/app.h"
+#include "api/cli.h"
+#include "api/cli_args.h"
+#include "api/openapi_document.h"
+#include "api/server.h"
+#include "engine/engine.h"
+
+namespace tl::cli {
+namespace {
+
+constexpr std::string_view serve_usage =
+    "usage: tutorledger serve [--data DIR] [--listen HOST:PORT] [--test-clock] [--production] [--io-threads N]\n"
+    "\n"
+    "  --data DIR          the ledger's RocksDB folder (default ./data; created if missing)\n"
+    "  --listen HOST:PORT  where to listen (default 127.0.0.1:8080)\n"
+    "  --test-clock        the clock stands still until POST /api/test/clock moves it\n"
+    "  --production        refuse to start without TL_JWT_SECRET and TL_WEBHOOK_SECRET (also TL_ENV=production)\n"
+    "  --io-threads N      HTTP I/O threads (default: the number of cores)\n"
+    "\n"
+    "environment: TL_JWT_SECRET, TL_WEBHOOK_SECRET, TL_AGORA_APP_ID, TL_AGORA_APP_CERTIFICATE\n";
+
+constexpr size_t production_secret_bytes_min = 32;
+
+std::string env_or_empty(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+std::string made_up_secret() {
+  unsigned char bytes[24];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();
+  return to_hex(bytes, sizeof bytes);
+}
+
+// Production refuses to start without a strong secret; development makes one up and says so.
+bool resolve_secret(const char* name, bool production, std::string* secret) {
+  *secret = env_or_empty(name);
+  if (production) {
+    if (secret->size() < production_secret_bytes_min) {
+      std::fprintf(stderr, "tutorledger: production mode needs %s (at least %zu characters)\n", name,
+                   production_secret_bytes_min);
+      return false;
+    }
+    return true;
+  }
+  if (secret->empty()) {
+    *secret = made_up_secret();
+    std::fprintf(stderr, "tutorledger: development mode: %s=%s (made up for this run)\n", name, secret->c_str());
+  }
+  return true;
+}
+
+}  // namespace
+
+int serve(Args args) {
+  static constexpr OptionSpec specs[] = {{"data", true},        {"listen", true}, {"test-clock", false},
+                                         {"production", false}, {"io-threads", true}, {"help", false}};
+  const ArgsResult parsed = parse_args(args, specs);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "tutorledger serve: %s\n\n%s", parsed.error.c_str(), serve_usage.data());
+    return 2;
+  }
+  if (parsed.args.has("help")) {
+    std::fputs(serve_usage.data(), stdout);
+    return 0;
+  }
+  if (!parsed.args.positionals().empty()) {
+    std::fprintf(stderr, "tutorledger serve: unexpected argument '%.*s'\n", static_cast<int>(parsed.args.positionals()[0].size()),
+                 parsed.args.positionals()[0].data());
+    return 2;
+  }
+  const bool production = parsed.args.has("production") || env_or_empty("TL_ENV") == "production";
+  const bool test_clock = parsed.args.has("test-clock");
+  api::AppConfig config;
+  if (!resolve_secret("TL_JWT_SECRET", production, &config.jwt_secret)) return 2;
+  if (!resolve_secret("TL_WEBHOOK_SECRET", production, &config.webhook_secret)) return 2;
+  config.agora = agora::agora_credentials_from_env();
+  if (config.agora && !agora::credentials_are_valid(*config.agora)) {
+    std::fprintf(stderr, "tutorledger: TL_AGORA_APP_ID and TL_AGORA_APP_CERTIFICATE must be 32 hex digits each\n");
+    return 2;
+  }
+  config.test_clock = test_clock;
+  config.openapi_yaml = std::string(api::openapi_document());
+
+  ServerOptions server_options;
+  server_options.listen = std::string(parsed.args.value("listen").value_or("127.0.0.1:8080"));
+  if (auto threads = parsed.args.value("io-threads")) {
+    const int count = std::atoi(std::string(*threads).c_str());
+    if (count < 1 || count > 256) {
+      std::fprintf(stderr, "tutorledger serve: --io-threads must be 1 to 256\n");
+      return 2;
+    }
+    server_options.io_threads = static_cast<size_t>(count);
+  }
+  server_options.metrics = std::make_shared<MetricsRegistry>();
+
+  EngineOptions engine_options;
+  engine_options.data_dir = std::string(parsed.args.value("data").value_or("./data"));
+  std::unique_ptr<Clock> clock = std::make_unique<SystemClock>();
+  if (test_clock) clock = std::make_unique<ManualClock>(SystemClock().now());
+  std::unique_ptr<Engine> engine;
+  const Status opened = Engine::open(engine_options, std::move(clock), &engine);
+  if (!opened.is_ok()) {
+    std::fprintf(stderr, "tutorledger: cannot open the ledger at %s: %s\n", engine_options.data_dir.c_str(),
+                 opened.to_string().c_str());
+    return 1;
+  }
+  const RecoveryReport& recovery = engine->recovery();
+  std::fprintf(stderr,
+               "tutorledger: ledger %s at position %llu (%s, %llu events replayed, %llu timers, %lld ms)\n",
+               engine_options.data_dir.c_str(), static_cast<unsigned long long>(engine->log().head().position),
+               recovery.checkpoint_used ? "from checkpoint" : "rebuilt from the log",
+               static_cast<unsigned long long>(recovery.events_replayed),
+               static_cast<unsigned long long>(recovery.timers_scheduled), static_cast<long long>(recovery.elapsed_ms));
+  if (!recovery.checkpoint_discarded.empty()) {
+    std::fprintf(stderr, "tutorledger: checkpoint discarded: %s\n", recovery.checkpoint_discarded.c_str());
+  }
+
+  api::App app(*engine, std::move(config), server_options.metrics);
+  Router router;
+  app.add_routes(router);
+  Server server(server_options, router.handler());
+  const Status started = server.start();
+  if (!started.is_ok()) {
+    std::fprintf(stderr, "tutorledger: cannot listen on %s: %s\n", server_options.listen.c_str(), started.to_string().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "tutorledger: listening on %s (port %u)%s%s\n", server_options.listen.c_str(), server.port(),
+               test_clock ? ", test clock" : "", production ? ", production" : ", development");
+  server.run_until_signal({});
+  // In-flight requests have been answered; now drain the engine and write a checkpoint.
+  engine->stop();
+  std::fprintf(stderr, "tutorledger: stopped at position %llu\n", static_cast<unsigned long long>(engine->log().head().position));
+  return 0;
+}
+
+}  // namespace tl::cli

@@ -1,0 +1,285 @@
+// Every error code of the contract, in its order of precedence, over HTTP.
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include "api/base64.h"
+#include "api/hmac_sha256.h"
+#include "support/api_fixture.h"
+
+using namespace tl;
+using namespace tl::test;
+
+namespace {
+
+const Actor s1 = student("s1");
+const Actor s2 = student("s2");
+const Actor t1 = tutor("t1");
+const Actor t2 = tutor("t2");
+
+std::string digest_bytes(const Digest& digest) { return std::string(reinterpret_cast<const char*>(digest.data()), digest.size()); }
+
+std::string_view code_of(ApiFixture& api, const ClientResponse& r) {
+  return std::string_view(api.json(r.body)["error"]["code"]);
+}
+
+const std::string good_booking = fmt::format(
+    R"({{"tutor_id":"t1","subject":"Maths","scheduled_start":"{}","duration_minutes":60,"price":{{"amount":35000,"currency":"ETB"}}}})",
+    format_rfc3339(example_start));
+
+}  // namespace
+
+TEST_CASE("MalformedBodiesAre400NamingTheField") {
+  ApiFixture api;
+  struct Case {
+    std::string body;
+    std::string names;
+  };
+  const std::vector<Case> cases = {
+      {"{", ""},
+      {"[]", ""},
+      {good_booking + " trailing", ""},
+      {R"({"tutor_id":7,"subject":"Maths","scheduled_start":"2026-11-24T10:00:00Z","duration_minutes":60,"price":{"amount":1,"currency":"ETB"}})", "tutor_id"},
+      {R"({"subject":"Maths","scheduled_start":"2026-11-24T10:00:00Z","duration_minutes":60,"price":{"amount":1,"currency":"ETB"}})", "tutor_id"},
+      {R"({"tutor_id":"t1","subject":"Maths","scheduled_start":"2026-11-24T10:00:00Z","duration_minutes":60.0,"price":{"amount":1,"currency":"ETB"}})", "duration_minutes"},
+      {R"({"tutor_id":"t1","subject":"Maths","scheduled_start":"2026-11-24T10:00:00Z","duration_minutes":60,"price":{"amount":1e3,"currency":"ETB"}})", "price.amount"},
+      {R"({"tutor_id":"t1","subject":"Maths","scheduled_start":"2026-11-24T10:00:00Z","duration_minutes":60,"price":{"amount":99999999999999999999,"currency":"ETB"}})", "price.amount"},
+      {R"({"tutor_id":"t1","subject":"Maths","scheduled_start":"2026-11-24T10:00:00Z","duration_minutes":60,"price":{"amount":1,"currency":"XYZ"}})", "currency"},
+      {R"({"tutor_id":"t1","subject":"Maths","scheduled_start":"tomorrow","duration_minutes":60,"price":{"amount":1,"currency":"ETB"}})", "scheduled_start"},
+      {R"({"tutor_id":"t1","subject":"Maths","scheduled_start":"2026-11-24T10:00:00Z","duration_minutes":5,"price":{"amount":1,"currency":"ETB"}})", "duration_minutes"},
+      {R"({"tutor_id":"t1","subject":"Maths","scheduled_start":"2026-11-24T10:00:00Z","duration_minutes":60,"price":{"amount":-1,"currency":"ETB"}})", "price.amount"},
+      {R"({"tutor_id":"t1","subject":"Maths","scheduled_start":"2026-11-24T10:00:00Z","duration_minutes":60,"price":{"amount":1000000000001,"currency":"ETB"}})", "price.amount"},
+      {R"({"tutor_id":"s1","subject":"Maths","scheduled_start":"2026-11-24T10:00:00Z","duration_minutes":60,"price":{"amount":1,"currency":"ETB"}})", "tutor_id"},
+      {"{\"tutor_id\":\"t\xff\"}", ""},  // invalid UTF-8
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.body);
+    const auto r = api.call("POST", "/api/bookings", c.body, s1);
+    CHECK(r.status == 400);
+    CHECK(code_of(api, r) == "invalid_request");
+    if (!c.names.empty()) CHECK(std::string_view(api.json(r.body)["error"]["message"]).find(c.names) != std::string_view::npos);
+  }
+  CHECK(api.engine->log().head().position == 0);  // nothing was appended
+}
+
+TEST_CASE("BadTokensAre401") {
+  ApiFixture api;
+  auto status_with = [&](const std::string& authorization) {
+    return api.call("GET", "/api/bookings", "", std::nullopt, {{"Authorization", authorization}});
+  };
+  CHECK(api.call("GET", "/api/bookings").status == 401);
+  CHECK(status_with("Basic abc").status == 401);
+  CHECK(status_with("Bearer not.a.jwt").status == 401);
+  // Forged: signed with another secret.
+  const int64_t exp = 4102444800;
+  const std::string header = base64::encode_url(R"({"alg":"HS256","typ":"JWT"})");
+  const std::string payload = base64::encode_url(fmt::format(R"({{"sub":"a1","role":"admin","exp":{}}})", exp));
+  const std::string forged = header + "." + payload + "." + base64::encode_url(digest_bytes(hmac_sha256("wrong-secret", header + "." + payload)));
+  CHECK(code_of(api, status_with("Bearer " + forged)) == "unauthorized");
+  // alg none, with or without a signature.
+  const std::string none = base64::encode_url(R"({"alg":"none","typ":"JWT"})") + "." + payload + ".";
+  CHECK(status_with("Bearer " + none).status == 401);
+  // Expired.
+  CHECK(status_with("Bearer " + ApiFixture::token_for(s1, -10)).status == 401);
+  // A valid one passes.
+  CHECK(status_with("Bearer " + ApiFixture::token_for(s1)).status == 200);
+}
+
+TEST_CASE("EveryRoleTryingEveryRouteItMustNotUseGets403BeforeAnythingElse") {
+  ApiFixture api;
+  const std::string id = api.create_booking(s1, "t1", example_start);
+  struct Route {
+    std::string method;
+    std::string target;
+    std::vector<Actor> forbidden;
+  };
+  const std::string b = "/api/bookings/" + id;
+  const std::vector<Route> routes = {
+      {"POST", "/api/bookings", {t1, admin()}},
+      {"POST", b + "/accept", {s1, admin()}},
+      {"POST", b + "/decline", {s1, admin()}},
+      {"POST", b + "/cancel", {admin()}},
+      {"POST", b + "/checkout", {t1, admin()}},
+      {"POST", b + "/dispute", {t1, admin()}},
+      {"POST", b + "/rating", {t1, admin()}},
+      {"POST", "/api/admin/bookings/" + id + "/resolve", {s1, t1}},
+      {"POST", "/api/sessions/" + id + "/start", {admin()}},
+      {"POST", "/api/sessions/" + id + "/join", {admin()}},
+      {"POST", "/api/sessions/" + id + "/end", {admin()}},
+      {"GET", "/api/me/balance", {s1, admin()}},
+      {"POST", "/api/me/withdrawals", {s1, admin()}},
+      {"POST", "/api/admin/withdrawals/wd_x/complete", {s1, t1}},
+      {"POST", "/api/admin/withdrawals/wd_x/fail", {s1, t1}},
+      {"GET", "/api/events", {s1, t1}},
+      {"GET", "/api/ledger/digest", {s1, t1}},
+      {"POST", "/api/test/clock", {s1, t1}},
+  };
+  for (const auto& route : routes) {
+    for (const auto& who : route.forbidden) {
+      CAPTURE(route.method);
+      CAPTURE(route.target);
+      CAPTURE(actor_text(who));
+      // A malformed body: the role check must win over the 400.
+      const auto r = api.call(route.method, route.target, route.method == "POST" ? "{malformed" : "", who);
+      CHECK(r.status == 403);
+      CHECK(code_of(api, r) == "forbidden");
+    }
+  }
+  CHECK(api.engine->log().head().position == 1);
+}
+
+TEST_CASE("AStrangerToABookingGets403AndNeverItsData") {
+  ApiFixture api;
+  const std::string id = api.create_booking(s1, "t1", example_start);
+  for (const auto& [who, method, target] : std::vector<std::tuple<Actor, std::string, std::string>>{
+           {s2, "GET", "/api/bookings/" + id},
+           {t2, "GET", "/api/bookings/" + id},
+           {s2, "GET", "/api/sessions/" + id + "/status"},
+           {s2, "GET", "/api/bookings/" + id + "/events"},
+           {t2, "POST", "/api/bookings/" + id + "/accept"},
+           {s2, "POST", "/api/bookings/" + id + "/cancel"},
+           {s2, "POST", "/api/sessions/" + id + "/start"},
+       }) {
+    CAPTURE(target);
+    const auto r = api.call(method, target, "", who);
+    CHECK(r.status == 403);
+    CHECK(r.body.find("Maths") == std::string::npos);
+    CHECK(r.body.find("35000") == std::string::npos);
+  }
+  // Admins may read it.
+  CHECK(api.call("GET", "/api/bookings/" + id, "", admin()).status == 200);
+  // A wrong id is 404 for anyone, before the party check.
+  CHECK(api.call("GET", "/api/bookings/bk_nope", "", s2).status == 404);
+  CHECK(code_of(api, api.call("POST", "/api/bookings/bk_nope/accept", "", t2)) == "not_found");
+}
+
+TEST_CASE("NotFoundForUnknownRoutesBookingsAndWithdrawals") {
+  ApiFixture api;
+  CHECK(code_of(api, api.call("GET", "/api/nothing", "", s1)) == "not_found");
+  CHECK(api.call("DELETE", "/api/bookings", "", s1).status == 404);
+  CHECK(code_of(api, api.call("POST", "/api/admin/withdrawals/wd_nope/complete", "", admin())) == "not_found");
+  CHECK(api.call("GET", "/api/sessions/bk_nope/status", "", s1).status == 404);
+}
+
+TEST_CASE("StateConflictsAre409WithTheirCodes") {
+  ApiFixture api;
+  const std::string id = api.create_booking(s1, "t1", example_start);
+  // Starting an unpaid booking: invalid_transition, even inside the window.
+  auto r = api.call("POST", "/api/sessions/" + id + "/start", "", s1);
+  CHECK(r.status == 409);
+  CHECK(code_of(api, r) == "invalid_transition");
+  r = api.call("POST", "/api/bookings/" + id + "/checkout", "", s1);
+  CHECK(code_of(api, r) == "invalid_transition");  // not accepted yet
+  r = api.call("POST", "/api/me/withdrawals", R"({"amount":{"amount":1,"currency":"ETB"},"destination":"x"})", t1);
+  CHECK(code_of(api, r) == "insufficient_funds");
+}
+
+TEST_CASE("IdempotentRetriesGetTheFirstAnswerAndConflictsAre409") {
+  ApiFixture api;
+  const HeaderList key = {{"Idempotency-Key", "create-1"}};
+  const auto first = api.call("POST", "/api/bookings", good_booking, s1, key);
+  REQUIRE(first.status == 201);
+  const auto again = api.call("POST", "/api/bookings", good_booking, s1, key);
+  CHECK(again.status == 201);
+  CHECK(again.body == first.body);
+  CHECK(api.engine->log().head().position == 1);
+  const auto different = api.call("POST", "/api/bookings", good_booking + " ", s1, key);
+  CHECK(different.status == 409);
+  CHECK(code_of(api, different) == "idempotency_conflict");
+  // The same key from another user is not a conflict.
+  CHECK(api.call("POST", "/api/bookings", good_booking, s2, key).status == 201);
+  // A refused request (400) is not stored: the key stays free.
+  const HeaderList other = {{"Idempotency-Key", "create-2"}};
+  CHECK(api.call("POST", "/api/bookings", "{bad", s1, other).status == 400);
+  CHECK(api.call("POST", "/api/bookings", good_booking, s1, other).status == 201);
+  // A decided 409 is stored and replayed.
+  const HeaderList third = {{"Idempotency-Key", "cancel-x"}};
+  const std::string id{std::string_view(api.json(first.body)["id"])};
+  REQUIRE(api.call("POST", "/api/bookings/" + id + "/decline", "", t1).status == 200);
+  const auto refused = api.call("POST", "/api/bookings/" + id + "/cancel", "", s1, third);
+  CHECK(refused.status == 409);
+  CHECK(api.call("POST", "/api/bookings/" + id + "/cancel", "", s1, third).body == refused.body);
+  // Keys must be 1..255 visible characters.
+  CHECK(api.call("POST", "/api/bookings", good_booking, s1, {{"Idempotency-Key", std::string(256, 'k')}}).status == 400);
+  // Survives a restart.
+  api.restart();
+  CHECK(api.call("POST", "/api/bookings", good_booking, s1, key).body == first.body);
+}
+
+TEST_CASE("OversizedBodiesAre413") {
+  ApiFixture api;
+  const std::string huge(70 * 1024, 'x');
+  const auto r = api.call("POST", "/api/bookings", huge, s1);
+  CHECK(r.status == 413);
+  CHECK(code_of(api, r) == "payload_too_large");
+}
+
+TEST_CASE("WebhookSignaturesAmountsAndRepeatDeliveries") {
+  ApiFixture api;
+  const std::string id = api.create_booking(s1, "t1", example_start);
+  REQUIRE(api.call("POST", "/api/bookings/" + id + "/accept", "", t1).status == 200);
+  REQUIRE(api.call("POST", "/api/bookings/" + id + "/checkout", "", s1).status == 200);
+  auto body = [&](std::string_view amount, std::string_view reference, std::string_view tx_ref = "") {
+    return fmt::format(R"({{"event":"charge.success","tx_ref":"{}","amount":"{}","currency":"ETB","status":"success","reference":"{}"}})",
+                       tx_ref.empty() ? "tx-" + id : std::string(tx_ref), amount, reference);
+  };
+  auto r = api.webhook(body("350.00", "ch_1"), "00");
+  CHECK(r.status == 401);
+  CHECK(code_of(api, r) == "bad_signature");
+  r = api.call("POST", "/api/payments/webhook", body("350.00", "ch_1"));  // no signature at all
+  CHECK(code_of(api, r) == "bad_signature");
+  r = api.webhook(body("349.99", "ch_1"));
+  CHECK(r.body == R"({"accepted":false,"reason":"amount_mismatch"})");
+  CHECK(api.call("GET", "/api/bookings/" + id, "", s1).body.find(R"("status":"accepted")") != std::string::npos);
+  r = api.webhook(body("abc", "ch_2"));
+  CHECK(r.status == 400);
+  r = api.webhook(body("350.00", "ch_3", "tx-unknown"));
+  CHECK(r.body == R"({"accepted":false,"reason":"unknown_tx_ref"})");
+  r = api.webhook(body("350.00", "ch_4"));
+  CHECK(r.body == R"({"accepted":true})");
+  r = api.webhook(body("350.00", "ch_4"));
+  CHECK(r.body == R"({"accepted":true,"duplicate":true})");
+  r = api.webhook(body("349.99", "ch_1"));
+  CHECK(r.body == R"({"accepted":false,"reason":"amount_mismatch","duplicate":true})");
+  CHECK(api.call("GET", "/api/bookings/" + id, "", s1).body.find(R"("status":"confirmed")") != std::string::npos);
+}
+
+TEST_CASE("TheTestClockRouteExistsOnlyWithTheFlagAndNeverGoesBack") {
+  {
+    ApiFixture api(example_start, /*test_clock=*/false);
+    CHECK(api.call("POST", "/api/test/clock", R"({"advance_seconds":1})", admin()).status == 404);
+  }
+  ApiFixture api;
+  CHECK(api.call("POST", "/api/test/clock", R"({"set":"2020-01-01T00:00:00Z"})", admin()).status == 400);
+  CHECK(api.call("POST", "/api/test/clock", R"({"advance_seconds":-1})", admin()).status == 400);
+  CHECK(api.call("POST", "/api/test/clock", R"({})", admin()).status == 400);
+  const auto r = api.call("POST", "/api/test/clock", R"({"set":"2026-11-30T00:00:00Z"})", admin());
+  CHECK(r.body == R"({"now":"2026-11-30T00:00:00Z"})");
+}
+
+TEST_CASE("ListsPageWithLimitAndCursor") {
+  ApiFixture api;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(api.create_booking(s1, "t1", example_start + i * ms_per_hour));
+  CHECK(api.call("GET", "/api/bookings?limit=0", "", s1).status == 400);
+  CHECK(api.call("GET", "/api/bookings?limit=201", "", s1).status == 400);
+  CHECK(api.call("GET", "/api/bookings?status=bogus", "", s1).status == 400);
+  std::vector<std::string> seen;
+  std::string target = "/api/bookings?limit=2";
+  for (int page = 0; page < 5; ++page) {
+    const auto r = api.call("GET", target, "", s1);
+    REQUIRE(r.status == 200);
+    auto doc = api.json(r.body);
+    for (auto booking : doc["data"].get_array()) seen.emplace_back(std::string_view(booking["id"]));
+    if (doc["next_cursor"].is_null()) break;
+    target = "/api/bookings?limit=2&cursor=" + std::string(std::string_view(doc["next_cursor"]));
+  }
+  CHECK(seen == std::vector<std::string>(ids.rbegin(), ids.rend()));  // newest first, each once
+  CHECK(api.call("GET", "/api/bookings?role=tutor", "", t1).body.find(ids[0]) != std::string::npos);
+  auto events = api.call("GET", "/api/events?from=2&limit=2", "", admin());
+  CHECK(int64_t(api.json(events.body)["data"].at(0)["position"]) == 2);
+  CHECK(std::string_view(api.json(events.body)["next_cursor"]) == "4");
+  auto digest = api.call("GET", "/api/ledger/digest", "", admin());
+  CHECK(int64_t(api.json(digest.body)["position"]) == 5);
+  CHECK(std::string_view(api.json(digest.body)["hash"]) == to_hex(api.engine->log().head().hash));
+}

@@ -1,0 +1,187 @@
+// The seed's journeys over HTTP, against the real server, with the test clock.
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include "api/agora_token.h"
+#include "support/api_fixture.h"
+
+using namespace tl;
+using namespace tl::test;
+
+namespace {
+
+const Actor s1 = student("s1");
+const Actor t1 = tutor("t1");
+
+std::string path(std::string_view booking, std::string_view action) { return fmt::format("/api/bookings/{}/{}", booking, action); }
+std::string session(std::string_view booking, std::string_view action) { return fmt::format("/api/sessions/{}/{}", booking, action); }
+
+}  // namespace
+
+TEST_CASE("StudentAndTutorJourneyFromBookingToPayoutOverHttp") {
+  ApiFixture api;
+  const std::string id = api.create_booking(s1, "t1", example_start);
+  auto r = api.call("GET", "/api/bookings/" + id, "", t1);
+  CHECK(std::string_view(api.json(r.body)["status"]) == "requested");
+  api.accept_and_pay(id, t1, s1);
+  r = api.call("GET", "/api/bookings/" + id, "", s1);
+  CHECK(std::string_view(api.json(r.body)["status"]) == "confirmed");
+  CHECK(std::string_view(api.json(r.body)["escrow"]["status"]) == "held");
+
+  // Too early: the window opens 5 minutes before the start.
+  api.advance_seconds((example_start - api.engine->now()) / 1000 - 6 * 60);
+  r = api.call("POST", session(id, "start"), "", s1);
+  CHECK(r.status == 409);
+  CHECK(std::string_view(api.json(r.body)["error"]["code"]) == "outside_window");
+  r = api.call("GET", session(id, "status"), "", s1);
+  CHECK(bool(api.json(r.body)["can_start_now"]) == false);
+
+  api.advance_seconds(60);  // now 5 minutes before: the window is open
+  r = api.call("GET", session(id, "status"), "", t1);
+  CHECK(bool(api.json(r.body)["can_start_now"]) == true);
+  r = api.call("POST", session(id, "start"), "", s1);
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(std::string_view(api.json(r.body)["booking"]["status"]) == "in_session");
+  CHECK(api.json(r.body)["rtc"].is_null());  // no Agora credentials configured
+  r = api.call("POST", session(id, "join"), "", t1);
+  CHECK(r.status == 200);
+
+  api.advance_seconds(60 * 60);
+  r = api.call("POST", session(id, "end"), R"({"notes":"Covered limits and derivatives"})", t1);
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  auto booking = api.json(r.body);
+  CHECK(std::string_view(booking["status"]) == "completed");
+  CHECK(std::string_view(booking["escrow"]["status"]) == "release_scheduled");
+  CHECK(std::string_view(booking["session"]["notes"]) == "Covered limits and derivatives");
+
+  r = api.call("GET", "/api/me/balance", "", t1);
+  CHECK(r.body == R"({"balances":[{"currency":"ETB","available":0,"pending_release":29750,"withdrawing":0}]})");
+
+  api.advance_seconds(24 * 3600 - 1);
+  r = api.call("GET", "/api/bookings/" + id, "", t1);
+  CHECK(std::string_view(api.json(r.body)["escrow"]["status"]) == "release_scheduled");
+  api.advance_seconds(1);
+  r = api.call("GET", "/api/bookings/" + id, "", t1);
+  CHECK(std::string_view(api.json(r.body)["escrow"]["status"]) == "released");
+  r = api.call("GET", "/api/me/balance", "", t1);
+  CHECK(r.body == R"({"balances":[{"currency":"ETB","available":29750,"pending_release":0,"withdrawing":0}]})");
+
+  r = api.call("GET", "/api/me/notifications?limit=200", "", t1);
+  CHECK(r.body.find(R"("type":"escrow_released","text":"Payment received: ETB 297.50")") != std::string::npos);
+
+  r = api.call("POST", path(id, "rating"), R"({"stars":5,"comment":"Clear and patient"})", s1);
+  CHECK(r.status == 200);
+  CHECK(int64_t(api.json(r.body)["rating"]["stars"]) == 5);
+
+  // The history of the booking, from the log.
+  r = api.call("GET", path(id, "events"), "", s1);
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find(R"("type":"EscrowReleased")") != std::string::npos);
+  CHECK(r.body.find(R"("actor":"system")") != std::string::npos);
+}
+
+TEST_CASE("NoShowRefundsOverHttp") {
+  ApiFixture api;
+  const std::string id = api.create_booking(s1, "t1", example_start);
+  api.accept_and_pay(id, t1, s1);
+  api.advance_seconds((example_start - api.engine->now()) / 1000 + 15 * 60);
+  auto r = api.call("GET", "/api/bookings/" + id, "", s1);
+  CHECK(std::string_view(api.json(r.body)["status"]) == "no_show");
+  CHECK(std::string_view(api.json(r.body)["escrow"]["status"]) == "refunded");
+  CHECK(int64_t(api.json(r.body)["escrow"]["refunded_amount"]["amount"]) == 35000);
+}
+
+TEST_CASE("DisputeThenSplitOverHttp") {
+  ApiFixture api;
+  const std::string id = api.create_booking(s1, "t1", example_start);
+  api.accept_and_pay(id, t1, s1);
+  api.advance_seconds((example_start - api.engine->now()) / 1000);
+  REQUIRE(api.call("POST", session(id, "start"), "", t1).status == 200);
+  REQUIRE(api.call("POST", session(id, "end"), "", s1).status == 200);
+  auto r = api.call("POST", path(id, "dispute"), R"({"reason":"The tutor left after ten minutes"})", s1);
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(std::string_view(api.json(r.body)["escrow"]["status"]) == "disputed");
+  api.advance_seconds(48 * 3600);  // the hold passes; nothing is released while disputed
+  r = api.call("POST", "/api/admin/bookings/" + id + "/resolve", R"({"refund_amount":20000})", admin());
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  auto booking = api.json(r.body);
+  CHECK(std::string_view(booking["escrow"]["status"]) == "split");
+  CHECK(int64_t(booking["escrow"]["refunded_amount"]["amount"]) == 20000);
+  CHECK(int64_t(booking["escrow"]["tutor_amount"]["amount"]) == 12750);  // 150.00 less 15% fee (22.50)
+  CHECK(int64_t(booking["escrow"]["fee_amount"]["amount"]) == 2250);
+}
+
+TEST_CASE("WithdrawalJourneyOverHttp") {
+  ApiFixture api;
+  const std::string id = api.create_booking(s1, "t1", example_start);
+  api.accept_and_pay(id, t1, s1);
+  api.advance_seconds((example_start - api.engine->now()) / 1000);
+  REQUIRE(api.call("POST", session(id, "start"), "", t1).status == 200);
+  REQUIRE(api.call("POST", session(id, "end"), "", t1).status == 200);
+  api.advance_seconds(24 * 3600);
+  auto r = api.call("POST", "/api/me/withdrawals", R"({"amount":{"amount":29751,"currency":"ETB"},"destination":"cbe:100012345"})", t1);
+  CHECK(r.status == 409);
+  CHECK(std::string_view(api.json(r.body)["error"]["code"]) == "insufficient_funds");
+  r = api.call("POST", "/api/me/withdrawals", R"({"amount":{"amount":20000,"currency":"ETB"},"destination":"cbe:100012345"})", t1);
+  REQUIRE_MESSAGE(r.status == 201, r.body);
+  const std::string withdrawal{std::string_view(api.json(r.body)["id"])};
+  CHECK(std::string_view(api.json(r.body)["status"]) == "requested");
+  r = api.call("GET", "/api/me/balance", "", t1);
+  CHECK(r.body == R"({"balances":[{"currency":"ETB","available":9750,"pending_release":0,"withdrawing":20000}]})");
+  r = api.call("POST", "/api/admin/withdrawals/" + withdrawal + "/complete", "", admin());
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(std::string_view(api.json(r.body)["status"]) == "completed");
+  r = api.call("POST", "/api/admin/withdrawals/" + withdrawal + "/fail", "", admin());
+  CHECK(r.status == 409);
+  r = api.call("GET", "/api/me/withdrawals", "", t1);
+  CHECK(r.body.find(withdrawal) != std::string::npos);
+  r = api.call("GET", "/api/me/balance", "", t1);
+  CHECK(r.body == R"({"balances":[{"currency":"ETB","available":9750,"pending_release":0,"withdrawing":0}]})");
+}
+
+TEST_CASE("ARestartInTheMiddleOfAJourneyLosesNothing") {
+  ApiFixture api;
+  const std::string id = api.create_booking(s1, "t1", example_start);
+  api.accept_and_pay(id, t1, s1);
+  api.advance_seconds((example_start - api.engine->now()) / 1000);
+  REQUIRE(api.call("POST", session(id, "start"), "", s1).status == 200);
+  REQUIRE(api.call("POST", session(id, "end"), "", t1).status == 200);
+  const std::string before = api.call("GET", "/api/bookings/" + id, "", s1).body;
+  api.restart();
+  CHECK(api.call("GET", "/api/bookings/" + id, "", s1).body == before);
+  api.advance_seconds(24 * 3600);  // the release timer came back with the restart
+  auto r = api.call("GET", "/api/me/balance", "", t1);
+  CHECK(r.body == R"({"balances":[{"currency":"ETB","available":29750,"pending_release":0,"withdrawing":0}]})");
+}
+
+TEST_CASE("SessionStartHandsOutAnAgoraTokenThatIsNeverStored") {
+  ApiFixture api;
+  api.stop();
+  api.config.agora = agora::AgoraCredentials{"970CA35de60c44645bbae8a215061b33", "5CFd2fd1755d40ecb72977518be15d3b"};
+  api.start();
+  const std::string id = api.create_booking(s1, "t1", example_start);
+  api.accept_and_pay(id, t1, s1);
+  api.advance_seconds((example_start - api.engine->now()) / 1000);
+  const HeaderList key = {{"Idempotency-Key", "start-1"}};
+  auto r = api.call("POST", session(id, "start"), "", s1, key);
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  auto rtc = api.json(r.body)["rtc"];
+  CHECK(std::string_view(rtc["provider"]) == "agora");
+  CHECK(std::string_view(rtc["channel"]) == "tl-" + id);
+  CHECK(std::string_view(rtc["account"]) == "s1");
+  const std::string token{std::string_view(rtc["token"])};
+  CHECK(token.starts_with("007"));
+  // The log holds no token.
+  bool token_in_log = false;
+  REQUIRE(api.engine->log().scan(1, [&](const EventRecord& record) {
+    token_in_log |= record.data.find("007") != std::string::npos && record.data.find(token.substr(3, 20)) != std::string::npos;
+    return true;
+  }).is_ok());
+  CHECK_FALSE(token_in_log);
+  // A retry with the same key gets the stored answer with fresh credentials.
+  r = api.call("POST", session(id, "start"), "", s1, key);
+  REQUIRE(r.status == 200);
+  CHECK(std::string_view(api.json(r.body)["booking"]["status"]) == "in_session");
+  CHECK(std::string_view(api.json(r.body)["rtc"]["token"]).starts_with("007"));
+}

@@ -1,0 +1,121 @@
+// The real `tutorledger serve` binary: modes, secrets, a request, and a clean stop on SIGTERM.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <poll.h>
+#include <regex>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include "support/http_client.h"
+#include "support/log_test_support.h"
+
+using namespace tl;
+using namespace tl::test;
+
+namespace {
+
+struct Child {
+  pid_t pid = -1;
+  int stderr_fd = -1;
+  std::string stderr_text;
+
+  // Reads what the child wrote until `pattern` appears or `timeout_ms` passes.
+  std::smatch wait_for(const std::regex& pattern, int timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    std::smatch match;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (std::regex_search(stderr_text, match, pattern)) return match;
+      pollfd fd{stderr_fd, POLLIN, 0};
+      if (poll(&fd, 1, 50) > 0) {
+        char buffer[4096];
+        const ssize_t n = read(stderr_fd, buffer, sizeof buffer);
+        if (n <= 0) break;
+        stderr_text.append(buffer, static_cast<size_t>(n));
+      }
+    }
+    std::regex_search(stderr_text, match, pattern);
+    return match;
+  }
+
+  int wait_exit() {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    char buffer[4096];
+    for (ssize_t n; (n = read(stderr_fd, buffer, sizeof buffer)) > 0;) stderr_text.append(buffer, static_cast<size_t>(n));
+    close(stderr_fd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+};
+
+Child spawn(std::vector<std::string> args, std::vector<std::string> env) {
+  const char* binary = std::getenv("TL_TUTORLEDGER_BIN");
+  REQUIRE_MESSAGE(binary != nullptr, "run through CTest, which sets TL_TUTORLEDGER_BIN");
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    std::vector<char*> argv{const_cast<char*>(binary)};
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (auto& entry : env) envp.push_back(entry.data());
+    envp.push_back(nullptr);
+    execve(binary, argv.data(), envp.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  return Child{pid, fds[0], {}};
+}
+
+}  // namespace
+
+TEST_CASE("ProductionModeRefusesToStartWithoutSecrets") {
+  logtest::TempFolder folder;
+  Child child = spawn({"serve", "--production", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"}, {});
+  CHECK(child.wait_exit() == 2);
+  CHECK(child.stderr_text.find("production mode needs TL_JWT_SECRET") != std::string::npos);
+  Child weak = spawn({"serve", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"},
+                     {"TL_ENV=production", "TL_JWT_SECRET=short", "TL_WEBHOOK_SECRET=also-short"});
+  CHECK(weak.wait_exit() == 2);
+}
+
+TEST_CASE("DevelopmentModePrintsItsSecretServesAndStopsCleanlyOnSigterm") {
+  logtest::TempFolder folder;
+  Child child = spawn({"serve", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"}, {});
+  const auto secret = child.wait_for(std::regex("TL_JWT_SECRET=([0-9a-f]{48})"), 10'000);
+  CHECK(secret.size() == 2);
+  const auto listening = child.wait_for(std::regex(R"(listening on .* \(port (\d+)\))"), 10'000);
+  REQUIRE_MESSAGE(listening.size() == 2, child.stderr_text);
+  const auto port = static_cast<uint16_t>(std::stoi(listening[1].str()));
+  auto client = HttpClient::connect(port);
+  REQUIRE(client);
+  const auto health = client->request("GET", "/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  CHECK(client->request("POST", "/api/test/clock", "{}")->status == 404);  // no --test-clock
+  kill(child.pid, SIGTERM);
+  CHECK(child.wait_exit() == 0);
+  CHECK(child.stderr_text.find("stopped at position 0") != std::string::npos);
+}
+
+TEST_CASE("AFolderThatIsNotALedgerIsRefusedWithAClearMessage") {
+  logtest::TempFolder folder;
+  REQUIRE(std::system(("mkdir -p " + folder.sub("junk") + " && echo hello > " + folder.sub("junk/CURRENT")).c_str()) == 0);
+  Child child = spawn({"serve", "--data", folder.sub("junk"), "--listen", "127.0.0.1:0"}, {});
+  CHECK(child.wait_exit() == 1);
+  CHECK(child.stderr_text.find("cannot open the ledger") != std::string::npos);
+}
+
+TEST_CASE("UsageErrorsExitTwo") {
+  Child child = spawn({"serve", "--bogus"}, {});
+  CHECK(child.wait_exit() == 2);
+  Child extra = spawn({"serve", "positional"}, {});
+  CHECK(extra.wait_exit() == 2);
+}
