@@ -5,8 +5,9 @@
 // check_invariants() walks the whole state; after every command of a long log that would be
 // quadratic. The invariants are local, though: a command changes one booking (or one
 // withdrawal), the accounts its postings name, and that booking's or withdrawal's tutor. So:
-//   - before each event: it sits on its own stream, its time does not go backwards, and its
-//     postings leave no tutor:* or escrow:* account negative (evolve only asserts that);
+//   - before each event: it sits on its own stream, its time does not go backwards, a release
+//     or dispute resolution splits exactly the price into non-negative parts, and its postings
+//     leave no tutor:* or escrow:* account negative (evolve only asserts that);
 //   - after each event: every account its postings name moved by exactly the postings (so each
 //     currency still sums to 0) and keeps no zero entry;
 //   - at each command boundary (consecutive events with one command_id form one command): the

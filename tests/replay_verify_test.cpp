@@ -305,3 +305,16 @@ TEST_CASE("MissingFolderAndFoldersThatAreNotLogsAreUsageErrors") {
   CHECK(run_replay({"verify"}).exit_code == 2);
   CHECK(run_replay({"verify", "--data", folder.path(), "extra"}).exit_code == 2);
 }
+
+TEST_CASE("ReleaseThatDoesNotSplitThePriceIsCaught") {
+  logtest::TempFolder folder;
+  std::vector<Event> events = paid_booking("c4");
+  const std::string stream = "booking-bk_1";
+  events.push_back(make_event(stream, SessionStarted{"bk_1", "tl-bk_1"}, student(), example_start, "c6"));
+  events.push_back(make_event(stream, SessionEnded{"bk_1", example_start + ms_per_hour, "", 3600, "ended"}, tutor(),
+                              example_start + ms_per_hour, "c7"));
+  events.push_back(make_event(stream, EscrowReleaseScheduled{"bk_1", example_start + 25 * ms_per_hour, 30000, 6000},
+                              tutor(), example_start + ms_per_hour, "c7"));
+  write_log(folder.sub("data"), events);
+  check_damage(verify(folder.sub("data")), 8, "EscrowReleaseScheduled splits ETB 360.00 but the price is ETB 350.00");
+}
