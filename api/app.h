@@ -26,6 +26,8 @@ class App {
   void add_feed_routes(Router& router);
   void add_system_routes(Router& router);
   void register_engine_metrics();
+  // Registers a route; on a read replica, a write route answers 405 instead.
+  void add_route(Router& router, std::string_view method, std::string_view pattern, RouteHandler handler);
 
   Engine& engine_;
   const AppConfig config_;

@@ -15,6 +15,9 @@ struct AppConfig {
   uint32_t rtc_expire_s = 4 * 3600;  // Agora token lifetime handed to a session participant
   bool test_clock = false;        // serve --test-clock: POST /api/test/clock exists
   std::string openapi_yaml;       // served at /openapi.yaml
+  // A read replica serves the read routes; every write answers 405 naming the primary.
+  bool read_only_replica = false;
+  std::string primary_url;        // e.g. "http://10.0.0.5:8080", shown to writers on a replica
 };
 
 }  // namespace tl::api

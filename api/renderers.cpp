@@ -9,18 +9,6 @@
 namespace tl::api {
 namespace {
 
-std::string_view command_booking_id(const CommandBody& body) {
-  return std::visit(
-      [](const auto& c) -> std::string_view {
-        if constexpr (requires { c.booking_id; }) {
-          return c.booking_id;
-        } else {
-          return {};
-        }
-      },
-      body);
-}
-
 // The command's events as the log will hold them (positions are not needed by the previews).
 template <class Apply>
 void apply_decided_events(const RenderInput& input, Apply&& apply) {
@@ -38,7 +26,7 @@ void apply_decided_events(const RenderInput& input, Apply&& apply) {
 
 // The booking after this command: the durable booking plus the command's own events.
 std::optional<Booking> booking_after(const RenderInput& input) {
-  std::string_view id = command_booking_id(input.command.body);
+  std::string_view id = booking_id_of(input.command.body);
   if (!input.decision.events.empty()) id = booking_id_of(input.decision.events.front());
   const Booking* current = input.state.find_booking(id);
   std::optional<Booking> booking;
@@ -91,15 +79,7 @@ Reply withdrawal_reply(const RenderInput& input, int success_status) {
   std::optional<Withdrawal> withdrawal;
   apply_decided_events(input, [&](const Event& event) {
     if (!withdrawal) {
-      const std::string_view id = std::visit(
-          [](const auto& e) -> std::string_view {
-            if constexpr (requires { e.withdrawal_id; }) {
-              return e.withdrawal_id;
-            } else {
-              return {};
-            }
-          },
-          event.data);
+      const std::string_view id = withdrawal_id_of(event.data);
       if (const Withdrawal* current = input.state.find_withdrawal(id)) withdrawal = *current;
       if (!withdrawal) withdrawal.emplace();
     }

@@ -1,5 +1,6 @@
 #include "api/route_support.h"
 
+#include <charconv>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -7,6 +8,7 @@
 
 #include "api/jwt.h"
 #include "projections/json_text.h"
+#include "projections/views.h"
 
 namespace tl::api {
 namespace {
@@ -125,6 +127,9 @@ void submit(Engine& engine, const HttpRequest& request, CommandRequest command, 
     case SubmitResult::stopped:
       respond(error_http(503, "unavailable", "the server is stopping", user));
       return;
+    case SubmitResult::read_only:
+      respond(error_http(405, "read_only_replica", "this is a read-only replica; send writes to the primary", user));
+      return;
   }
 }
 
@@ -151,6 +156,30 @@ std::optional<Paging> read_paging(const QueryParams& query, HttpResponse* error)
   return paging;
 }
 
+std::optional<ListRequest> read_list_request(const HttpRequest& request, HttpResponse* error) {
+  auto query = read_query(request, error);
+  if (!query) return std::nullopt;
+  auto paging = read_paging(*query, error);
+  if (!paging) return std::nullopt;
+  return ListRequest{std::move(*query), std::move(*paging)};
+}
+
+std::string event_page_json(std::vector<EventRecord>& records, size_t limit, EventCursor cursor) {
+  std::optional<std::string> next;
+  if (records.size() > limit) {
+    next = std::to_string(cursor == EventCursor::version ? uint64_t{records[limit].version} : records[limit].position);
+    records.resize(limit);
+  }
+  std::string items;
+  for (const auto& record : records) {
+    if (!items.empty()) items += ',';
+    const std::string hash = to_hex(record.hash);
+    views::append_event(items, {record.position, record.stream, record.version, record.type, record.at, record.actor,
+                                record.data, hash});
+  }
+  return page_json(items, next);
+}
+
 std::string page_json(const std::string& items_joined, const std::optional<std::string>& next_cursor) {
   std::string out = "{\"data\":[";
   out += items_joined;
@@ -162,6 +191,13 @@ std::string page_json(const std::string& items_joined, const std::optional<std::
   }
   out += '}';
   return out;
+}
+
+std::optional<uint64_t> parse_decimal(std::string_view text) {
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 std::string random_id(std::string_view prefix) {

@@ -52,8 +52,24 @@ constexpr size_t page_size_default = 50;
 std::optional<Paging> read_paging(const QueryParams& query, HttpResponse* error);
 std::optional<QueryParams> read_query(const HttpRequest& request, HttpResponse* error);
 
+// A list route's query: its parameters and its paging, or the 400 to answer in `error`.
+struct ListRequest {
+  QueryParams query;
+  Paging paging;
+};
+std::optional<ListRequest> read_list_request(const HttpRequest& request, HttpResponse* error);
+
+// A page of event objects from `records` (read with limit + 1, so that one more than the page
+// tells whether there is a next page); the cursor is the next record's position, or its stream
+// version for a stream's history.
+enum class EventCursor { position, version };
+std::string event_page_json(std::vector<EventRecord>& records, size_t limit, EventCursor cursor);
+
 // {"data":[...],"next_cursor":"..."|null} around already-rendered items.
 std::string page_json(const std::string& items_joined, const std::optional<std::string>& next_cursor);
+
+// A cursor or position given as a decimal number (no sign, no spaces); nullopt otherwise.
+std::optional<uint64_t> parse_decimal(std::string_view text);
 
 // A fresh id: prefix + 20 random base32 characters ("bk_x3k..."), from OpenSSL's RNG.
 std::string random_id(std::string_view prefix);

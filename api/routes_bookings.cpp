@@ -1,5 +1,4 @@
 // Bookings: create, read, list, accept, decline, cancel, checkout, dispute, rate, resolve, history.
-#include <charconv>
 
 #include <fmt/format.h>
 
@@ -21,17 +20,10 @@ HttpResponse bad_body(const Status& status, const Actor& caller) {
   return error_http(400, "invalid_request", status.message(), actor_text(caller));
 }
 
-std::optional<uint64_t> parse_cursor(std::string_view text) {
-  uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 }  // namespace
 
 void App::add_booking_routes(Router& router) {
-  router.add("POST", "/api/bookings", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
                                                                          RouteParams, Respond respond) {
     RequestBooking command;
     std::string scheduled_start;
@@ -52,7 +44,7 @@ void App::add_booking_routes(Router& router) {
            std::move(respond));
   }));
 
-  router.add("GET", "/api/bookings/{id}", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&&,
+  add_route(router, "GET", "/api/bookings/{id}", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&&,
                                                                            RouteParams params, Respond respond) {
     respond(engine_.read([&](const State& state) {
       const Booking* booking = state.find_booking(params.get("id"));
@@ -64,13 +56,13 @@ void App::add_booking_routes(Router& router) {
 
   // The caller's own bookings, newest first; ?role=student|tutor (default: the caller's role),
   // ?status=, ?limit=, ?cursor= (opaque).
-  router.add("GET", "/api/bookings", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "GET", "/api/bookings", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
                                                                       RouteParams, Respond respond) {
     HttpResponse error;
-    auto query = read_query(request, &error);
-    if (!query) return respond(std::move(error));
-    auto paging = read_paging(*query, &error);
-    if (!paging) return respond(std::move(error));
+    auto list_request = read_list_request(request, &error);
+    if (!list_request) return respond(std::move(error));
+    const QueryParams* query = &list_request->query;
+    const Paging* paging = &list_request->paging;
     Role side = caller.role;
     if (auto role = query->get("role")) {
       if (*role == "student") {
@@ -88,7 +80,7 @@ void App::add_booking_routes(Router& router) {
     }
     std::optional<uint64_t> cursor;
     if (!paging->cursor.empty()) {
-      cursor = parse_cursor(paging->cursor);
+      cursor = parse_decimal(paging->cursor);
       if (!cursor) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
     }
     respond(engine_.read([&](const State& state) {
@@ -117,14 +109,14 @@ void App::add_booking_routes(Router& router) {
     }));
   }));
 
-  router.add("POST", "/api/bookings/{id}/accept", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings/{id}/accept", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
                                                                                   RouteParams params, Respond respond) {
     if (const Status parsed = read_json_body(request.body, {}); !parsed.is_ok()) return respond(bad_body(parsed, caller));
     submit(engine_, request, {caller, AcceptBooking{params.get("id")}, [](const RenderInput& in) { return booking_reply(in, 200); }, {}},
            std::move(respond));
   }));
 
-  router.add("POST", "/api/bookings/{id}/decline", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings/{id}/decline", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
                                                                                    RouteParams params, Respond respond) {
     std::optional<std::string> reason;
     const Status parsed = read_json_body(request.body, {json_field("reason", reason, engine_.policy().reason_bytes_max)});
@@ -134,7 +126,7 @@ void App::add_booking_routes(Router& router) {
            std::move(respond));
   }));
 
-  router.add("POST", "/api/bookings/{id}/cancel", guarded(config_, parties, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings/{id}/cancel", guarded(config_, parties, [this](const Actor& caller, HttpRequest&& request,
                                                                                   RouteParams params, Respond respond) {
     std::optional<std::string> reason;
     const Status parsed = read_json_body(request.body, {json_field("reason", reason, engine_.policy().reason_bytes_max)});
@@ -144,13 +136,13 @@ void App::add_booking_routes(Router& router) {
            std::move(respond));
   }));
 
-  router.add("POST", "/api/bookings/{id}/checkout", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings/{id}/checkout", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
                                                                                      RouteParams params, Respond respond) {
     if (const Status parsed = read_json_body(request.body, {}); !parsed.is_ok()) return respond(bad_body(parsed, caller));
     submit(engine_, request, {caller, Checkout{params.get("id")}, checkout_reply, {}}, std::move(respond));
   }));
 
-  router.add("POST", "/api/bookings/{id}/dispute", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings/{id}/dispute", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
                                                                                     RouteParams params, Respond respond) {
     std::string reason;
     const Status parsed = read_json_body(request.body, {json_field("reason", reason, engine_.policy().reason_bytes_max)});
@@ -160,7 +152,7 @@ void App::add_booking_routes(Router& router) {
            std::move(respond));
   }));
 
-  router.add("POST", "/api/bookings/{id}/rating", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/bookings/{id}/rating", guarded(config_, students, [this](const Actor& caller, HttpRequest&& request,
                                                                                    RouteParams params, Respond respond) {
     RateSession command{params.get("id"), 0, {}};
     std::optional<std::string> comment;
@@ -172,7 +164,7 @@ void App::add_booking_routes(Router& router) {
            std::move(respond));
   }));
 
-  router.add("POST", "/api/admin/bookings/{id}/resolve", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/admin/bookings/{id}/resolve", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request,
                                                                                         RouteParams params, Respond respond) {
     ResolveDispute command{params.get("id"), 0};
     const Status parsed = read_json_body(request.body, {json_field("refund_amount", command.refund_amount)});
@@ -182,16 +174,15 @@ void App::add_booking_routes(Router& router) {
   }));
 
   // The booking's events from the log, oldest first; ?cursor= is the next stream version.
-  router.add("GET", "/api/bookings/{id}/events", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "GET", "/api/bookings/{id}/events", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
                                                                                  RouteParams params, Respond respond) {
     HttpResponse error;
-    auto query = read_query(request, &error);
-    if (!query) return respond(std::move(error));
-    auto paging = read_paging(*query, &error);
-    if (!paging) return respond(std::move(error));
+    auto list_request = read_list_request(request, &error);
+    if (!list_request) return respond(std::move(error));
+    const Paging* paging = &list_request->paging;
     uint64_t from_version = 1;
     if (!paging->cursor.empty()) {
-      auto cursor = parse_cursor(paging->cursor);
+      auto cursor = parse_decimal(paging->cursor);
       if (!cursor || *cursor == 0 || *cursor > UINT32_MAX) {
         return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
       }
@@ -208,19 +199,7 @@ void App::add_booking_routes(Router& router) {
     std::vector<EventRecord> records;
     const Status read = engine_.log().read_stream(booking_stream(id), static_cast<uint32_t>(from_version), paging->limit + 1, &records);
     if (!read.is_ok()) return respond(error_http(503, "storage_unavailable", "the log could not be read", actor_text(caller)));
-    std::optional<std::string> next;
-    if (records.size() > paging->limit) {
-      next = std::to_string(records[paging->limit].version);
-      records.resize(paging->limit);
-    }
-    std::string items;
-    for (const auto& record : records) {
-      if (!items.empty()) items += ',';
-      const std::string hash = to_hex(record.hash);
-      views::append_event(items, {record.position, record.stream, record.version, record.type, record.at, record.actor,
-                                  record.data, hash});
-    }
-    respond(json_response(200, page_json(items, next), actor_text(caller)));
+    respond(json_response(200, event_page_json(records, paging->limit, EventCursor::version), actor_text(caller)));
   }));
 }
 

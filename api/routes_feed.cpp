@@ -1,6 +1,5 @@
 // Reading the ledger: a user's notifications, the global log (admin), the digest (admin).
 #include <algorithm>
-#include <charconv>
 
 #include <fmt/format.h>
 
@@ -12,25 +11,23 @@
 namespace tl::api {
 namespace {
 
+// A notification id ("n_42") or a bare position ("42").
 std::optional<uint64_t> parse_position(std::string_view text) {
   if (text.starts_with("n_")) text.remove_prefix(2);
-  uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
+  return parse_decimal(text);
 }
 
 }  // namespace
 
 void App::add_feed_routes(Router& router) {
   // Oldest first; ?after= (a notification id or position) or ?cursor= continue after it.
-  router.add("GET", "/api/me/notifications", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "GET", "/api/me/notifications", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
                                                                               RouteParams, Respond respond) {
     HttpResponse error;
-    auto query = read_query(request, &error);
-    if (!query) return respond(std::move(error));
-    auto paging = read_paging(*query, &error);
-    if (!paging) return respond(std::move(error));
+    auto list_request = read_list_request(request, &error);
+    if (!list_request) return respond(std::move(error));
+    const QueryParams* query = &list_request->query;
+    const Paging* paging = &list_request->paging;
     uint64_t after = 0;
     std::string_view after_text = paging->cursor;
     if (auto given = query->get("after")) after_text = *given;
@@ -60,13 +57,13 @@ void App::add_feed_routes(Router& router) {
   }));
 
   // The global log from ?from= (inclusive, default 1), or from ?cursor=.
-  router.add("GET", "/api/events", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request, RouteParams,
+  add_route(router, "GET", "/api/events", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request, RouteParams,
                                                                     Respond respond) {
     HttpResponse error;
-    auto query = read_query(request, &error);
-    if (!query) return respond(std::move(error));
-    auto paging = read_paging(*query, &error);
-    if (!paging) return respond(std::move(error));
+    auto list_request = read_list_request(request, &error);
+    if (!list_request) return respond(std::move(error));
+    const QueryParams* query = &list_request->query;
+    const Paging* paging = &list_request->paging;
     int64_t from = 1;
     if (query->has("from")) {
       if (const Status status = query->read_int64("from", from, 1, INT64_MAX); !status.is_ok()) {
@@ -81,22 +78,10 @@ void App::add_feed_routes(Router& router) {
     std::vector<EventRecord> records;
     const Status read = engine_.log().read_all(static_cast<uint64_t>(from), paging->limit + 1, &records);
     if (!read.is_ok()) return respond(error_http(503, "storage_unavailable", "the log could not be read", actor_text(caller)));
-    std::optional<std::string> next;
-    if (records.size() > paging->limit) {
-      next = std::to_string(records[paging->limit].position);
-      records.resize(paging->limit);
-    }
-    std::string items;
-    for (const auto& record : records) {
-      if (!items.empty()) items += ',';
-      const std::string hash = to_hex(record.hash);
-      views::append_event(items, {record.position, record.stream, record.version, record.type, record.at, record.actor,
-                                  record.data, hash});
-    }
-    respond(json_response(200, page_json(items, next), actor_text(caller)));
+    respond(json_response(200, event_page_json(records, paging->limit, EventCursor::position), actor_text(caller)));
   }));
 
-  router.add("GET", "/api/ledger/digest", guarded(config_, admins, [this](const Actor& caller, HttpRequest&&, RouteParams,
+  add_route(router, "GET", "/api/ledger/digest", guarded(config_, admins, [this](const Actor& caller, HttpRequest&&, RouteParams,
                                                                            Respond respond) {
     const LogHead head = engine_.log().head();
     std::string body = "{\"position\":";

@@ -1,5 +1,4 @@
 // A tutor's money: balance and withdrawals; admins complete or fail withdrawals.
-#include <charconv>
 
 #include "api/app.h"
 #include "api/json_body.h"
@@ -10,14 +9,14 @@
 namespace tl::api {
 
 void App::add_money_routes(Router& router) {
-  router.add("GET", "/api/me/balance", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&&, RouteParams,
+  add_route(router, "GET", "/api/me/balance", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&&, RouteParams,
                                                                         Respond respond) {
     respond(engine_.read([&](const State& state) {
       return json_response(200, views::balances_json(state, caller.id), actor_text(caller));
     }));
   }));
 
-  router.add("POST", "/api/me/withdrawals", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/me/withdrawals", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
                                                                              RouteParams, Respond respond) {
     RequestWithdrawal command;
     const Status parsed = read_json_body(request.body, {json_field("amount", command.amount),
@@ -31,19 +30,17 @@ void App::add_money_routes(Router& router) {
 
   // Not in the contract's table, but its list conventions name withdrawals: the tutor's own,
   // newest first.
-  router.add("GET", "/api/me/withdrawals", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "GET", "/api/me/withdrawals", guarded(config_, tutors, [this](const Actor& caller, HttpRequest&& request,
                                                                             RouteParams, Respond respond) {
     HttpResponse error;
-    auto query = read_query(request, &error);
-    if (!query) return respond(std::move(error));
-    auto paging = read_paging(*query, &error);
-    if (!paging) return respond(std::move(error));
+    auto list_request = read_list_request(request, &error);
+    if (!list_request) return respond(std::move(error));
+    const Paging* paging = &list_request->paging;
     uint64_t cursor = UINT64_MAX;
     if (!paging->cursor.empty()) {
-      const auto [end, failed] = std::from_chars(paging->cursor.data(), paging->cursor.data() + paging->cursor.size(), cursor);
-      if (failed != std::errc() || end != paging->cursor.data() + paging->cursor.size()) {
-        return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
-      }
+      const auto parsed = parse_decimal(paging->cursor);
+      if (!parsed) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
+      cursor = *parsed;
     }
     respond(engine_.read([&](const State& state) {
       std::string items;
@@ -63,7 +60,7 @@ void App::add_money_routes(Router& router) {
     }));
   }));
 
-  router.add("POST", "/api/admin/withdrawals/{id}/complete", guarded(config_, admins, [this](const Actor& caller,
+  add_route(router, "POST", "/api/admin/withdrawals/{id}/complete", guarded(config_, admins, [this](const Actor& caller,
                                                                                             HttpRequest&& request,
                                                                                             RouteParams params,
                                                                                             Respond respond) {
@@ -75,7 +72,7 @@ void App::add_money_routes(Router& router) {
            std::move(respond));
   }));
 
-  router.add("POST", "/api/admin/withdrawals/{id}/fail", guarded(config_, admins, [this](const Actor& caller,
+  add_route(router, "POST", "/api/admin/withdrawals/{id}/fail", guarded(config_, admins, [this](const Actor& caller,
                                                                                         HttpRequest&& request,
                                                                                         RouteParams params, Respond respond) {
     std::optional<std::string> reason;

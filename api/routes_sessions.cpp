@@ -38,10 +38,10 @@ void App::add_session_routes(Router& router) {
       submit(engine_, request, {caller, std::move(body), session_reply, add_rtc(rtc.value_or("null"))}, std::move(respond));
     });
   };
-  router.add("POST", "/api/sessions/{bookingId}/start", start_or_join(true));
-  router.add("POST", "/api/sessions/{bookingId}/join", start_or_join(false));
+  add_route(router, "POST", "/api/sessions/{bookingId}/start", start_or_join(true));
+  add_route(router, "POST", "/api/sessions/{bookingId}/join", start_or_join(false));
 
-  router.add("POST", "/api/sessions/{bookingId}/end", guarded(config_, parties, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/sessions/{bookingId}/end", guarded(config_, parties, [this](const Actor& caller, HttpRequest&& request,
                                                                                      RouteParams params, Respond respond) {
     std::optional<std::string> notes;
     const Status parsed = read_json_body(request.body, {json_field("notes", notes, engine_.policy().notes_bytes_max)});
@@ -51,7 +51,7 @@ void App::add_session_routes(Router& router) {
            std::move(respond));
   }));
 
-  router.add("GET", "/api/sessions/{bookingId}/status", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&&,
+  add_route(router, "GET", "/api/sessions/{bookingId}/status", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&&,
                                                                                        RouteParams params, Respond respond) {
     const TimeMs now = engine_.now();
     respond(engine_.read([&](const State& state) {

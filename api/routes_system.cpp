@@ -9,23 +9,23 @@
 namespace tl::api {
 
 void App::add_system_routes(Router& router) {
-  router.add("GET", "/healthz", [this](HttpRequest&&, RouteParams, Respond respond) {
+  add_route(router, "GET", "/healthz", [this](HttpRequest&&, RouteParams, Respond respond) {
     respond(json_response(200, fmt::format(R"({{"status":"ok","position":{}}})",
                                            engine_.stats().last_position.load(std::memory_order_relaxed))));
   });
 
-  router.add("GET", "/metrics", [this](HttpRequest&&, RouteParams, Respond respond) {
+  add_route(router, "GET", "/metrics", [this](HttpRequest&&, RouteParams, Respond respond) {
     respond(metrics_response(*metrics_));
   });
 
-  router.add("GET", "/openapi.yaml", [this](HttpRequest&&, RouteParams, Respond respond) {
+  add_route(router, "GET", "/openapi.yaml", [this](HttpRequest&&, RouteParams, Respond respond) {
     HttpResponse response = json_response(200, config_.openapi_yaml);
     response.content_type = "application/yaml";
     respond(std::move(response));
   });
 
   if (!config_.test_clock) return;  // without --test-clock the route does not exist (404)
-  router.add("POST", "/api/test/clock", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request,
+  add_route(router, "POST", "/api/test/clock", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request,
                                                                          RouteParams, Respond respond) {
     std::optional<int64_t> advance_seconds;
     std::optional<std::string> set;
@@ -51,7 +51,12 @@ void App::add_system_routes(Router& router) {
       body += '}';
       respond(json_response(200, std::move(body), user));
     });
-    if (queued != SubmitResult::queued) respond(error_http(503, "busy", "the ledger is busy; retry shortly", user));
+    switch (queued) {
+      case SubmitResult::queued: return;
+      case SubmitResult::busy: return respond(error_http(503, "busy", "the ledger is busy; retry shortly", user));
+      case SubmitResult::stopped: return respond(error_http(503, "unavailable", "the server is stopping", user));
+      case SubmitResult::read_only: return respond(error_http(405, "read_only_replica", "this server's clock is not a test clock", user));
+    }
   }));
 }
 

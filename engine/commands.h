@@ -54,5 +54,7 @@ struct Command {
 };
 
 std::string_view command_name(const CommandBody& body);
+// The booking a command is about, or empty (payments name it by tx_ref, withdrawals have none).
+std::string_view booking_id_of(const CommandBody& body);
 
 }  // namespace tl

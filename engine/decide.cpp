@@ -500,6 +500,18 @@ std::string_view command_name(const CommandBody& body) {
   return names[body.index()];
 }
 
+std::string_view booking_id_of(const CommandBody& body) {
+  return std::visit(
+      [](const auto& command) -> std::string_view {
+        if constexpr (requires { command.booking_id; }) {
+          return command.booking_id;
+        } else {
+          return {};
+        }
+      },
+      body);
+}
+
 std::string_view rejection_code(Rejection rejection) {
   switch (rejection) {
     case Rejection::none: return "ok";

@@ -29,7 +29,11 @@ struct ClockAdvance {
 struct CheckpointRequest {
   std::function<void(Status)> done;
 };
-using QueueItem = std::variant<Submission, ClockAdvance, CheckpointRequest>;
+struct ReplicateBatch {
+  std::vector<std::string> stored_values;
+  std::function<void(Status)> done;
+};
+using QueueItem = std::variant<Submission, ClockAdvance, CheckpointRequest, ReplicateBatch>;
 
 // The outcome of one submission within a batch.
 struct Outcome {
@@ -149,6 +153,8 @@ struct Engine::Writer {
         advance_clock(*advance);
       } else if (auto* request = std::get_if<CheckpointRequest>(&item)) {
         request->done(write_checkpoint());
+      } else if (auto* replicated = std::get_if<ReplicateBatch>(&item)) {
+        replicated->done(apply_replicated(replicated->stored_values));
       }
       return;
     }
@@ -158,7 +164,34 @@ struct Engine::Writer {
     if (!batch.empty()) process_batch(batch, now);
   }
 
+  // A replica's batch: verified and written by the log, then evolved like the writer's own.
+  Status apply_replicated(const std::vector<std::string>& stored_values) {
+    assert(options.replica);
+    AppendResult appended = log->append_replicated(stored_values);
+    if (!appended.status.is_ok()) return appended.status;
+    {
+      std::unique_lock lock(engine.state_mutex_);
+      Event event;
+      for (const EventRecord& record : appended.records) {
+        if (Status decoded = decode_event(record, &event); !decoded.is_ok()) return decoded;
+        if (std::string problem = evolve(state(), event); !problem.empty()) {
+          // Written but not applicable: the primary's log is damaged in a way its hashes hide.
+          std::fprintf(stderr, "tutorledger: fatal: replicated position %llu: %s\n",
+                       static_cast<unsigned long long>(record.position), problem.c_str());
+          std::abort();
+        }
+      }
+    }
+    stats.events_total.fetch_add(appended.records.size(), std::memory_order_relaxed);
+    stats.batches_total.fetch_add(1, std::memory_order_relaxed);
+    stats.last_position.store(state().position, std::memory_order_relaxed);
+    events_since_checkpoint += appended.records.size();
+    maybe_checkpoint();
+    return Status::ok();
+  }
+
   void collect_due_timers(TimeMs now) {
+    if (options.replica) return;  // the primary fires the timers; a replica only follows
     while (due_timers.size() < options.batch_commands_max) {
       const auto due = timers->pop_due(now);
       if (!due) break;
@@ -432,7 +465,7 @@ Status Engine::open(const EngineOptions& options, std::unique_ptr<Clock> clock, 
   }
   const TimeMs now = writer.stamp_now();
   writer.timers = std::make_unique<TimerSchedule>(now, options.timers_max);
-  for (uint32_t i = 0; i < engine->state_->bookings.size(); ++i) {
+  for (uint32_t i = 0; i < engine->state_->bookings.size() && !options.replica; ++i) {
     const auto timer = pending_timer(engine->state_->bookings[i], options.policy);
     if (!writer.timers->set(i, timer)) return Status::invalid_argument("more pending timers than timers_max");
     if (timer) ++writer.recovery.timers_scheduled;
@@ -445,10 +478,18 @@ Status Engine::open(const EngineOptions& options, std::unique_ptr<Clock> clock, 
   return Status::ok();
 }
 
-SubmitResult Engine::submit(Submission submission) { return writer_->enqueue(std::move(submission)); }
+SubmitResult Engine::submit(Submission submission) {
+  if (writer_->options.replica) return SubmitResult::read_only;
+  return writer_->enqueue(std::move(submission));
+}
+
+SubmitResult Engine::replicate(std::vector<std::string> stored_values, std::function<void(Status)> done) {
+  if (!writer_->options.replica) return SubmitResult::read_only;
+  return writer_->enqueue(ReplicateBatch{std::move(stored_values), std::move(done)});
+}
 
 SubmitResult Engine::advance_clock(TimeMs to, std::function<void(Status, TimeMs)> done) {
-  if (!writer_->clock->is_manual()) return SubmitResult::stopped;
+  if (!writer_->clock->is_manual() || writer_->options.replica) return SubmitResult::read_only;
   return writer_->enqueue(ClockAdvance{to, std::move(done)});
 }
 

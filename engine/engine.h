@@ -31,6 +31,8 @@ struct EngineOptions {
   uint32_t timers_max = 100'000'000;         // pending timers (one per open booking at most)
   int64_t storage_retry_ms = 100;            // pause after a failed write before the next batch
   bool checkpoint_on_stop = true;            // tests and the recovery benchmark turn it off
+  // A read replica: follows a primary's log (replicate()), fires no timers, takes no commands.
+  bool replica = false;
   LogOptions log;
 };
 
@@ -66,7 +68,7 @@ struct Submission {
   Completion done;
 };
 
-enum class SubmitResult { queued, busy, stopped };
+enum class SubmitResult { queued, busy, stopped, read_only };
 
 // Counters for /metrics. Written by the writer, read by anyone.
 struct EngineStats {
@@ -112,6 +114,11 @@ class Engine {
   // Test clock only: moves the manual clock to `to`, firing every timer due by then in due order
   // (each at its own due time) before `done` runs. A time in the past is invalid_argument.
   SubmitResult advance_clock(TimeMs to, std::function<void(Status, TimeMs)> done);
+
+  // Read replicas only: appends the primary's records (stored values, in position order, starting
+  // right after this log's head) after verifying their hash chain, and applies them. `done` gets
+  // ok, or corruption naming the first bad position (nothing of the batch is written then).
+  SubmitResult replicate(std::vector<std::string> stored_values, std::function<void(Status)> done);
 
   // Runs `read` with the durable state under a shared lock (hold it briefly: it blocks the
   // writer's apply step, not its decide or fsync).

@@ -186,6 +186,20 @@ NewEvent make_new_event(const EventData& data, const Actor& actor, TimeMs at, st
   return event;
 }
 
+EventRecord placed_record(const NewEvent& event, uint64_t position, std::string_view stream, uint32_t version) {
+  EventRecord record;
+  record.position = position;
+  record.stream = std::string(stream);
+  record.version = version;
+  record.type = event.type;
+  record.schema = event.schema;
+  record.at = event.at;
+  record.actor = event.actor;
+  record.command_id = event.command_id;
+  record.data = event.data;
+  return record;
+}
+
 Status decode_event_data(std::string_view type, std::string_view data, EventData* out) {
   if (!make_alternative(type, out, std::make_index_sequence<std::variant_size_v<EventData>>{})) {
     return Status::corruption(fmt::format("unknown event type {}", type));

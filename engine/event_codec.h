@@ -18,6 +18,9 @@ std::string encode_event_data(const EventData& data);
 // The record to append for `data`, decided by a command of `actor` at `at`.
 NewEvent make_new_event(const EventData& data, const Actor& actor, TimeMs at, std::string_view command_id);
 
+// The record `event` becomes once the log places it (position, stream, version); hashes unset.
+EventRecord placed_record(const NewEvent& event, uint64_t position, std::string_view stream, uint32_t version);
+
 // Decodes a stored record into a domain event (envelope and typed data). Records of older
 // schemas are upcast here. Returns corruption for anything that does not decode.
 Status decode_event(const EventRecord& record, Event* out);

@@ -85,6 +85,13 @@ class LogStore {
   // All or nothing: a version conflict anywhere writes nothing and names the stream.
   AppendResult append(const AppendBatch& batch);
 
+  // A read replica's append: stored values exactly as the primary wrote them (from the published
+  // stream), verified before anything is written: gapless positions from this log's head,
+  // prev_hash linked, hash recomputed, canonical encoding, stream versions in order. Written
+  // like append(), so the stored bytes are identical to the primary's. Corruption names the
+  // first bad position; nothing is written then.
+  AppendResult append_replicated(const std::vector<std::string>& stored_values);
+
   LogHead head() const;
   // The current version of `stream`; 0 when it has no events (or the store cannot be read).
   uint32_t stream_version(std::string_view stream) const;

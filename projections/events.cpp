@@ -47,6 +47,18 @@ std::string_view booking_id_of(const EventData& data) {
       data);
 }
 
+std::string_view withdrawal_id_of(const EventData& data) {
+  return std::visit(
+      [](const auto& event) -> std::string_view {
+        if constexpr (requires { event.withdrawal_id; }) {
+          return event.withdrawal_id;
+        } else {
+          return {};
+        }
+      },
+      data);
+}
+
 std::string booking_stream(std::string_view booking_id) {
   assert(!booking_id.empty());
   return "booking-" + std::string(booking_id);

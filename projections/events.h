@@ -337,6 +337,8 @@ std::string snake_case(std::string_view event_name);
 const std::vector<Posting>& postings_of(const EventData& data);
 // The booking an event belongs to, or empty for withdrawal events.
 std::string_view booking_id_of(const EventData& data);
+// The withdrawal an event belongs to, or empty for booking events.
+std::string_view withdrawal_id_of(const EventData& data);
 
 // Stream names (DESIGN section 2).
 std::string booking_stream(std::string_view booking_id);

@@ -200,15 +200,7 @@ std::string evolve_withdrawal_event(State& state, const Event& event) {
     notify(state, withdrawal.tutor_id, event, index);
     return {};
   }
-  const std::string_view withdrawal_id = std::visit(
-      [](const auto& e) -> std::string_view {
-        if constexpr (requires { e.withdrawal_id; }) {
-          return e.withdrawal_id;
-        } else {
-          return {};
-        }
-      },
-      event.data);
+  const std::string_view withdrawal_id = withdrawal_id_of(event.data);
   auto found = state.withdrawal_index.find(withdrawal_id);
   if (found == state.withdrawal_index.end()) return fmt::format("unknown withdrawal {}", withdrawal_id);
   apply_postings(state, postings_of(event.data));

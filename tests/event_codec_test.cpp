@@ -65,16 +65,7 @@ TEST_CASE("EveryEventTypeRoundTripsWithItsEnvelope") {
         data);
     CAPTURE(event_name(data));
     const NewEvent placed = make_new_event(data, tutor("t9"), 42, "cmd-1");
-    EventRecord record;
-    record.position = 7;
-    record.stream = "booking-x";
-    record.version = 3;
-    record.type = placed.type;
-    record.schema = placed.schema;
-    record.at = placed.at;
-    record.actor = placed.actor;
-    record.command_id = placed.command_id;
-    record.data = placed.data;
+    const EventRecord record = placed_record(placed, 7, "booking-x", 3);
     Event event;
     REQUIRE(decode_event(record, &event).is_ok());
     CHECK(event.actor == tutor("t9"));

@@ -41,17 +41,8 @@ Decision DomainHarness::run(const Actor& actor, CommandBody body) {
     event.command_id = command.command_id;
     event.data = decision.events[i];
     // The codec must give back exactly what was decided.
-    EventRecord record;
     const NewEvent placed = make_new_event(event.data, actor, now, command.command_id);
-    record.position = event.position;
-    record.stream = event.stream;
-    record.version = event.version;
-    record.type = placed.type;
-    record.schema = placed.schema;
-    record.at = placed.at;
-    record.actor = placed.actor;
-    record.command_id = placed.command_id;
-    record.data = placed.data;
+    const EventRecord record = placed_record(placed, event.position, event.stream, event.version);
     Event decoded;
     const Status status = decode_event(record, &decoded);
     REQUIRE_MESSAGE(status.is_ok(), status.to_string());
