@@ -5,6 +5,7 @@
 #include <cassert>
 
 #include <fmt/format.h>
+#include <rocksdb/metadata.h>
 #include <rocksdb/write_batch.h>
 
 #include "engine/checkpoint_codec.h"
@@ -96,6 +97,17 @@ Status LogStore::read_checkpoint(std::optional<Checkpoint>* out) const {
   assert(out != nullptr);
   out->reset();
   const Impl& impl = *impl_;
+  if (impl.secondary()) {
+    // Databases written before checkpoints left blob files (rocksdb_tuning.cpp) may still hold
+    // chunks in them, and RocksDB cannot read blob files from a secondary instance.
+    rocksdb::ColumnFamilyMetaData projections;
+    impl.db->GetColumnFamilyMetaData(impl.projections_family, &projections);
+    if (!projections.blob_files.empty()) {
+      return Status::invalid_argument(
+          "the checkpoint may be in RocksDB blob files, which a secondary instance cannot read; the server's next "
+          "checkpoint writes it without them");
+    }
+  }
   const rocksdb::Snapshot* snapshot = impl.take_snapshot();
   rocksdb::ReadOptions read = point_read_options();
   read.snapshot = snapshot;

@@ -121,13 +121,11 @@ RocksTuning make_rocksdb_tuning(const LogOptions& options) {
   projection_table.block_cache = cache;
   rocksdb::ColumnFamilyOptions& projections = tuning.projections;
   projections.table_factory.reset(rocksdb::NewBlockBasedTableFactory(projection_table));
-  // Checkpoint chunks are megabytes each: keep them in blob files so that compaction moves
-  // small pointers rather than the payload.
-  projections.enable_blob_files = true;
-  projections.min_blob_size = 64 * 1024;
-  projections.blob_file_size = 256ull << 20;
-  projections.blob_compression_type = fast_compression();
-  projections.enable_blob_garbage_collection = true;
+  // Checkpoint chunks stay in the SST files, not in blob files: RocksDB cannot read blob files
+  // from a secondary instance (unsupported; 7.8 crashes in BlobSource::GetBlob), and the audit
+  // CLI reads checkpoints through one (`replay rebuild`). Compaction copies a few chunks of a
+  // few MiB per checkpoint, which is small beside the log.
+  projections.enable_blob_files = false;
   projections.write_buffer_size = 64ull << 20;
   return tuning;
 }

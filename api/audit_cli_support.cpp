@@ -1,0 +1,45 @@
+#include "api/audit_cli_support.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "engine/clock.h"
+#include "replay/exit_codes.h"
+
+namespace tl::cli {
+
+int audit_usage_error(replay::Console& console, std::string_view command, std::string_view message,
+                      std::string_view usage) {
+  console.err.write(fmt::format("tutorledger {}: {}\n\n{}", command, message, usage));
+  return replay::exit_usage;
+}
+
+bool read_time_option(const ParsedArgs& args, std::string_view name, std::optional<TimeMs>* out, std::string* error) {
+  const std::optional<std::string_view> text = args.value(name);
+  if (!text) return true;
+  const std::optional<TimeMs> at = parse_rfc3339(*text);
+  if (!at) {
+    *error = fmt::format("--{} \"{}\" is not an RFC 3339 time, e.g. 2026-11-24T10:00:00Z", name, *text);
+    return false;
+  }
+  *out = *at;
+  return true;
+}
+
+int run_on_standard_streams(int (*run)(Args, replay::Console&, TimeMs), Args args) {
+  replay::FileSink out(stdout);
+  replay::FileSink err(stderr);
+  replay::Console console{out, err, isatty(fileno(stderr)) == 1};
+  int exit_code = run(args, console, SystemClock().now());
+  const bool flushed = std::fflush(stdout) == 0;
+  if (exit_code == replay::exit_ok && (!flushed || !out.status().is_ok())) {
+    std::fprintf(stderr, "tutorledger: writing to stdout failed\n");
+    exit_code = replay::exit_failed;
+  }
+  return exit_code;
+}
+
+}  // namespace tl::cli

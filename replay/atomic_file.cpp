@@ -1,0 +1,78 @@
+#include "replay/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace tl::replay {
+namespace {
+
+std::string folder_of(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
+
+}  // namespace
+
+Status AtomicFile::create(const std::string& path, std::unique_ptr<AtomicFile>* out) {
+  assert(out != nullptr);
+  if (path.empty()) return Status::invalid_argument("the output path is empty");
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) return Status::invalid_argument(fmt::format("{} is a folder", path));
+  std::string temporary = path + ".tmp-XXXXXX";
+  const int fd = mkstemp(temporary.data());
+  if (fd < 0) return Status::io_error(fmt::format("cannot create a file beside {}: {}", path, std::strerror(errno)));
+  std::FILE* file = fdopen(fd, "wb");
+  if (file == nullptr) {
+    const int saved = errno;
+    close(fd);
+    unlink(temporary.c_str());
+    return Status::io_error(fmt::format("cannot open {}: {}", temporary, std::strerror(saved)));
+  }
+  out->reset(new AtomicFile(path, std::move(temporary), file));
+  return Status::ok();
+}
+
+AtomicFile::~AtomicFile() {
+  if (file_ != nullptr) std::fclose(file_);
+  if (!committed_) unlink(temporary_path_.c_str());
+}
+
+void AtomicFile::fail(std::string_view what) {
+  if (status_.is_ok()) status_ = Status::io_error(fmt::format("{} {}: {}", what, temporary_path_, std::strerror(errno)));
+}
+
+void AtomicFile::write(std::string_view text) {
+  if (!status_.is_ok() || text.empty()) return;
+  if (std::fwrite(text.data(), 1, text.size(), file_) != text.size()) fail("writing");
+}
+
+Status AtomicFile::commit() {
+  assert(!committed_);
+  if (status_.is_ok() && std::fflush(file_) != 0) fail("flushing");
+  if (status_.is_ok() && fsync(fileno(file_)) != 0) fail("syncing");
+  if (std::fclose(file_) != 0) fail("closing");
+  file_ = nullptr;
+  if (!status_.is_ok()) return status_;
+  if (std::rename(temporary_path_.c_str(), path_.c_str()) != 0) {
+    fail("renaming");
+    return status_;
+  }
+  committed_ = true;
+  // The rename is durable once the folder is synced.
+  const int folder = open(folder_of(path_).c_str(), O_RDONLY | O_DIRECTORY);
+  if (folder >= 0) {
+    fsync(folder);
+    close(folder);
+  }
+  return Status::ok();
+}
+
+}  // namespace tl::replay

@@ -1,0 +1,40 @@
+#pragma once
+// `--output FILE`: the export goes to a temporary file beside FILE, which is synced and renamed
+// over FILE only when the export is complete. A reader of FILE sees the old file or the whole
+// new one, never half an export; a failed export leaves FILE as it was. Exports hold money
+// data: the file is private to its owner (mode 0600, as mkstemp makes it).
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "replay/text_sink.h"
+
+namespace tl::replay {
+
+class AtomicFile final : public TextSink {
+ public:
+  static Status create(const std::string& path, std::unique_ptr<AtomicFile>* out);
+  ~AtomicFile() override;  // removes the temporary file unless committed
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(std::string_view text) override;
+  Status status() const override { return status_; }
+
+  // Flushes, syncs, renames the temporary file to the path, and syncs the folder.
+  Status commit();
+  const std::string& temporary_path() const { return temporary_path_; }
+
+ private:
+  AtomicFile(std::string path, std::string temporary_path, std::FILE* file)
+      : path_(std::move(path)), temporary_path_(std::move(temporary_path)), file_(file) {}
+  void fail(std::string_view what);
+
+  std::string path_;
+  std::string temporary_path_;
+  std::FILE* file_;
+  Status status_;
+  bool committed_ = false;
+};
+
+}  // namespace tl::replay

@@ -1,0 +1,23 @@
+#pragma once
+// Opening a data folder for the audit commands: always as a RocksDB secondary instance, so a
+// server running on the same folder is never disturbed and nothing is written to the folder.
+#include <memory>
+#include <string>
+
+#include "engine/log_store.h"
+#include "replay/console.h"
+
+namespace tl::replay {
+
+// The block cache of a read-only audit run: scans bypass it, point reads are few.
+constexpr uint64_t audit_block_cache_bytes = 8ull << 20;
+
+Status open_data_folder(const std::string& data_dir, std::unique_ptr<LogStore>* out);
+
+// Opens `data_dir` or says on console.err why it cannot, and which exit code that deserves: a
+// missing folder or one that is not a tutorledger database is a usage error (2), anything else
+// (I/O, a database RocksDB cannot read) a failure (1).
+bool open_or_report(const std::string& data_dir, std::string_view command, Console& console,
+                    std::unique_ptr<LogStore>* out, int* exit_code);
+
+}  // namespace tl::replay

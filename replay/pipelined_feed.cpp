@@ -1,0 +1,190 @@
+#include "replay/pipelined_feed.h"
+
+#include <atomic>
+#include <cassert>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "engine/event_codec.h"
+#include "engine/record_codec.h"
+
+namespace tl::replay {
+namespace {
+
+struct Batch {
+  std::vector<Event> events;  // the first `size` are filled
+  std::vector<Digest> hashes;
+  size_t size = 0;
+};
+
+// Batches go reader → visitor through `full` and come back through `empty`, so that events and
+// their strings are reused rather than allocated again.
+class BatchQueue {
+ public:
+  BatchQueue() {
+    for (size_t i = 0; i < pipeline_batches_in_flight_max; ++i) {
+      auto batch = std::make_unique<Batch>();
+      batch->events.resize(pipeline_batch_events_max);
+      batch->hashes.resize(pipeline_batch_events_max);
+      empty_.push_back(std::move(batch));
+    }
+  }
+
+  // Reader side. Null once the visitor has stopped.
+  std::unique_ptr<Batch> take_empty() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !empty_.empty() || stopped_; });
+    if (stopped_) return nullptr;
+    auto batch = std::move(empty_.front());
+    empty_.pop_front();
+    return batch;
+  }
+  void put_full(std::unique_ptr<Batch> batch) {
+    std::lock_guard lock(mutex_);
+    full_.push_back(std::move(batch));
+    changed_.notify_all();
+  }
+  void finish_reading() {
+    std::lock_guard lock(mutex_);
+    reading_done_ = true;
+    changed_.notify_all();
+  }
+
+  // Visitor side. Null when the reader is done and everything was handed over.
+  std::unique_ptr<Batch> take_full() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !full_.empty() || reading_done_; });
+    if (full_.empty()) return nullptr;
+    auto batch = std::move(full_.front());
+    full_.pop_front();
+    return batch;
+  }
+  void put_empty(std::unique_ptr<Batch> batch) {
+    std::lock_guard lock(mutex_);
+    empty_.push_back(std::move(batch));
+    changed_.notify_all();
+  }
+  void stop() {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::unique_ptr<Batch>> empty_;
+  std::deque<std::unique_ptr<Batch>> full_;
+  bool reading_done_ = false;
+  bool stopped_ = false;
+};
+
+// The reader thread's work: fills batches until the limits, the end, damage, or a stop.
+class Reader {
+ public:
+  Reader(const LogStore& log, const FeedLimits& limits, FeedChecks checks, BatchQueue& queue)
+      : log_(log), limits_(limits), checks_(checks), queue_(queue) {}
+
+  void run() {
+    batch_ = queue_.take_empty();
+    if (batch_ != nullptr) {
+      const Status scanned = checks_ == FeedChecks::chain ? scan_chained() : scan_positions();
+      if (failure_.is_ok()) failure_ = scanned;
+      if (batch_ != nullptr && batch_->size > 0) queue_.put_full(std::move(batch_));
+    }
+    queue_.finish_reading();
+  }
+
+  const Status& failure() const { return failure_; }
+  uint64_t last_position() const { return last_position_; }
+
+ private:
+  Status scan_chained() {
+    return log_.scan(1, [this](const EventRecord& record) { return add(record); });
+  }
+
+  // Gapless positions, decoded records; hashes are LogStore::verify's to check.
+  Status scan_positions() {
+    RecordDecoder decoder;
+    EventRecord record;
+    return log_.scan_raw(1, [&](uint64_t position, std::string_view value) {
+      if (position != last_position_ + 1) {
+        failure_ = Status::corruption(fmt::format("gap: expected position {}, found {}", last_position_ + 1, position));
+        return false;
+      }
+      if (Status decoded = decoder.decode(value, &record); !decoded.is_ok()) {
+        failure_ = Status::corruption(fmt::format("position {}: {}", position, decoded.message()));
+        return false;
+      }
+      if (record.position != position) {
+        failure_ = Status::corruption(fmt::format("position {}: the key holds the record of position {}", position, record.position));
+        return false;
+      }
+      return add(record);
+    });
+  }
+
+  bool add(const EventRecord& record) {
+    if (record.position > limits_.position_max || record.at > limits_.at_max) return false;
+    Event& event = batch_->events[batch_->size];
+    if (Status decoded = decode_event(record, &event); !decoded.is_ok()) {
+      failure_ = std::move(decoded);
+      return false;
+    }
+    batch_->hashes[batch_->size] = record.hash;
+    ++batch_->size;
+    last_position_ = record.position;
+    if (batch_->size == pipeline_batch_events_max) {
+      queue_.put_full(std::move(batch_));
+      batch_ = queue_.take_empty();
+      if (batch_ == nullptr) return false;  // the visitor stopped
+    }
+    return true;
+  }
+
+  const LogStore& log_;
+  const FeedLimits& limits_;
+  FeedChecks checks_;
+  BatchQueue& queue_;
+  std::unique_ptr<Batch> batch_;
+  Status failure_;
+  uint64_t last_position_ = 0;
+};
+
+}  // namespace
+
+FeedResult feed_events_pipelined(const LogStore& log, const FeedLimits& limits, FeedChecks checks, Progress& progress,
+                                 const DecodedVisitor& visit) {
+  BatchQueue queue;
+  Reader reader(log, limits, checks, queue);
+  std::thread reading([&reader] { reader.run(); });
+  FeedResult result;
+  bool stopped = false;
+  while (std::unique_ptr<Batch> batch = queue.take_full()) {
+    for (size_t i = 0; i < batch->size && !stopped; ++i) {
+      ++result.events_visited;
+      result.last_position = batch->events[i].position;
+      stopped = !visit(batch->events[i], batch->hashes[i]);
+    }
+    batch->size = 0;
+    progress.update(result.last_position);
+    queue.put_empty(std::move(batch));
+    if (stopped) {
+      queue.stop();
+      break;
+    }
+  }
+  reading.join();
+  if (!stopped) {
+    result.status = reader.failure();
+    assert(result.last_position == reader.last_position() || !result.status.is_ok());
+  }
+  return result;
+}
+
+}  // namespace tl::replay

@@ -1,0 +1,35 @@
+#include "replay/progress.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include <fmt/format.h>
+
+namespace tl::replay {
+
+Progress::Progress(TextSink* sink, std::string_view label, uint64_t events_total)
+    : sink_(sink), label_(label), events_total_(events_total), started_(Clock::now()), last_redraw_(started_) {}
+
+void Progress::redraw(uint64_t events_done) {
+  assert(sink_ != nullptr);
+  const Clock::time_point now = Clock::now();
+  if (now - last_redraw_ < std::chrono::milliseconds(redraw_interval_ms)) return;
+  last_redraw_ = now;
+  const double seconds = std::chrono::duration<double>(now - started_).count();
+  const double rate = seconds > 0 ? static_cast<double>(events_done) / seconds : 0;
+  const uint64_t total = std::max(events_total_, events_done);
+  const size_t filled = total == 0 ? bar_width_chars : static_cast<size_t>(events_done * bar_width_chars / total);
+  const uint64_t percent = total == 0 ? 100 : events_done * 100 / total;
+  std::string line = fmt::format("\r{} [{}{}] {:3}%  {}/{} events  {:.2f}M events/s\x1b[K", label_,
+                                 std::string(filled, '#'), std::string(bar_width_chars - filled, '-'), percent,
+                                 events_done, total, rate / 1e6);
+  sink_->write(line);
+  drawn_ = true;
+}
+
+void Progress::finish() {
+  if (sink_ != nullptr && drawn_) sink_->write("\r\x1b[K");
+  sink_ = nullptr;
+}
+
+}  // namespace tl::replay

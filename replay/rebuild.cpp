@@ -1,0 +1,139 @@
+#include "replay/rebuild.h"
+
+#include <cassert>
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "engine/state_hash.h"
+#include "projections/state_codec.h"
+#include "replay/data_folder.h"
+#include "replay/pipelined_feed.h"
+#include "replay/exit_codes.h"
+
+namespace tl::replay {
+namespace {
+
+// Hashes the dump of `rebuilt` and compares it, piece by piece, with the checkpoint's payload
+// (the log hash at the checkpoint's position, then the dump: engine/recovery.h).
+void compare_with_checkpoint(const State& rebuilt, const Checkpoint& checkpoint, const Digest& log_hash,
+                             RebuildFindings* findings) {
+  findings->verdict = CheckpointVerdict::differs;
+  const std::string_view payload = checkpoint.payload;
+  Sha256 hasher;
+  size_t offset = log_hash.size();
+  std::optional<size_t> first_different_byte;
+  write_state(rebuilt, [&](std::string_view piece) {
+    hasher.update(piece);
+    if (!first_different_byte) {
+      const std::string_view stored = offset < payload.size() ? payload.substr(offset, piece.size()) : std::string_view{};
+      if (stored != piece) {
+        size_t same = 0;
+        while (same < stored.size() && stored[same] == piece[same]) ++same;
+        first_different_byte = offset - log_hash.size() + same;
+      }
+    }
+    offset += piece.size();
+  });
+  findings->rebuilt_state_hash = hasher.finish();
+  if (findings->rebuilt_state_hash != checkpoint.state_hash) {
+    findings->difference = fmt::format("the rebuilt state hash {} is not the checkpoint's {}",
+                                       to_hex(findings->rebuilt_state_hash), to_hex(checkpoint.state_hash));
+  } else if (payload.size() < log_hash.size() || std::memcmp(payload.data(), log_hash.data(), log_hash.size()) != 0) {
+    findings->difference = fmt::format("the checkpoint was taken on another log: its hash at position {} is not this log's",
+                                       checkpoint.position);
+  } else if (first_different_byte || offset != payload.size()) {
+    findings->difference = fmt::format("the checkpoint's state dump differs from the rebuilt one from byte {}",
+                                       first_different_byte.value_or(std::min(offset, payload.size()) - log_hash.size()));
+  } else {
+    findings->verdict = CheckpointVerdict::equal;
+  }
+}
+
+}  // namespace
+
+RebuildFindings rebuild_log(const LogStore& log, Progress& progress) {
+  RebuildFindings findings;
+  findings.head = log.head();
+  std::optional<Checkpoint> checkpoint;
+  if (const Status read = log.read_checkpoint(&checkpoint); !read.is_ok()) {
+    // Torn, failing its checksum, or not of this log: there is a checkpoint, and it is not right.
+    // Anything else (I/O, blob files a secondary cannot read) leaves the question open.
+    findings.verdict = read.is_corruption() ? CheckpointVerdict::differs : CheckpointVerdict::unreadable;
+    findings.difference = read.to_string();
+    checkpoint.reset();
+  }
+  if (checkpoint) {
+    findings.checkpoint_read = true;
+    findings.checkpoint_position = checkpoint->position;
+    findings.checkpoint_state_hash = checkpoint->state_hash;
+  }
+
+  StateReplay replay(/*watch_invariants=*/false);
+  if (checkpoint && checkpoint->position == 0) compare_with_checkpoint(replay.state(), *checkpoint, Digest{}, &findings);
+  FeedLimits limits;
+  limits.position_max = findings.head.position;
+  // Reading, hashing and decoding on one thread, evolving on this one.
+  const FeedResult fed = feed_events_pipelined(log, limits, FeedChecks::chain, progress, [&](const Event& event, const Digest& hash) {
+    findings.damage = replay.apply(event);
+    if (findings.damage.found()) return false;
+    if (checkpoint && event.position == checkpoint->position) compare_with_checkpoint(replay.state(), *checkpoint, hash, &findings);
+    return true;
+  });
+  findings.events_replayed = fed.events_visited;
+  if (!findings.damage.found() && !fed.status.is_ok()) findings.damage = Finding{fed.last_position + 1, fed.status.message()};
+  if (!findings.damage.found() && fed.last_position != findings.head.position) {
+    findings.damage = Finding{fed.last_position + 1, fmt::format("the log ends at position {} but its head is {}",
+                                                                  fed.last_position, findings.head.position)};
+  }
+  if (!findings.damage.found()) findings.damage = replay.finish();
+  if (checkpoint && findings.verdict == CheckpointVerdict::none) {
+    findings.verdict = CheckpointVerdict::differs;
+    findings.difference = fmt::format("the rebuild did not reach the checkpoint's position {}", checkpoint->position);
+  }
+  // The checkpoint is usually at the head (the server writes one when it stops): its dump was
+  // just hashed, so the head's hash is known without a second pass over the state.
+  const bool compared_at_head = checkpoint && checkpoint->position == replay.state().position &&
+                                findings.verdict != CheckpointVerdict::none && !findings.damage.found();
+  findings.state_hash_at_head = compared_at_head ? findings.rebuilt_state_hash : state_hash(replay.state());
+  return findings;
+}
+
+int run_rebuild(const std::string& data_dir, Console& console) {
+  std::unique_ptr<LogStore> log;
+  int exit_code = exit_ok;
+  if (!open_or_report(data_dir, "replay rebuild", console, &log, &exit_code)) return exit_code;
+  const auto started = std::chrono::steady_clock::now();
+  Progress progress(console.progress_bar ? &console.err : nullptr, "rebuild", log->head().position);
+  const RebuildFindings findings = rebuild_log(*log, progress);
+  progress.finish();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  std::string text = fmt::format("rebuilt: {} events in {:.3f} s ({:.0f} events/s)\n", findings.events_replayed, seconds,
+                                 seconds > 0 ? static_cast<double>(findings.events_replayed) / seconds : 0.0);
+  if (findings.damage.found()) {
+    text += fmt::format("damaged: position {}: {}\n", findings.damage.position, findings.damage.problem);
+  }
+  switch (findings.verdict) {
+    case CheckpointVerdict::none: text += "checkpoint: none (nothing to compare)\n"; break;
+    case CheckpointVerdict::equal:
+      text += fmt::format("checkpoint: position {}, state hash {}: equal\n", findings.checkpoint_position,
+                          to_hex(findings.checkpoint_state_hash));
+      break;
+    case CheckpointVerdict::differs:
+      text += findings.checkpoint_read
+                  ? fmt::format("checkpoint: position {}: differs: {}\n", findings.checkpoint_position, findings.difference)
+                  : fmt::format("checkpoint: differs: {}\n", findings.difference);
+      break;
+    case CheckpointVerdict::unreadable: text += fmt::format("checkpoint: unreadable: {}\n", findings.difference); break;
+  }
+  if (!findings.damage.found()) {
+    text += fmt::format("head: position {}, state hash {}\n", findings.head.position, to_hex(findings.state_hash_at_head));
+  }
+  console.out.write(text);
+  const bool compared = findings.verdict == CheckpointVerdict::none || findings.verdict == CheckpointVerdict::equal;
+  return findings.damage.found() || !compared ? exit_failed : exit_ok;
+}
+
+}  // namespace tl::replay

@@ -1,0 +1,188 @@
+#include "replay/reconcile.h"
+
+#include <algorithm>
+#include <cassert>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "projections/json_text.h"
+#include "replay/data_folder.h"
+#include "replay/event_feed.h"
+#include "replay/exit_codes.h"
+
+namespace tl::replay {
+namespace {
+
+struct Capture {
+  std::string tx_ref;
+  Money amount;
+  uint64_t position = 0;
+  bool named = false;  // a statement row names its reference
+};
+
+// References and tx_refs come from outside: print them bare when plain, else JSON-quoted.
+std::string printable(std::string_view text) {
+  const bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.' || c == ':' || c == '/';
+  });
+  if (plain) return std::string(text);
+  std::string out;
+  json::append_string(out, text);
+  return out;
+}
+
+class Matcher {
+ public:
+  explicit Matcher(ReconcileReport& report) : report_(report) {}
+
+  Finding load_captures(const LogStore& log, Progress& progress) {
+    FeedLimits limits;
+    limits.position_max = log.head().position;
+    const FeedResult fed = feed_events(log, limits, progress, [this](const EventRecord& record, const Event& event) {
+      if (const auto* captured = std::get_if<PaymentCaptured>(&event.data)) {
+        captures_.try_emplace(captured->reference, Capture{captured->tx_ref, captured->amount, record.position, false});
+      }
+      return true;
+    });
+    if (!fed.status.is_ok()) return Finding{fed.last_position + 1, fed.status.message()};
+    return Finding::none();
+  }
+
+  void match(const StatementRow& row) {
+    const bool seen = !seen_references_.insert(row.reference).second;
+    auto found = captures_.find(row.reference);
+    if (seen) return note(Difference::duplicate_in_statement, row, nullptr);
+    if (found == captures_.end()) {
+      if (row.successful()) return note(Difference::missing_in_ledger, row, nullptr);
+      ++report_.failed_not_captured;
+      return;
+    }
+    Capture& capture = found->second;
+    capture.named = true;
+    if (!row.successful()) return note(Difference::status_mismatch, row, &capture);
+    if (!(row.amount.currency == capture.amount.currency)) return note(Difference::currency_mismatch, row, &capture);
+    if (row.amount.amount != capture.amount.amount) return note(Difference::amount_mismatch, row, &capture);
+    if (row.tx_ref != capture.tx_ref) return note(Difference::tx_ref_mismatch, row, &capture);
+    ++report_.matched;
+  }
+
+  // The captures no row named, in log order.
+  void finish() {
+    std::vector<std::pair<const std::string*, const Capture*>> unnamed;
+    for (const auto& [reference, capture] : captures_) {
+      if (!capture.named) unnamed.emplace_back(&reference, &capture);
+    }
+    std::sort(unnamed.begin(), unnamed.end(), [](const auto& a, const auto& b) { return a.second->position < b.second->position; });
+    for (const auto& [reference, capture] : unnamed) {
+      add_line(Difference::missing_in_statement,
+               fmt::format("missing in statement: reference {} tx_ref {}: ledger position {} captured {}",
+                           printable(*reference), printable(capture->tx_ref), capture->position,
+                           format_money(capture->amount)));
+    }
+  }
+
+ private:
+  void note(Difference kind, const StatementRow& row, const Capture* capture) {
+    std::string line = fmt::format("{}: reference {} tx_ref {}: statement line {} has {} ({})", difference_name(kind),
+                                   printable(row.reference), printable(row.tx_ref), row.line, format_money(row.amount),
+                                   printable(row.status));
+    if (capture != nullptr) {
+      line += fmt::format(", ledger position {} captured {} with tx_ref {}", capture->position,
+                          format_money(capture->amount), printable(capture->tx_ref));
+    }
+    add_line(kind, std::move(line));
+  }
+
+  void add_line(Difference kind, std::string line) {
+    ++report_.counts[static_cast<size_t>(kind)];
+    if (report_.lines.size() < reconcile_difference_lines_max) {
+      report_.lines.push_back(std::move(line));
+    } else {
+      ++report_.lines_left_out;
+    }
+  }
+
+  ReconcileReport& report_;
+  StringMap<Capture> captures_;
+  std::unordered_set<std::string, StringHash, std::equal_to<>> seen_references_;
+};
+
+}  // namespace
+
+std::string_view difference_name(Difference kind) {
+  switch (kind) {
+    case Difference::missing_in_ledger: return "missing in ledger";
+    case Difference::missing_in_statement: return "missing in statement";
+    case Difference::currency_mismatch: return "currency mismatch";
+    case Difference::amount_mismatch: return "amount mismatch";
+    case Difference::tx_ref_mismatch: return "tx_ref mismatch";
+    case Difference::status_mismatch: return "status mismatch";
+    case Difference::duplicate_in_statement: return "duplicate in statement";
+  }
+  return "difference";
+}
+
+bool ReconcileReport::all_match() const {
+  return std::all_of(std::begin(counts), std::end(counts), [](uint64_t count) { return count == 0; });
+}
+
+Finding reconcile(const LogStore& log, StatementReader& statement, Progress& progress, ReconcileReport* report) {
+  assert(report != nullptr);
+  Matcher matcher(*report);
+  if (Finding damage = matcher.load_captures(log, progress); damage.found()) return damage;
+  StatementRow row;
+  while (statement.next(&row)) matcher.match(row);
+  if (statement.status().is_ok()) matcher.finish();
+  return Finding::none();
+}
+
+void write_reconcile_report(const ReconcileReport& report, TextSink& out) {
+  std::string text = fmt::format("matched: {}\n", report.matched);
+  // The contract's four first, then the rest.
+  constexpr Difference order[] = {Difference::missing_in_ledger,  Difference::missing_in_statement,
+                                  Difference::amount_mismatch,    Difference::currency_mismatch,
+                                  Difference::tx_ref_mismatch,    Difference::status_mismatch,
+                                  Difference::duplicate_in_statement};
+  static_assert(std::size(order) == difference_kinds);
+  for (const Difference kind : order) {
+    text += fmt::format("{}: {}\n", difference_name(kind), report.counts[static_cast<size_t>(kind)]);
+  }
+  text += fmt::format("failed, not captured: {}\n", report.failed_not_captured);
+  out.write(text);
+  BufferedWriter writer(out);
+  for (const std::string& line : report.lines) {
+    writer.buffer() += line;
+    writer.buffer() += '\n';
+    writer.done_appending();
+  }
+  if (report.lines_left_out > 0) writer.write(fmt::format("... and {} more differences\n", report.lines_left_out));
+}
+
+int run_reconcile(const std::string& data_dir, const std::string& statement_path, Console& console) {
+  std::unique_ptr<LogStore> log;
+  int exit_code = exit_ok;
+  if (!open_or_report(data_dir, "reconcile", console, &log, &exit_code)) return exit_code;
+  std::unique_ptr<StatementReader> statement;
+  if (const Status opened = StatementReader::open(statement_path, &statement); !opened.is_ok()) {
+    console.err.write(fmt::format("tutorledger reconcile: unreadable statement: {}\n", opened.message()));
+    return exit_usage;
+  }
+  Progress progress(console.progress_bar ? &console.err : nullptr, "reconcile", log->head().position);
+  ReconcileReport report;
+  const Finding damage = reconcile(*log, *statement, progress, &report);
+  progress.finish();
+  if (damage.found()) {
+    console.err.write(fmt::format("tutorledger reconcile: damaged: position {}: {}\n", damage.position, damage.problem));
+    return exit_failed;
+  }
+  if (!statement->status().is_ok()) {
+    console.err.write(fmt::format("tutorledger reconcile: unreadable statement: {}\n", statement->status().message()));
+    return exit_usage;
+  }
+  write_reconcile_report(report, console.out);
+  return report.all_match() ? exit_ok : exit_failed;
+}
+
+}  // namespace tl::replay

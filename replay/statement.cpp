@@ -1,0 +1,110 @@
+#include "replay/statement.h"
+
+#include <cassert>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "projections/json_text.h"
+
+namespace tl::replay {
+namespace {
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+std::string quoted(std::string_view text) {
+  std::string out;
+  json::append_string(out, text.substr(0, 64));
+  return out;
+}
+
+}  // namespace
+
+bool StatementRow::successful() const { return equals_ignoring_case(status, "success"); }
+
+Status StatementReader::open(const std::string& path, std::unique_ptr<StatementReader>* out) {
+  assert(out != nullptr);
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return Status::invalid_argument(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  std::unique_ptr<StatementReader> reader(new StatementReader(file, path));
+  if (Status header = reader->read_header(); !header.is_ok()) return header;
+  *out = std::move(reader);
+  return Status::ok();
+}
+
+StatementReader::~StatementReader() { std::fclose(file_); }
+
+Status StatementReader::read_header() {
+  if (!csv_.next(&fields_)) {
+    return Status::invalid_argument(csv_.error().empty() ? fmt::format("{} is empty: it has no header row", path_)
+                                                         : fmt::format("{}: {}", path_, csv_.error()));
+  }
+  header_fields_ = fields_.size();
+  for (size_t column = 0; column < column_count; ++column) {
+    size_t found = header_fields_;
+    for (size_t i = 0; i < header_fields_; ++i) {
+      if (equals_ignoring_case(trimmed(fields_[i]), column_names[column])) found = i;
+    }
+    if (found == header_fields_) {
+      return Status::invalid_argument(fmt::format("{}: line {}: the header has no column {}", path_, csv_.record_line(),
+                                                  column_names[column]));
+    }
+    index_[column] = found;
+  }
+  return Status::ok();
+}
+
+bool StatementReader::malformed(uint64_t line, std::string_view what) {
+  status_ = Status::invalid_argument(fmt::format("{}: line {}: {}", path_, line, what));
+  return false;
+}
+
+bool StatementReader::next(StatementRow* row) {
+  assert(row != nullptr);
+  for (;;) {
+    if (!csv_.next(&fields_)) {
+      if (!csv_.error().empty()) status_ = Status::invalid_argument(fmt::format("{}: {}", path_, csv_.error()));
+      return false;
+    }
+    if (fields_.size() == 1 && fields_[0].empty()) continue;  // a blank line
+    break;
+  }
+  const uint64_t line = csv_.record_line();
+  if (fields_.size() != header_fields_) {
+    return malformed(line, fmt::format("{} fields where the header has {}", fields_.size(), header_fields_));
+  }
+  row->line = line;
+  row->reference = fields_[index_[column_reference]];
+  row->tx_ref = fields_[index_[column_tx_ref]];
+  row->status = fields_[index_[column_status]];
+  if (row->reference.empty()) return malformed(line, "the reference is empty");
+  const std::string& currency_text = fields_[index_[column_currency]];
+  const std::optional<Currency> parsed_currency = Currency::parse(currency_text);
+  if (!parsed_currency) return malformed(line, fmt::format("currency {} is not an ISO 4217 code", quoted(currency_text)));
+  const std::string& amount_text = fields_[index_[column_amount]];
+  const std::optional<int64_t> parsed_amount = parse_decimal_amount(amount_text, *parsed_currency);
+  if (!parsed_amount) {
+    return malformed(line, fmt::format("amount {} is not an exact {} amount", quoted(amount_text), currency_text));
+  }
+  row->amount = Money{*parsed_amount, *parsed_currency};
+  const std::optional<TimeMs> parsed_at = parse_rfc3339(fields_[index_[column_at]]);
+  if (!parsed_at) return malformed(line, fmt::format("at {} is not an RFC 3339 time", quoted(fields_[index_[column_at]])));
+  row->at = *parsed_at;
+  return true;
+}
+
+}  // namespace tl::replay

@@ -1,0 +1,288 @@
+// The finance exports, history and state over the seed log (tests/support/seed_ledger.h),
+// against golden files (tests/golden/; TL_UPDATE_GOLDEN=1 rewrites them), plus the properties
+// that make them right: two journal rows per posting, trial balances that total 0 and agree with
+// the projections, periods that keep only their events, atomic output files.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "engine/event_codec.h"
+#include "replay/data_folder.h"
+#include "replay/state_at.h"
+#include "support/audit_cli_runner.h"
+#include "support/golden.h"
+#include "support/seed_ledger.h"
+
+using namespace tl;
+using namespace tl::test;
+
+namespace {
+
+// The seed log, built once per test binary.
+const std::string& seed_dir() {
+  static EngineFixture* fixture = [] {
+    auto* f = new EngineFixture();
+    run_seed_journeys(*f);
+    return f;
+  }();
+  return fixture->options.data_dir;
+}
+
+std::string rfc(TimeMs at) { return format_rfc3339(at); }
+
+std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    REQUIRE_MESSAGE(line.ends_with('\r'), "a CSV line without CRLF: ", line);
+    line.pop_back();
+    std::vector<std::string> fields;
+    std::istringstream cells(line);
+    std::string cell;
+    while (std::getline(cells, cell, ',')) fields.push_back(cell);
+    if (line.ends_with(',')) fields.emplace_back();
+    rows.push_back(std::move(fields));
+  }
+  return rows;
+}
+
+std::vector<Event> seed_events() {
+  std::unique_ptr<LogStore> log;
+  REQUIRE(replay::open_data_folder(seed_dir(), &log).is_ok());
+  std::vector<Event> events;
+  REQUIRE(log->scan(1, [&](const EventRecord& record) {
+                Event event;
+                REQUIRE(decode_event(record, &event).is_ok());
+                events.push_back(std::move(event));
+                return true;
+              }).is_ok());
+  return events;
+}
+
+State seed_state_at(TimeMs at) {
+  std::unique_ptr<LogStore> log;
+  REQUIRE(replay::open_data_folder(seed_dir(), &log).is_ok());
+  replay::StateReplay state(false);
+  replay::Progress progress(nullptr, "", 0);
+  replay::FeedLimits limits;
+  limits.at_max = at;
+  REQUIRE(!replay::replay_into(*log, limits, progress, state).found());
+  return state.state();
+}
+
+CliRun export_ok(std::vector<std::string> args) {
+  CliRun run = run_export(std::move(args), seed_end);
+  REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+  CHECK(run.err.empty());
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("JournalMatchesItsGoldenFile") {
+  check_golden("journal.csv", export_ok({"journal", "--data", seed_dir()}).out);
+}
+
+TEST_CASE("TrialBalanceMatchesItsGoldenFile") {
+  check_golden("trial_balance.csv", export_ok({"trial-balance", "--data", seed_dir(), "--at", rfc(seed_end)}).out);
+}
+
+TEST_CASE("EscrowAgingMatchesItsGoldenFile") {
+  check_golden("escrow.csv", export_ok({"escrow", "--data", seed_dir(), "--at", rfc(seed_end)}).out);
+}
+
+TEST_CASE("PayoutsMatchItsGoldenFile") {
+  check_golden("payouts.csv", export_ok({"payouts", "--data", seed_dir(), "--from", rfc(seed_payout_day_from), "--to",
+                                         rfc(seed_payout_day_to)})
+                                  .out);
+}
+
+TEST_CASE("HistoriesMatchTheirGoldenFiles") {
+  for (const char* booking : {"bk_paid", "bk_usd", "bk_cancel", "bk_dispute", "bk_noshow"}) {
+    CAPTURE(booking);
+    const CliRun run = run_replay({"history", "--data", seed_dir(), booking});
+    REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+    check_golden(fmt::format("history_{}.txt", booking), run.out);
+  }
+}
+
+TEST_CASE("StateAtAMomentMatchesItsGoldenFile") {
+  const CliRun run = run_replay({"state", "--data", seed_dir(), "--at", rfc(seed_before_releases)});
+  REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+  check_golden("state_before_releases.json", run.out);
+}
+
+TEST_CASE("JournalHasTwoRowsPerPostingDebitThenCredit") {
+  size_t postings = 0;
+  for (const Event& event : seed_events()) postings += postings_of(event.data).size();
+  REQUIRE(postings > 10);
+  const auto rows = csv_rows(export_ok({"journal", "--data", seed_dir()}).out);
+  REQUIRE(rows.size() == 1 + 2 * postings);
+  CHECK(rows[0] == std::vector<std::string>{"position", "at", "booking", "event_type", "account", "debit", "credit", "currency"});
+  for (size_t i = 1; i < rows.size(); i += 2) {
+    const auto& debit = rows[i];
+    const auto& credit = rows[i + 1];
+    REQUIRE(debit.size() == 8);
+    REQUIRE(credit.size() == 8);
+    CHECK(!debit[5].empty());
+    CHECK(debit[6].empty());
+    CHECK(credit[5].empty());
+    CHECK(credit[6] == debit[5]);
+    CHECK(credit[0] == debit[0]);
+    CHECK(credit[7] == debit[7]);
+  }
+}
+
+TEST_CASE("JournalPeriodKeepsEventsFromItsStartUpToButNotIncludingItsEnd") {
+  const TimeMs from = seed_payout_day_from;
+  const TimeMs to = seed_payout_day_to;
+  size_t postings = 0;
+  for (const Event& event : seed_events()) {
+    if (event.at >= from && event.at < to) postings += postings_of(event.data).size();
+  }
+  const auto rows = csv_rows(export_ok({"journal", "--data", seed_dir(), "--from", rfc(from), "--to", rfc(to)}).out);
+  CHECK(rows.size() == 1 + 2 * postings);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const TimeMs at = *parse_rfc3339(rows[i][1]);
+    CHECK(at >= from);
+    CHECK(at < to);
+  }
+  // Two adjacent periods together are the whole.
+  const auto before = csv_rows(export_ok({"journal", "--data", seed_dir(), "--to", rfc(from)}).out);
+  const auto after = csv_rows(export_ok({"journal", "--data", seed_dir(), "--from", rfc(from)}).out);
+  const auto whole = csv_rows(export_ok({"journal", "--data", seed_dir()}).out);
+  CHECK(before.size() - 1 + after.size() - 1 == whole.size() - 1);
+}
+
+TEST_CASE("TrialBalanceTotalsZeroPerCurrencyAndAgreesWithTheProjections") {
+  for (const TimeMs at : {seed_before_releases, seed_payout_day_to, seed_end}) {
+    CAPTURE(rfc(at));
+    const auto rows = csv_rows(export_ok({"trial-balance", "--data", seed_dir(), "--at", rfc(at)}).out);
+    const State state = seed_state_at(at);
+    std::map<std::string, int64_t> sums;
+    size_t accounts = 0;
+    size_t totals = 0;
+    for (size_t i = 1; i < rows.size(); ++i) {
+      REQUIRE(rows[i].size() == 3);
+      const int64_t balance = std::stoll(rows[i][2]);
+      if (rows[i][0] == "TOTAL") {
+        ++totals;
+        CHECK(balance == 0);
+        CHECK(sums[rows[i][1]] == 0);
+        continue;
+      }
+      CHECK(totals == 0);  // TOTAL rows come last
+      ++accounts;
+      sums[rows[i][1]] += balance;
+      CHECK(balance == state.balance(rows[i][0], *Currency::parse(rows[i][1])));
+    }
+    size_t state_entries = 0;
+    for (const auto& [account, entries] : state.balances) state_entries += entries.size();
+    CHECK(accounts == state_entries);
+    CHECK(totals == sums.size());
+  }
+}
+
+TEST_CASE("TrialBalanceWithoutAtIsAsOfNow") {
+  const CliRun at_start = run_export({"trial-balance", "--data", seed_dir()}, example_start - 2 * ms_per_day - 1);
+  REQUIRE(at_start.exit_code == 0);
+  CHECK(at_start.out == "account,currency,balance\r\n");
+  const CliRun later = run_export({"trial-balance", "--data", seed_dir()}, seed_end);
+  CHECK(later.out == export_ok({"trial-balance", "--data", seed_dir(), "--at", rfc(seed_end)}).out);
+}
+
+TEST_CASE("EscrowAgingListsOnlyEscrowsHoldingMoneyInTheirAgeBuckets") {
+  const auto rows = csv_rows(export_ok({"escrow", "--data", seed_dir(), "--at", rfc(seed_end)}).out);
+  std::map<std::string, std::vector<std::string>> by_booking;
+  for (size_t i = 1; i < rows.size(); ++i) by_booking[rows[i][0]] = rows[i];
+  REQUIRE(by_booking.size() == 5);
+  CHECK(by_booking["bk_old"][1] == "held");
+  CHECK(by_booking["bk_old"][6] == ">7d");
+  CHECK(by_booking["bk_mid"][6] == "3-7d");
+  CHECK(by_booking["bk_open_dispute"][1] == "disputed");
+  CHECK(by_booking["bk_open_dispute"][5].empty());
+  CHECK(by_booking["bk_open_dispute"][6] == "3-7d");
+  CHECK(by_booking["bk_late"][1] == "release_scheduled");
+  CHECK(by_booking["bk_late"][5] == rfc(example_start + 8 * ms_per_day + ms_per_hour));
+  CHECK(by_booking["bk_late"][6] == "1-3d");
+  CHECK(by_booking["bk_recent"][6] == "0-1d");
+  // Before the first payment nothing is held.
+  const auto early = csv_rows(export_ok({"escrow", "--data", seed_dir(), "--at", rfc(example_start - 3 * ms_per_day)}).out);
+  CHECK(early.size() == 1);
+}
+
+TEST_CASE("PayoutsCountReleasesSplitsFeesAndCompletedWithdrawalsOnly") {
+  const auto rows = csv_rows(export_ok({"payouts", "--data", seed_dir(), "--from", rfc(seed_payout_day_from), "--to",
+                                        rfc(seed_payout_day_to)})
+                                 .out);
+  REQUIRE(rows.size() == 3);
+  // t1: bk_paid released 297.50 (fee 52.50); bk_dispute split: 250.00 released, 212.50 net (fee 37.50);
+  // wd_1 completed 100.00; wd_2 failed (back in the balance).
+  CHECK(rows[1] == std::vector<std::string>{"t1", "ETB", "51000", "9000", "10000", "41000"});
+  // t2: bk_usd released 42.50 (fee 7.50); wd_usd completed 10.00.
+  CHECK(rows[2] == std::vector<std::string>{"t2", "USD", "4250", "750", "1000", "3250"});
+}
+
+TEST_CASE("OutputFileIsWrittenWholeThenRenamedAndEqualsStdout") {
+  logtest::TempFolder folder;
+  const std::string path = folder.sub("journal.csv");
+  {
+    std::ofstream old(path);
+    old << "the previous export\n";
+  }
+  const CliRun run = export_ok({"journal", "--data", seed_dir(), "--output", path});
+  CHECK(run.out.empty());
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream written;
+  written << file.rdbuf();
+  CHECK(written.str() == export_ok({"journal", "--data", seed_dir()}).out);
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(folder.path())) {
+    CHECK_MESSAGE(entry.path().filename() == "journal.csv", entry.path());
+    ++files;
+  }
+  CHECK(files == 1);
+}
+
+TEST_CASE("OutputFileInAMissingFolderFailsWithExitOne") {
+  logtest::TempFolder folder;
+  const CliRun run = run_export({"trial-balance", "--data", seed_dir(), "--output", folder.sub("no/such/out.csv")});
+  CHECK(run.exit_code == 1);
+  CHECK(run.err.find("no/such/out.csv") != std::string::npos);
+}
+
+TEST_CASE("HistoryOfAnUnknownBookingSaysSoWithExitOne") {
+  const CliRun run = run_replay({"history", "--data", seed_dir(), "bk_nope"});
+  CHECK(run.exit_code == 1);
+  CHECK(run.out.empty());
+  CHECK(run.err.find("no booking bk_nope") != std::string::npos);
+}
+
+TEST_CASE("StateDocumentListsEveryBookingAndBalanceAtTheHead") {
+  const CliRun run = run_replay({"state", "--data", seed_dir()}, seed_end);
+  REQUIRE(run.exit_code == 0);
+  const State state = seed_state_at(seed_end);
+  CHECK(run.out.starts_with(fmt::format("{{\"at\":\"{}\",\"position\":{},\"bookings\":[", rfc(seed_end), state.position)));
+  for (const Booking& booking : state.bookings) CHECK(run.out.find("{\"id\":\"" + booking.id + "\"") != std::string::npos);
+  CHECK(run.out.ends_with("]}\n"));
+}
+
+TEST_CASE("BadTimesAndUnknownKindsAreUsageErrors") {
+  CHECK(run_export({"journal", "--data", seed_dir(), "--from", "yesterday"}).exit_code == 2);
+  CHECK(run_export({"journal", "--data", seed_dir(), "--from", rfc(seed_end), "--to", rfc(seed_end)}).exit_code == 2);
+  CHECK(run_export({"journal", "--data", seed_dir(), "--at", rfc(seed_end)}).exit_code == 2);
+  CHECK(run_export({"trial-balance", "--data", seed_dir(), "--from", rfc(seed_end)}).exit_code == 2);
+  CHECK(run_export({"ledger", "--data", seed_dir()}).exit_code == 2);
+  CHECK(run_export({"journal"}).exit_code == 2);
+  CHECK(run_replay({"state", "--data", seed_dir(), "--at", "2026-13-01T00:00:00Z"}).exit_code == 2);
+  const CliRun unknown = run_replay({"replay-all", "--data", seed_dir()});
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.err.find("unknown subcommand 'replay-all'") != std::string::npos);
+  CHECK(unknown.err.find("usage: tutorledger replay") != std::string::npos);
+}

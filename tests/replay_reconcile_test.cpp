@@ -1,0 +1,149 @@
+// `reconcile`: a provider statement against the captured payments of the seed log: a clean
+// statement exits 0; each kind of difference is counted and named by reference and tx_ref;
+// a statement that cannot be read exits 2 naming the malformed line.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "support/audit_cli_runner.h"
+#include "support/seed_ledger.h"
+
+using namespace tl;
+using namespace tl::test;
+
+namespace {
+
+const std::string& seed_dir() {
+  static EngineFixture* fixture = [] {
+    auto* f = new EngineFixture();
+    run_seed_journeys(*f);
+    return f;
+  }();
+  return fixture->options.data_dir;
+}
+
+constexpr const char* header = "reference,tx_ref,amount,currency,status,at\r\n";
+
+std::string row(std::string_view booking, std::string_view amount = "350.00", std::string_view currency = "ETB",
+                std::string_view status = "success") {
+  return fmt::format("ref-{},tx-{},{},{},{},2026-11-22T10:00:00Z\r\n", booking, booking, amount, currency, status);
+}
+
+// Every capture of the seed log, as the provider would list it.
+std::string clean_rows() {
+  std::string rows = row("bk_paid") + row("bk_usd", "50.00", "USD");
+  for (const char* booking : {"bk_noshow", "bk_cancel", "bk_dispute", "bk_old", "bk_mid", "bk_open_dispute", "bk_late", "bk_recent"}) {
+    rows += row(booking);
+  }
+  return rows;
+}
+
+struct Statement {
+  explicit Statement(const std::string& text) {
+    std::ofstream(path(), std::ios::binary) << text;
+  }
+  std::string path() const { return folder.sub("statement.csv"); }
+  logtest::TempFolder folder;
+};
+
+CliRun reconcile(const std::string& text) {
+  Statement statement(text);
+  return run_reconcile({"--data", seed_dir(), "--statement", statement.path()});
+}
+
+bool has_line(const std::string& out, std::string_view line) {
+  return out.find(std::string(line) + "\n") != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("StatementListingEveryCaptureMatchesWithExitZero") {
+  // The rejected short payment is on the statement as failed: the ledger agrees it was not captured.
+  const CliRun run = reconcile(std::string(header) + clean_rows() +
+                               "ref-bk_cancel-short,tx-bk_cancel,349.00,ETB,failed,2026-11-22T10:00:00Z\r\n");
+  CHECK_MESSAGE(run.exit_code == 0, run.out, run.err);
+  CHECK(has_line(run.out, "matched: 10"));
+  for (const char* kind : {"missing in ledger", "missing in statement", "amount mismatch", "currency mismatch",
+                           "tx_ref mismatch", "status mismatch", "duplicate in statement"}) {
+    CHECK(has_line(run.out, fmt::format("{}: 0", kind)));
+  }
+  CHECK(has_line(run.out, "failed, not captured: 1"));
+}
+
+TEST_CASE("EachKindOfDifferenceIsCountedAndNamedByReferenceAndTxRef") {
+  std::string text = header;
+  text += row("bk_paid", "300.00");                                        // amount mismatch
+  text += row("bk_usd", "50.00", "ETB");                                   // currency mismatch
+  text += "ref-unknown,tx-bk_nope,120.00,ETB,success,2026-11-22T11:00:00Z\r\n";  // missing in ledger
+  text += "ref-bk_cancel,tx-other,350.00,ETB,success,2026-11-22T10:00:00Z\r\n";  // tx_ref mismatch
+  text += row("bk_dispute");
+  text += row("bk_dispute");                                               // duplicate
+  text += row("bk_old", "350.00", "ETB", "failed");                        // status mismatch
+  for (const char* booking : {"bk_mid", "bk_open_dispute", "bk_late", "bk_recent"}) text += row(booking);
+  // bk_noshow is left out: missing in statement.
+  const CliRun run = reconcile(text);
+  CHECK(run.exit_code == 1);
+  CHECK(run.err.empty());
+  CHECK(has_line(run.out, "matched: 5"));
+  CHECK(has_line(run.out, "missing in ledger: 1"));
+  CHECK(has_line(run.out, "missing in statement: 1"));
+  CHECK(has_line(run.out, "amount mismatch: 1"));
+  CHECK(has_line(run.out, "currency mismatch: 1"));
+  CHECK(has_line(run.out, "tx_ref mismatch: 1"));
+  CHECK(has_line(run.out, "status mismatch: 1"));
+  CHECK(has_line(run.out, "duplicate in statement: 1"));
+  CHECK(run.out.find("amount mismatch: reference ref-bk_paid tx_ref tx-bk_paid: statement line 2 has ETB 300.00 (success), "
+                     "ledger position 4 captured ETB 350.00 with tx_ref tx-bk_paid") != std::string::npos);
+  CHECK(run.out.find("currency mismatch: reference ref-bk_usd tx_ref tx-bk_usd: statement line 3 has ETB 50.00") != std::string::npos);
+  CHECK(run.out.find("missing in ledger: reference ref-unknown tx_ref tx-bk_nope: statement line 4") != std::string::npos);
+  CHECK(run.out.find("tx_ref mismatch: reference ref-bk_cancel tx_ref tx-other: statement line 5") != std::string::npos);
+  CHECK(run.out.find("duplicate in statement: reference ref-bk_dispute tx_ref tx-bk_dispute: statement line 7") != std::string::npos);
+  CHECK(run.out.find("status mismatch: reference ref-bk_old tx_ref tx-bk_old: statement line 8 has ETB 350.00 (failed)") != std::string::npos);
+  CHECK(run.out.find("missing in statement: reference ref-bk_noshow tx_ref tx-bk_noshow: ledger position 14 captured ETB 350.00") != std::string::npos);
+}
+
+TEST_CASE("StatementInAnotherColumnOrderWithQuotesAndABomIsRead") {
+  std::string text = "\xEF\xBB\xBF" "status, at, currency, amount, tx_ref, reference, note\n";
+  text += "success,2026-11-22T10:00:00Z,USD,50.00,tx-bk_usd,ref-bk_usd,\"paid, \"\"in full\"\"\nsecond line\"\n";
+  text += "success,2026-11-22T10:00:00Z,ETB,350,tx-bk_paid,\"ref-bk_paid\",\n";
+  const CliRun run = reconcile(text);
+  CHECK(run.exit_code == 1);  // the other eight captures are missing from this statement
+  CHECK(has_line(run.out, "matched: 2"));
+  CHECK(has_line(run.out, "missing in statement: 8"));
+}
+
+TEST_CASE("MalformedStatementExitsTwoNamingTheLine") {
+  struct Case {
+    std::string text;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {std::string(header) + row("bk_paid") + row("bk_usd", "5O.00", "USD"), "line 3: amount \"5O.00\" is not an exact USD amount"},
+      {std::string(header) + row("bk_paid", "350.001"), "line 2: amount \"350.001\" is not an exact ETB amount"},
+      {std::string(header) + row("bk_paid", "350.00", "XYZ"), "line 2: currency \"XYZ\" is not an ISO 4217 code"},
+      {std::string(header) + "ref-1,tx-1,350.00,ETB,success,yesterday\r\n", "line 2: at \"yesterday\" is not an RFC 3339 time"},
+      {std::string(header) + "ref-1,tx-1,350.00,ETB,success\r\n", "line 2: 5 fields where the header has 6"},
+      {std::string(header) + "ref-1,\"tx-1,350.00,ETB,success,2026-11-22T10:00:00Z\r\n", "line 3: a quoted field is never closed"},
+      {std::string(header) + "ref-1,tx\"1,350.00,ETB,success,2026-11-22T10:00:00Z\r\n", "line 2: a quote inside an unquoted field"},
+      {"reference,tx_ref,currency,status,at\r\n", "line 1: the header has no column amount"},
+      {"", "is empty: it has no header row"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.text);
+    const CliRun run = reconcile(c.text);
+    CHECK(run.exit_code == 2);
+    CHECK(run.out.empty());
+    CHECK_MESSAGE(run.err.find(c.message) != std::string::npos, run.err);
+    CHECK(run.err.find("unreadable statement") != std::string::npos);
+  }
+}
+
+TEST_CASE("MissingStatementOrArgumentsAreUsageErrors") {
+  logtest::TempFolder folder;
+  CHECK(run_reconcile({"--data", seed_dir(), "--statement", folder.sub("none.csv")}).exit_code == 2);
+  CHECK(run_reconcile({"--data", seed_dir()}).exit_code == 2);
+  CHECK(run_reconcile({"--statement", folder.sub("none.csv")}).exit_code == 2);
+  CHECK(run_reconcile({"--data", folder.sub("nothing"), "--statement", folder.sub("none.csv")}).exit_code == 2);
+}

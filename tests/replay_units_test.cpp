@@ -1,0 +1,182 @@
+// The small parts of the audit CLI: RFC 4180 writing and reading, digests, age buckets, time
+// ranges, atomic output files, the progress bar.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "replay/atomic_file.h"
+#include "replay/csv_reader.h"
+#include "replay/csv_writer.h"
+#include "replay/escrow_aging.h"
+#include "replay/ledger_digest.h"
+#include "replay/progress.h"
+#include "replay/time_range.h"
+#include "support/log_test_support.h"
+
+using namespace tl;
+using namespace tl::replay;
+
+namespace {
+
+std::vector<std::vector<std::string>> read_all(const std::string& text, std::string* error = nullptr) {
+  std::FILE* file = fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
+  REQUIRE(file != nullptr);
+  CsvReader reader(file);
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> fields;
+  while (reader.next(&fields)) records.push_back(fields);
+  if (error != nullptr) *error = reader.error();
+  std::fclose(file);
+  return records;
+}
+
+}  // namespace
+
+TEST_CASE("CsvFieldsAreQuotedOnlyWhenTheyHoldCommasQuotesOrLineBreaks") {
+  std::string out;
+  for (const char* field : {"plain", "a,b", "say \"hi\"", "two\nlines", "cr\r", "", "tutor:t1"}) {
+    append_csv_field(out, field);
+    out += '|';
+  }
+  CHECK(out == "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"two\nlines\"|\"cr\r\"||tutor:t1|");
+}
+
+TEST_CASE("CsvWriterEndsRowsWithCrlfAndWritesIntegers") {
+  StringSink sink;
+  {
+    CsvWriter csv(sink);
+    csv.text("account").text("balance");
+    csv.end_row();
+    csv.text("external:psp").number(-315000);
+    csv.end_row();
+    csv.blank().number(0);
+    csv.end_row();
+    CHECK(csv.rows_written() == 3);
+    csv.flush();
+  }
+  CHECK(sink.text() == "account,balance\r\nexternal:psp,-315000\r\n,0\r\n");
+}
+
+TEST_CASE("CsvReaderReadsWhatTheWriterWrites") {
+  const std::vector<std::string> tricky = {"a,b", "say \"hi\"", "two\r\nlines", "", "end"};
+  StringSink sink;
+  {
+    CsvWriter csv(sink);
+    for (const auto& field : tricky) csv.text(field);
+    csv.end_row();
+    csv.text("second").end_row();
+  }
+  const auto records = read_all(sink.text());
+  REQUIRE(records.size() == 2);
+  CHECK(records[0] == tricky);
+  CHECK(records[1] == std::vector<std::string>{"second"});
+}
+
+TEST_CASE("CsvReaderAcceptsLfLinesAMissingFinalLineEndAndABom") {
+  CHECK(read_all("\xEF\xBB\xBFh1,h2\na,b\nc,d") ==
+        std::vector<std::vector<std::string>>{{"h1", "h2"}, {"a", "b"}, {"c", "d"}});
+  CHECK(read_all("x\r\n\r\ny\r\n") == std::vector<std::vector<std::string>>{{"x"}, {""}, {"y"}});
+}
+
+TEST_CASE("CsvReaderErrorsNameTheLine") {
+  std::string error;
+  read_all("a,b\n\"never closed\n", &error);
+  CHECK(error == "line 3: a quoted field is never closed");
+  read_all("a,b\nc,\"d\"e\n", &error);
+  CHECK(error == "line 2: text after a closing quote");
+  read_all("a\nb\"c\n", &error);
+  CHECK(error == "line 2: a quote inside an unquoted field");
+  read_all("a\rb\n", &error);
+  CHECK(error == "line 1: a CR that is not followed by LF");
+  read_all(std::string(csv_record_bytes_max + 1, 'x'), &error);
+  CHECK(error == "line 1: the record is too long");
+}
+
+TEST_CASE("LedgerDigestIsAPositionFromOneAndSixtyFourHexDigits") {
+  const std::string hash(64, 'a');
+  const auto digest = parse_ledger_digest("12:" + hash);
+  REQUIRE(digest);
+  CHECK(digest->position == 12);
+  CHECK(to_hex(digest->hash) == hash);
+  CHECK(parse_ledger_digest("12:" + std::string(64, 'A')));  // either case, as GET /api/ledger/digest may be copied
+  CHECK_FALSE(parse_ledger_digest("0:" + hash));
+  CHECK_FALSE(parse_ledger_digest("-1:" + hash));
+  CHECK_FALSE(parse_ledger_digest("+1:" + hash));
+  CHECK_FALSE(parse_ledger_digest(":" + hash));
+  CHECK_FALSE(parse_ledger_digest("12:" + hash.substr(1)));
+  CHECK_FALSE(parse_ledger_digest("12" + hash));
+  CHECK_FALSE(parse_ledger_digest("99999999999999999999:" + hash));
+}
+
+TEST_CASE("AgeBucketsIncludeTheirLowerBound") {
+  CHECK(age_bucket(0) == "0-1d");
+  CHECK(age_bucket(ms_per_day - 1) == "0-1d");
+  CHECK(age_bucket(ms_per_day) == "1-3d");
+  CHECK(age_bucket(3 * ms_per_day - 1) == "1-3d");
+  CHECK(age_bucket(3 * ms_per_day) == "3-7d");
+  CHECK(age_bucket(7 * ms_per_day - 1) == "3-7d");
+  CHECK(age_bucket(7 * ms_per_day) == ">7d");
+  CHECK(age_bucket(400 * ms_per_day) == ">7d");
+}
+
+TEST_CASE("TimeRangeIncludesItsStartAndExcludesItsEnd") {
+  const TimeRange range{1000, 2000};
+  CHECK_FALSE(range.contains(999));
+  CHECK(range.contains(1000));
+  CHECK(range.contains(1999));
+  CHECK_FALSE(range.contains(2000));
+  CHECK(range.limits(10).at_max == 1999);
+  CHECK(range.limits(10).position_max == 10);
+  CHECK(TimeRange{}.contains(0));
+  CHECK(TimeRange{}.limits(1).at_max == time_ms_max);
+}
+
+TEST_CASE("AtomicFileReplacesTheOldFileOnlyOnCommit") {
+  logtest::TempFolder folder;
+  const std::string path = folder.sub("out.csv");
+  std::ofstream(path) << "old";
+  auto contents = [&] {
+    std::ifstream file(path);
+    return std::string(std::istreambuf_iterator<char>(file), {});
+  };
+  {
+    std::unique_ptr<AtomicFile> file;
+    REQUIRE(AtomicFile::create(path, &file).is_ok());
+    file->write("half an export");
+    CHECK(contents() == "old");
+  }  // abandoned: the temporary file goes, the old file stays
+  CHECK(contents() == "old");
+  CHECK(std::distance(std::filesystem::directory_iterator(folder.path()), {}) == 1);
+  std::unique_ptr<AtomicFile> file;
+  REQUIRE(AtomicFile::create(path, &file).is_ok());
+  file->write("new,");
+  file->write("export\r\n");
+  REQUIRE(file->commit().is_ok());
+  CHECK(contents() == "new,export\r\n");
+  CHECK(std::distance(std::filesystem::directory_iterator(folder.path()), {}) == 1);
+  std::unique_ptr<AtomicFile> into_folder;
+  CHECK_FALSE(AtomicFile::create(folder.path(), &into_folder).is_ok());
+}
+
+TEST_CASE("ProgressBarDrawsOnlyWithASinkAndClearsItself") {
+  StringSink sink;
+  {
+    Progress silent(nullptr, "verify", 100);
+    silent.update(50);
+  }
+  Progress progress(&sink, "verify", 1'000'000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  progress.update(500'000);
+  CHECK(sink.text().starts_with("\rverify ["));
+  CHECK(sink.text().find(" 50%  500000/1000000 events") != std::string::npos);
+  CHECK(sink.text().find("M events/s") != std::string::npos);
+  progress.finish();
+  CHECK(sink.text().ends_with("\r\x1b[K"));
+  const size_t drawn = sink.text().size();
+  progress.update(900'000);
+  CHECK(sink.text().size() == drawn);
+}
