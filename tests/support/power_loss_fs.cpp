@@ -108,7 +108,7 @@ class TrackedWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
   template <class Call>
   IOStatus sync(Call&& call) {
     if (!owner_.power_for_one_operation()) return power_cut();
-    if (owner_.fail_syncs) return IOStatus::NoSpace("simulated disk full: sync failed");
+    if (owner_.fail_syncs) return IOStatus::IOError("simulated device error: sync failed");
     const uint64_t written = owner_.written_bytes(track_);  // what this sync covers at least
     IOStatus status = call();
     if (status.ok()) owner_.file_synced(track_, written);

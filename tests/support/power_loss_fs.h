@@ -14,7 +14,8 @@
 //   - power: `cut_power_after(n)`: the n-th changing operation from now (append, sync, truncate,
 //     create, rename, delete, directory fsync) and every one after it fail with IOError, as if the
 //     machine had stopped at that instant. Reads still work (nothing reads after a real cut).
-//   - disk full: `fail_appends` / `fail_syncs` make those operations fail with NoSpace while set.
+//   - storage faults: while `fail_appends` is set, appends fail with NoSpace (a full disk); while
+//     `fail_syncs` is set, syncs fail with IOError (a device error). The power stays on.
 //
 // Deleted and overwritten files are kept as hard links in a stash folder (on the same file
 // system) until a directory fsync makes their removal durable. Model limits: renames across
@@ -58,7 +59,7 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
   bool power_is_off() const;
   uint64_t changing_operations() const;  // since the last restart
 
-  // Disk full: appends / syncs fail with NoSpace while set (the power stays on).
+  // Storage faults (see above).
   std::atomic<bool> fail_appends{false};
   std::atomic<bool> fail_syncs{false};
 
