@@ -10,6 +10,7 @@
 
 #include "engine/checkpoint_codec.h"
 #include "engine/log_keys.h"
+#include "engine/record_codec.h"
 #include "engine/recovery.h"
 #include "engine/state_hash.h"
 #include "support/domain_harness.h"
@@ -185,6 +186,42 @@ TEST_CASE("AfterAFailedSyncWritesWaitForARestartWhichKeepsTheLogWholeAndRetriesI
   CHECK(rig.book("bk_after").status == 200);
 }
 
+namespace {
+
+// Six bookings on a closed folder, with a checkpoint after the fourth when asked (and none at
+// the stop), then one bit flipped inside the stored record at `damaged_position`.
+void six_bookings_then_damage(const EngineOptions& options, bool checkpoint_after_four, uint64_t damaged_position) {
+  {
+    std::unique_ptr<Engine> engine;
+    REQUIRE(Engine::open(options, std::make_unique<ManualClock>(example_start - ms_per_day), &engine).is_ok());
+    auto book = [&](const std::string& id) {
+      std::promise<Reply> promise;
+      auto future = promise.get_future();
+      Submission submission{Command{student(), 0, id, RequestBooking{id, "t1", "Maths", example_start, 60,
+                                                                     etb_amount(35000)}},
+                            std::nullopt, {}, [&promise](Reply reply) { promise.set_value(std::move(reply)); }};
+      REQUIRE(engine->submit(std::move(submission)) == SubmitResult::queued);
+      REQUIRE(future.get().status == 200);
+    };
+    for (int i = 1; i <= 4; ++i) book(fmt::format("bk_{}", i));
+    if (checkpoint_after_four) {
+      std::promise<Status> done;
+      REQUIRE(engine->checkpoint([&](Status status) { done.set_value(status); }) == SubmitResult::queued);
+      REQUIRE(done.get_future().get().is_ok());
+    }
+    for (int i = 5; i <= 6; ++i) book(fmt::format("bk_{}", i));
+    engine->stop();
+  }
+  logtest::RawDb raw(options.data_dir);
+  const std::string key = log_keys::event_key(damaged_position);
+  std::string value = raw.get(key);
+  REQUIRE(value.size() > 2 * stored_hash_tail_bytes);
+  value[value.size() / 2] ^= 0x01;  // inside the record's canonical bytes, not its hash field
+  raw.put(key, value);
+}
+
+}  // namespace
+
 TEST_CASE("ADamagedEventStopsStartUpWithAStatusNamingItsPosition") {
   struct Damage {
     const char* name;
@@ -203,35 +240,7 @@ TEST_CASE("ADamagedEventStopsStartUpWithAStatusNamingItsPosition") {
     EngineOptions options;
     options.data_dir = folder.sub("data");
     options.checkpoint_on_stop = false;
-    {
-      std::unique_ptr<Engine> engine;
-      REQUIRE(Engine::open(options, std::make_unique<ManualClock>(example_start - ms_per_day), &engine).is_ok());
-      auto book = [&](const std::string& id) {
-        std::promise<Reply> promise;
-        auto future = promise.get_future();
-        Submission submission{Command{student(), 0, id, RequestBooking{id, "t1", "Maths", example_start, 60,
-                                                                       etb_amount(35000)}},
-                              std::nullopt, {}, [&promise](Reply reply) { promise.set_value(std::move(reply)); }};
-        REQUIRE(engine->submit(std::move(submission)) == SubmitResult::queued);
-        REQUIRE(future.get().status == 200);
-      };
-      for (int i = 1; i <= 4; ++i) book(fmt::format("bk_{}", i));
-      if (damage.with_checkpoint) {
-        std::promise<Status> done;
-        REQUIRE(engine->checkpoint([&](Status status) { done.set_value(status); }) == SubmitResult::queued);
-        REQUIRE(done.get_future().get().is_ok());
-      }
-      for (int i = 5; i <= 6; ++i) book(fmt::format("bk_{}", i));
-      engine->stop();
-    }
-    {
-      logtest::RawDb raw(options.data_dir);
-      const std::string key = log_keys::event_key(damage.position);
-      std::string value = raw.get(key);
-      REQUIRE(value.size() > 40);
-      value[value.size() / 2] ^= 0x01;  // one bit, inside the record's canonical bytes
-      raw.put(key, value);
-    }
+    six_bookings_then_damage(options, damage.with_checkpoint, damage.position);
     std::unique_ptr<Engine> engine;
     const Status opened = Engine::open(options, std::make_unique<ManualClock>(example_start - ms_per_day), &engine);
     CHECK(engine == nullptr);
@@ -239,6 +248,24 @@ TEST_CASE("ADamagedEventStopsStartUpWithAStatusNamingItsPosition") {
     CHECK_MESSAGE(opened.message().find(fmt::format("position {}", damage.position)) != std::string::npos,
                   opened.to_string());
   }
+}
+
+TEST_CASE("ADamagedEventBeforeTheCheckpointIsFoundByVerifyNotAtStartUp") {
+  // By design: start-up reads the checkpoint and the tail after it, not the whole log (that is
+  // what a checkpoint is for). Damage below the checkpoint is for verify (`replay verify`).
+  logtest::TempFolder folder;
+  EngineOptions options;
+  options.data_dir = folder.sub("data");
+  options.checkpoint_on_stop = false;
+  six_bookings_then_damage(options, /*checkpoint_after_four=*/true, /*damaged_position=*/2);
+  std::unique_ptr<Engine> engine;
+  const Status opened = Engine::open(options, std::make_unique<ManualClock>(example_start - ms_per_day), &engine);
+  REQUIRE_MESSAGE(opened.is_ok(), opened.to_string());
+  CHECK(engine->recovery().checkpoint_used);
+  const VerifyReport report = engine->log().verify();
+  CHECK_FALSE(report.clean);
+  CHECK(report.first_bad_position == 2);
+  engine->stop();
 }
 
 TEST_CASE("ADamagedCheckpointIsDiscardedTheLogReplayedAndANewCheckpointWritten") {
