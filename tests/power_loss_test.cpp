@@ -99,7 +99,8 @@ class PowerLossRig {
       clock_ = engine->now();
       engine.reset();
     }
-    counts_.push_back(power_.file_system->restart_after_power_loss(random_, /*torn_tails=*/uniform(0, 1) == 1));
+    const auto unsynced = uniform(0, 1) == 1 ? PowerLossFileSystem::Unsynced::torn : PowerLossFileSystem::Unsynced::dropped;
+    counts_.push_back(power_.file_system->restart_after_power_loss(random_, unsynced));
     return opened.is_ok();
   }
 

@@ -270,19 +270,23 @@ void PowerLossFileSystem::record_change_locked(NamespaceChange change) {
   unsynced_[parent_of(change.name)].push_back(std::move(change));
 }
 
-uint64_t PowerLossFileSystem::durable_length(const FileTrack& track, std::mt19937_64& random, bool torn_tails) {
+uint64_t PowerLossFileSystem::durable_length(const FileTrack& track, std::mt19937_64& random, Unsynced unsynced) {
   assert(track.synced_bytes <= track.written_bytes);
-  if (!torn_tails || track.synced_bytes == track.written_bytes) return track.synced_bytes;
-  return std::uniform_int_distribution<uint64_t>(track.synced_bytes, track.written_bytes)(random);
+  switch (unsynced) {
+    case Unsynced::dropped: return track.synced_bytes;
+    case Unsynced::torn: return std::uniform_int_distribution<uint64_t>(track.synced_bytes, track.written_bytes)(random);
+    case Unsynced::kept: return track.written_bytes;
+  }
+  return track.synced_bytes;
 }
 
-PowerLossCounts PowerLossFileSystem::restart_after_power_loss(std::mt19937_64& random, bool torn_tails) {
+PowerLossCounts PowerLossFileSystem::restart_after_power_loss(std::mt19937_64& random, Unsynced unsynced) {
   std::lock_guard lock(mutex_);
   PowerLossCounts counts;
   counts.operations_before_cut = operations_;
   auto cut_back = [&](const std::string& path, const FileTrack& track) {
     const uint64_t on_disk = size_on_disk(path);
-    const uint64_t keep = std::min(on_disk, durable_length(track, random, torn_tails));
+    const uint64_t keep = std::min(on_disk, durable_length(track, random, unsynced));
     if (keep == on_disk) return;
     std::error_code error;
     fs::resize_file(path, keep, error);
@@ -294,6 +298,7 @@ PowerLossCounts PowerLossFileSystem::restart_after_power_loss(std::mt19937_64& r
   for (const auto& [path, track] : files_) {
     if (path_exists(path)) cut_back(path, *track);
   }
+  if (unsynced == Unsynced::kept) unsynced_.clear();  // the directory changes stay as they are
   for (auto& [directory, changes] : unsynced_) {
     for (auto change = changes.rbegin(); change != changes.rend(); ++change) {
       std::error_code error;

@@ -63,11 +63,17 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
   std::atomic<bool> fail_appends{false};
   std::atomic<bool> fail_syncs{false};
 
-  // The machine comes back after a power loss: drops what was not durable (see the header
-  // comment), then the power is on again and everything on disk counts as durable. RocksDB must
-  // have closed every file under the wrapper's control first. With `torn_tails`, each file keeps
-  // a random prefix of its unsynced bytes instead of none of them.
-  PowerLossCounts restart_after_power_loss(std::mt19937_64& random, bool torn_tails);
+  // What became of the bytes and directory changes no sync had made durable.
+  enum class Unsynced {
+    dropped,  // a power cut: files fall back to their synced length, directory changes are undone
+    torn,     // a power cut after part of the writes reached the disk: each file keeps a random
+              // prefix of its unsynced bytes; directory changes are undone
+    kept,     // the process died at the cut but the machine did not: the page cache survives
+  };
+  // The machine comes back after the cut (see the header comment), then the power is on again
+  // and everything on disk counts as durable. RocksDB must have closed every file under the
+  // wrapper's control first.
+  PowerLossCounts restart_after_power_loss(std::mt19937_64& random, Unsynced unsynced);
 
   // --- rocksdb::FileSystem -------------------------------------------------------------------
   rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
@@ -131,7 +137,7 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
   std::shared_ptr<FileTrack> track_new_file(const std::string& name, bool existed, uint64_t size);
   std::string stash_link_locked(const std::string& path);  // "" when the path does not exist
   void record_change_locked(NamespaceChange change);
-  uint64_t durable_length(const FileTrack& track, std::mt19937_64& random, bool torn_tails);
+  uint64_t durable_length(const FileTrack& track, std::mt19937_64& random, Unsynced unsynced);
 
   const std::string stash_folder_;
   mutable std::mutex mutex_;
