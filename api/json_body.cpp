@@ -26,6 +26,9 @@ template <class... Visitors>
 struct Overloaded : Visitors... {
   using Visitors::operator()...;
 };
+// Spelled out for clang 14, which does not deduce aggregate templates yet (the fuzz build).
+template <class... Visitors>
+Overloaded(Visitors...) -> Overloaded<Visitors...>;
 
 Status invalid(std::string message) { return Status::invalid_argument(std::move(message)); }
 

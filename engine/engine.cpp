@@ -114,11 +114,14 @@ struct Engine::Writer {
       {
         std::unique_lock lock(queue_mutex);
         for (;;) {
-          if (!queue.empty() || !pending.empty() || !due_timers.empty()) break;
+          if (!queue.empty() || !pending.empty()) break;
+          // Due timers do not hold up a stop (they are derived again at the next start): while
+          // the storage fails they would be retried for ever.
           if (stopping) {
             stop_now = true;
             break;
           }
+          if (!due_timers.empty()) break;
           // Timers already due (overdue ones after a restart too) need no wait. A wheel timer's
           // "due" is the start of its second until pop_due moves it to its exact instant, so this
           // wakes at most once early per second, never spins.
@@ -243,7 +246,8 @@ struct Engine::Writer {
 
   // ---- one group commit ---------------------------------------------------------------------
 
-  void process_batch(std::vector<Submission>& batch, TimeMs now) {
+  // Returns false when the write failed (every command of the batch was answered 503).
+  bool process_batch(std::vector<Submission>& batch, TimeMs now) {
     assert(!batch.empty() && batch.size() <= options.batch_commands_max);
     std::vector<Outcome> outcomes(batch.size());
     AppendBatch append;
@@ -296,7 +300,7 @@ struct Engine::Writer {
       appended = log->append(append);
       if (!appended.status.is_ok()) {
         fail_batch(batch, outcomes, appended.status);
-        return;
+        return false;
       }
       assert(appended.records.size() == records_planned);
     }
@@ -304,6 +308,7 @@ struct Engine::Writer {
     for (size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(std::move(outcomes[i].reply));
     }
+    return true;
   }
 
   void apply(std::vector<Submission>& batch, std::vector<Outcome>& outcomes, std::vector<EventRecord>& records) {
@@ -382,6 +387,20 @@ struct Engine::Writer {
     for (size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(std::move(outcomes[i].reply));
     }
+    // Submissions already taken off the queue are answered now too. Due timers go first in every
+    // batch, so a submission that conflicts with a timer whose write keeps failing would
+    // otherwise wait, and hold up everything behind it, for as long as the storage is down.
+    for (auto item = pending.begin(); item != pending.end();) {
+      auto* submission = std::get_if<Submission>(&*item);
+      if (submission == nullptr) {
+        ++item;
+        continue;
+      }
+      if (submission->done) {
+        submission->done(error_reply(503, "storage_unavailable", "the ledger could not write; retry later"));
+      }
+      item = pending.erase(item);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(options.storage_retry_ms));
   }
 
@@ -404,7 +423,13 @@ struct Engine::Writer {
         collect_due_timers(now);
         std::vector<Submission> batch = take_batch(/*include_pending=*/false);
         if (batch.empty()) break;
-        process_batch(batch, now);
+        // A failed write puts its timers back as due: retrying here would spin for as long as
+        // the storage is down and hold up stop(). The clock stays where the due timers got it.
+        if (!process_batch(batch, now)) {
+          advance.done(Status::io_error("the ledger could not write the timers due; the clock stopped early"),
+                       stamp_now());
+          return;
+        }
       }
     }
     manual->set(advance.to);

@@ -112,7 +112,8 @@ class Engine {
   SubmitResult submit(Submission submission);
 
   // Test clock only: moves the manual clock to `to`, firing every timer due by then in due order
-  // (each at its own due time) before `done` runs. A time in the past is invalid_argument.
+  // (each at its own due time) before `done` runs. A time in the past is invalid_argument; a
+  // failed write stops the advance early with io_error (the clock stays at the last due time).
   SubmitResult advance_clock(TimeMs to, std::function<void(Status, TimeMs)> done);
 
   // Read replicas only: appends the primary's records (stored values, in position order, starting
