@@ -13,6 +13,5 @@ int not_built_yet(std::string_view command) {
 int replay(Args) { return not_built_yet("replay"); }
 int export_csv(Args) { return not_built_yet("export"); }
 int reconcile(Args) { return not_built_yet("reconcile"); }
-int replica(Args) { return not_built_yet("replica"); }
 
 }  // namespace tl::cli
