@@ -57,7 +57,6 @@ struct NatsPublisher::Impl {
   std::string problem;
   std::atomic<bool> connected{false};
   std::atomic<uint64_t> published_position{0};
-  std::atomic<uint64_t> log_position{0};
   std::atomic<uint64_t> resyncs{0};
 
   // The publisher thread's own.
@@ -163,7 +162,6 @@ Status NatsPublisher::Impl::resync() {
   }
   if (!status.is_ok()) return status;
   const uint64_t head = log.head().position;
-  log_position.store(head, std::memory_order_relaxed);
   if (state.last_sequence > head) {
     return Status::corruption(fmt::format("stream {} is ahead of the local log (stream at {}, log at {}): it belongs "
                                           "to another ledger, or this log lost events",
@@ -212,7 +210,6 @@ Status NatsPublisher::Impl::create_stream() {
 
 bool NatsPublisher::Impl::publish_available() {
   const uint64_t head = log.head().position;
-  log_position.store(head, std::memory_order_relaxed);
   if (next_position > head) return false;
   size_t room = 0;
   {
@@ -377,7 +374,6 @@ NatsPublisher::~NatsPublisher() { stop(); }
 
 void NatsPublisher::start() {
   assert(!impl_->thread.joinable());
-  impl_->log_position.store(impl_->log.head().position, std::memory_order_relaxed);
   impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
 }
 
@@ -394,7 +390,7 @@ NatsPublisherStatus NatsPublisher::status() const {
   NatsPublisherStatus status;
   status.connected = impl_->connected.load(std::memory_order_relaxed);
   status.published_position = impl_->published_position.load(std::memory_order_relaxed);
-  status.log_position = std::max(impl_->log_position.load(std::memory_order_relaxed), status.published_position);
+  status.log_position = std::max(impl_->log.head().position, status.published_position);
   status.resyncs = impl_->resyncs.load(std::memory_order_relaxed);
   std::lock_guard lock(impl_->mutex);
   status.refused = impl_->refused;
@@ -418,8 +414,7 @@ void NatsPublisher::register_metrics(MetricsRegistry& registry) const {
 }
 
 void NatsPublisher::append_health(std::string& json) const {
-  NatsPublisherStatus now = status();
-  now.log_position = std::max(now.log_position, impl_->log.head().position);
+  const NatsPublisherStatus now = status();
   fmt::format_to(std::back_inserter(json), R"("nats":{{"connected":{},"published":{},"lag":{})", now.connected,
                  now.published_position, now.lag_events());
   if (now.refused) {

@@ -40,7 +40,7 @@ struct NatsPublisherOptions {
 struct NatsPublisherStatus {
   bool connected = false;
   uint64_t published_position = 0;  // the stream's last sequence as acknowledged to this publisher
-  uint64_t log_position = 0;        // the local log head when last read
+  uint64_t log_position = 0;        // the local log head
   bool refused = false;             // the stream is another ledger's: nothing more is published
   std::string problem;              // why it refused, or the last error it is retrying after
   uint64_t resyncs = 0;             // times it asked the stream where to resume
