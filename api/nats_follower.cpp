@@ -76,7 +76,10 @@ struct NatsFollower::Impl {
   Status setup_consumer();
   Status ensure_consumer(uint64_t head);
   Status fetch_and_apply();
-  Status replicate(std::vector<std::string> values);
+  Status replicate(const std::vector<std::string>& values);
+  Status apply_one_by_one(const std::vector<std::string>& values, const std::vector<natsMsg*>& messages,
+                          const std::vector<TimeMs>& ats, uint64_t last_pending);
+  void applied(const std::vector<natsMsg*>& messages, const std::vector<TimeMs>& ats, uint64_t pending_after);
   void drop_subscription();
   void pause(int64_t timeout_ms);
   void note_problem(const std::string& text);
@@ -289,26 +292,48 @@ Status NatsFollower::Impl::fetch_and_apply() {
     pending_after = pending;
     ++expected;
   }
-  if (!values.empty()) {
-    const size_t count = values.size();
-    if (Status applied = replicate(std::move(values)); !applied.is_ok()) {
-      if (!applied.is_corruption()) need_setup = true;  // unacknowledged: have them delivered again
-      return applied;
-    }
-    for (natsMsg* message : to_acknowledge) natsMsg_Ack(message, nullptr);
-    applied_events_total.fetch_add(count, std::memory_order_relaxed);
-    newest_applied_at.store(ats.back(), std::memory_order_relaxed);
-    lag_events.store(pending_after, std::memory_order_relaxed);
-    if (options.on_applied) options.on_applied(ats);
+  if (values.empty()) return bad;
+  Status status = replicate(values);
+  if (status.is_corruption() && values.size() > 1) {
+    // The log took none of the batch. Everything before the damaged event is sound: apply that
+    // much, so the replica stops right before the damage, which the one-by-one pass then names.
+    status = apply_one_by_one(values, to_acknowledge, ats, pending_after);
+    return status.is_ok() ? bad : status;
   }
+  if (!status.is_ok()) {
+    if (!status.is_corruption()) need_setup = true;  // unacknowledged: have them delivered again
+    return status;
+  }
+  applied(to_acknowledge, ats, pending_after);
   return bad;
 }
 
-Status NatsFollower::Impl::replicate(std::vector<std::string> values) {
+Status NatsFollower::Impl::apply_one_by_one(const std::vector<std::string>& values, const std::vector<natsMsg*>& messages,
+                                            const std::vector<TimeMs>& ats, uint64_t last_pending) {
+  assert(values.size() == messages.size() && values.size() == ats.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    const Status status = replicate({values[i]});
+    if (!status.is_ok()) return status;
+    applied({messages[i]}, {ats[i]}, last_pending + (values.size() - 1 - i));
+  }
+  return Status::ok();
+}
+
+void NatsFollower::Impl::applied(const std::vector<natsMsg*>& messages, const std::vector<TimeMs>& ats,
+                                 uint64_t pending_after) {
+  assert(!messages.empty() && messages.size() == ats.size());
+  for (natsMsg* message : messages) natsMsg_Ack(message, nullptr);
+  applied_events_total.fetch_add(messages.size(), std::memory_order_relaxed);
+  newest_applied_at.store(ats.back(), std::memory_order_relaxed);
+  lag_events.store(pending_after, std::memory_order_relaxed);
+  if (options.on_applied) options.on_applied(ats);
+}
+
+Status NatsFollower::Impl::replicate(const std::vector<std::string>& values) {
   for (;;) {
     std::promise<Status> promise;
     std::future<Status> done = promise.get_future();
-    // A copy: a busy engine refuses without taking them, and they are needed for the retry.
+    // A copy: the caller keeps them for a retry when the engine is busy or the batch is refused.
     const SubmitResult queued = engine.replicate(values, [&promise](Status status) { promise.set_value(std::move(status)); });
     if (queued == SubmitResult::queued) return done.get();
     if (queued != SubmitResult::busy) return Status::busy("the replica engine is stopping");

@@ -52,6 +52,24 @@ bool eventually(const std::function<bool()>& condition, int timeout_ms) {
   return true;
 }
 
+void create_stream(const std::string& url, int replicas, std::string_view stream) {
+  auto session = connect_for_test(url);
+  const std::string name(stream);
+  const char* subjects[] = {"tl.events.>"};
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = name.c_str();
+  config.Subjects = subjects;
+  config.SubjectsLen = 1;
+  config.Storage = js_FileStorage;
+  config.Replicas = replicas;
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_AddStream(&info, session->jetstream(), &config, nullptr, &code);
+  jsStreamInfo_Destroy(info);
+  REQUIRE_MESSAGE(s == NATS_OK, nats::describe("create stream", s, code));
+}
+
 uint64_t stream_last_sequence(const std::string& url, std::string_view stream) {
   auto session = connect_for_test(url);
   nats::StreamState state;

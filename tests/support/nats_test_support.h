@@ -28,6 +28,8 @@ struct StreamMessage {
 };
 // Every message of the stream, 1 to its last sequence, read one by one.
 std::vector<StreamMessage> read_stream(const std::string& url, std::string_view stream = test_stream);
+// Creates the stream the way the publisher does (subjects tl.events.>, file storage).
+void create_stream(const std::string& url, int replicas = 1, std::string_view stream = test_stream);
 uint64_t stream_last_sequence(const std::string& url, std::string_view stream = test_stream);
 // Publishes one message as the publisher would (Msg-Id, expected last sequence); the NATS status text.
 std::string publish_raw(const std::string& url, uint64_t position, std::string_view data,
