@@ -24,6 +24,20 @@ bool is_not_found(natsStatus status, jsErrCode code, jsErrCode not_found_code) {
 
 }  // namespace
 
+std::vector<std::string> split_urls(std::string_view text) {
+  std::vector<std::string> urls;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view url = text.substr(0, comma);
+    while (!url.empty() && url.front() == ' ') url.remove_prefix(1);
+    while (!url.empty() && url.back() == ' ') url.remove_suffix(1);
+    if (!url.empty()) urls.emplace_back(url);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return urls;
+}
+
 std::string describe(std::string_view what, natsStatus status, jsErrCode code) {
   std::string text = fmt::format("{}: {}", what, natsStatus_GetText(status));
   if (code != 0) text += fmt::format(" (JetStream error {})", static_cast<int>(code));
@@ -38,7 +52,12 @@ Status Session::connect(const ConnectOptions& options, std::unique_ptr<Session>*
   natsOptions* raw_options = nullptr;
   if (natsOptions_Create(&raw_options) != NATS_OK) return Status::io_error("nats: cannot allocate options");
   std::unique_ptr<natsOptions, OptionsDeleter> nats_options(raw_options);
-  natsStatus s = natsOptions_SetURL(raw_options, options.url.c_str());
+  // Each server on its own: nats.c 3.4 finds no server in a comma-separated URL.
+  const std::vector<std::string> urls = split_urls(options.url);
+  if (urls.empty()) return Status::invalid_argument("nats: no server URL in '" + options.url + "'");
+  std::vector<const char*> url_pointers;
+  for (const std::string& url : urls) url_pointers.push_back(url.c_str());
+  natsStatus s = natsOptions_SetServers(raw_options, url_pointers.data(), static_cast<int>(url_pointers.size()));
   if (s == NATS_OK && !options.name.empty()) s = natsOptions_SetName(raw_options, options.name.c_str());
   if (s == NATS_OK) s = natsOptions_SetTimeout(raw_options, options.connect_timeout_ms);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(raw_options, -1);  // forever: a ledger outlives outages

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include <nats/nats.h>
@@ -26,6 +27,9 @@ struct ConnectOptions {
   void* ack_handler_closure = nullptr;
   int64_t publish_async_pending_max = 0;  // 0: the library's default
 };
+
+// The servers of a comma-separated URL list, blanks trimmed, empty entries dropped.
+std::vector<std::string> split_urls(std::string_view text);
 
 // "<what>: <nats.c status text> (JetStream error <code>): <the library's last error>".
 std::string describe(std::string_view what, natsStatus status, jsErrCode code = static_cast<jsErrCode>(0));

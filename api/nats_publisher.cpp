@@ -105,9 +105,14 @@ void NatsPublisher::Impl::run() {
       reconnects_seen = reconnects;
       need_resync = true;
     }
+    std::string failure;
     {
       std::lock_guard lock(mutex);
-      if (publish_failed) need_resync = true;
+      if (publish_failed) failure = problem;
+    }
+    if (!failure.empty()) {
+      need_resync = true;
+      note_problem(failure);  // logged once per distinct failure
     }
     if (need_resync) {
       if (!wait_settled(options.ack_wait_ms + settle_grace_ms)) continue;

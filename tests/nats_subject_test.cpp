@@ -1,6 +1,8 @@
 // Where events go in NATS, and what the replica does with each fetched message: pure functions.
 #include <doctest/doctest.h>
 
+#include "api/nats_connection.h"
+
 #include "api/nats_follower.h"
 #include "api/nats_subject.h"
 #include "support/engine_fixture.h"
@@ -53,4 +55,11 @@ TEST_CASE("AFetchedMessageIsAppliedSkippedAsARedeliveryOrSeenAsAGap") {
   CHECK(classify_fetched_message(1, 5) == FetchedMessageAction::skip);
   CHECK(classify_fetched_message(6, 5) == FetchedMessageAction::gap);
   CHECK(classify_fetched_message(1, 1) == FetchedMessageAction::apply);
+}
+
+TEST_CASE("AServerListIsSplitAtCommasWithBlanksTrimmed") {
+  CHECK(nats::split_urls("nats://a:1") == std::vector<std::string>{"nats://a:1"});
+  CHECK(nats::split_urls("nats://a:1, nats://b:2 ,,nats://c:3") ==
+        std::vector<std::string>{"nats://a:1", "nats://b:2", "nats://c:3"});
+  CHECK(nats::split_urls(" , ").empty());
 }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <regex>
 
 #include <doctest/doctest.h>
@@ -68,6 +69,17 @@ void create_stream(const std::string& url, int replicas, std::string_view stream
   const natsStatus s = js_AddStream(&info, session->jetstream(), &config, nullptr, &code);
   jsStreamInfo_Destroy(info);
   REQUIRE_MESSAGE(s == NATS_OK, nats::describe("create stream", s, code));
+}
+
+std::string stream_leader(const std::string& url, std::string_view stream) {
+  auto session = connect_for_test(url);
+  const std::string name(stream);
+  jsStreamInfo* info = nullptr;
+  const natsStatus s = js_GetStreamInfo(&info, session->jetstream(), name.c_str(), nullptr, nullptr);
+  std::string leader;
+  if (s == NATS_OK && info->Cluster != nullptr && info->Cluster->Leader != nullptr) leader = info->Cluster->Leader;
+  jsStreamInfo_Destroy(info);
+  return leader;
 }
 
 uint64_t stream_last_sequence(const std::string& url, std::string_view stream) {
@@ -159,6 +171,8 @@ PrimaryProcess::PrimaryProcess(std::string data_dir, std::string log_path, std::
     : data_dir_(std::move(data_dir)), log_path_(std::move(log_path)), extra_args_(std::move(extra_args)) {}
 
 void PrimaryProcess::start() {
+  earlier_runs_log_ = log();
+  std::ofstream(log_path_, std::ios::trunc).flush();
   std::vector<std::string> args = {"serve", "--data", data_dir_, "--listen", "127.0.0.1:0", "--io-threads", "2"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   process_ = ChildProcess::spawn(tutorledger_binary(), args,
@@ -222,9 +236,11 @@ BookingLoad::BookingLoad(uint16_t port) : port_(port) {
       client->set_timeout_ms(5000);
       const auto response = client->request("POST", "/api/bookings", body, headers);
       if (!response) {
+        last_status_.store(-1);
         client.reset();
         continue;
       }
+      last_status_.store(response->status);
       if (response->status == 201) created_.fetch_add(1);
     }
   });

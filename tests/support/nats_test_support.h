@@ -30,6 +30,8 @@ struct StreamMessage {
 std::vector<StreamMessage> read_stream(const std::string& url, std::string_view stream = test_stream);
 // Creates the stream the way the publisher does (subjects tl.events.>, file storage).
 void create_stream(const std::string& url, int replicas = 1, std::string_view stream = test_stream);
+// The server name ("n1", "n2", ...) of the stream's current leader, "" when there is none.
+std::string stream_leader(const std::string& url, std::string_view stream = test_stream);
 uint64_t stream_last_sequence(const std::string& url, std::string_view stream = test_stream);
 // Publishes one message as the publisher would (Msg-Id, expected last sequence); the NATS status text.
 std::string publish_raw(const std::string& url, uint64_t position, std::string_view data,
@@ -54,7 +56,7 @@ class PrimaryProcess {
   void kill();          // SIGKILL
   uint16_t port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
-  std::string log() const { return process_.log(); }
+  std::string log() const { return earlier_runs_log_ + process_.log(); }  // every run's output
 
   struct Health {
     bool ok = false;  // answered 200
@@ -74,6 +76,9 @@ class PrimaryProcess {
   std::vector<std::string> extra_args_;
   ChildProcess process_;
   uint16_t port_ = 0;
+  // What earlier runs wrote: each run starts on an empty log file, so that waiting for its
+  // "listening on" line cannot find an earlier run's port.
+  std::string earlier_runs_log_;
 };
 
 // Books sessions through POST /api/bookings on one keep-alive connection from its own thread
@@ -85,11 +90,14 @@ class BookingLoad {
   void stop();
   uint64_t created() const { return created_.load(); }
   void set_port(uint16_t port) { port_.store(port); }
+  int last_status() const { return last_status_.load(); }  // 0 before any answer, -1 after no answer
+
 
  private:
   std::atomic<uint16_t> port_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> created_{0};
+  std::atomic<int> last_status_{0};
   std::thread thread_;
 };
 
