@@ -1,6 +1,7 @@
 #pragma once
 // What the HTTP application needs to know besides the engine: secrets and modes.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -18,6 +19,9 @@ struct AppConfig {
   // A read replica serves the read routes; every write answers 405 naming the primary.
   bool read_only_replica = false;
   std::string primary_url;        // e.g. "http://10.0.0.5:8080", shown to writers on a replica
+  // Appends more members to the GET /healthz object (e.g. `"nats":{...}` of the NATS publisher).
+  // Called on I/O threads: thread-safe and quick. Empty: nothing more.
+  std::function<void(std::string& json)> health_members;
 };
 
 }  // namespace tl::api

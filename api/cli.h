@@ -15,7 +15,4 @@ int export_csv(Args args);
 int reconcile(Args args);
 int replica(Args args);
 
-// For subcommands whose issue has not landed: says so on stderr and returns 2.
-int not_built_yet(std::string_view command);
-
 }  // namespace tl::cli

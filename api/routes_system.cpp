@@ -10,8 +10,14 @@ namespace tl::api {
 
 void App::add_system_routes(Router& router) {
   add_route(router, "GET", "/healthz", [this](HttpRequest&&, RouteParams, Respond respond) {
-    respond(json_response(200, fmt::format(R"({{"status":"ok","position":{}}})",
-                                           engine_.stats().last_position.load(std::memory_order_relaxed))));
+    std::string body = fmt::format(R"({{"status":"ok","position":{})",
+                                   engine_.stats().last_position.load(std::memory_order_relaxed));
+    if (config_.health_members) {
+      body += ',';
+      config_.health_members(body);
+    }
+    body += '}';
+    respond(json_response(200, std::move(body)));
   });
 
   add_route(router, "GET", "/metrics", [this](HttpRequest&&, RouteParams, Respond respond) {

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "api/app.h"
 #include "api/cli.h"
 #include "api/cli_args.h"
+#include "api/nats_publisher.h"
 #include "api/openapi_document.h"
 #include "api/server.h"
 #include "engine/engine.h"
@@ -19,16 +21,22 @@ namespace {
 
 constexpr std::string_view serve_usage =
     "usage: tutorledger serve [--data DIR] [--listen HOST:PORT] [--test-clock] [--production] [--io-threads N]\n"
+    "                         [--nats URL [--nats-stream NAME] [--nats-replicas N]]\n"
     "\n"
     "  --data DIR          the ledger's RocksDB folder (default ./data; created if missing)\n"
     "  --listen HOST:PORT  where to listen (default 127.0.0.1:8080)\n"
     "  --test-clock        the clock stands still until POST /api/test/clock moves it\n"
     "  --production        refuse to start without TL_JWT_SECRET and TL_WEBHOOK_SECRET (also TL_ENV=production)\n"
     "  --io-threads N      HTTP I/O threads (default: the number of cores)\n"
+    "  --nats URL          publish the log to NATS JetStream (nats://host:port, comma-separated for a\n"
+    "                      cluster; also TL_NATS_URL); off when neither is given\n"
+    "  --nats-stream NAME  the JetStream stream (default TUTORLEDGER_EVENTS; created if missing)\n"
+    "  --nats-replicas N   replicas of a stream this server creates (default 1)\n"
     "\n"
-    "environment: TL_JWT_SECRET, TL_WEBHOOK_SECRET, TL_AGORA_APP_ID, TL_AGORA_APP_CERTIFICATE\n";
+    "environment: TL_JWT_SECRET, TL_WEBHOOK_SECRET, TL_AGORA_APP_ID, TL_AGORA_APP_CERTIFICATE, TL_NATS_URL\n";
 
 constexpr size_t production_secret_bytes_min = 32;
+constexpr int nats_replicas_max = 5;  // JetStream's own limit
 
 std::string env_or_empty(const char* name) {
   const char* value = std::getenv(name);
@@ -62,8 +70,9 @@ bool resolve_secret(const char* name, bool production, std::string* secret) {
 }  // namespace
 
 int serve(Args args) {
-  static constexpr OptionSpec specs[] = {{"data", true},        {"listen", true}, {"test-clock", false},
-                                         {"production", false}, {"io-threads", true}, {"help", false}};
+  static constexpr OptionSpec specs[] = {{"data", true},        {"listen", true},     {"test-clock", false},
+                                         {"production", false}, {"io-threads", true}, {"help", false},
+                                         {"nats", true},        {"nats-stream", true}, {"nats-replicas", true}};
   const ArgsResult parsed = parse_args(args, specs);
   if (!parsed.ok()) {
     std::fprintf(stderr, "tutorledger serve: %s\n\n%s", parsed.error.c_str(), serve_usage.data());
@@ -103,6 +112,26 @@ int serve(Args args) {
   }
   server_options.metrics = std::make_shared<MetricsRegistry>();
 
+  std::optional<NatsPublisherOptions> nats_options;
+  std::string nats_url(parsed.args.value("nats").value_or(""));
+  if (nats_url.empty()) nats_url = env_or_empty("TL_NATS_URL");
+  if (!nats_url.empty()) {
+    nats_options.emplace();
+    nats_options->url = nats_url;
+    if (auto stream = parsed.args.value("nats-stream")) nats_options->stream = std::string(*stream);
+    if (auto replicas = parsed.args.value("nats-replicas")) {
+      const int count = std::atoi(std::string(*replicas).c_str());
+      if (count < 1 || count > nats_replicas_max) {
+        std::fprintf(stderr, "tutorledger serve: --nats-replicas must be 1 to %d\n", nats_replicas_max);
+        return 2;
+      }
+      nats_options->replicas = count;
+    }
+  } else if (parsed.args.has("nats-stream") || parsed.args.has("nats-replicas")) {
+    std::fprintf(stderr, "tutorledger serve: --nats-stream and --nats-replicas need --nats URL (or TL_NATS_URL)\n");
+    return 2;
+  }
+
   EngineOptions engine_options;
   engine_options.data_dir = std::string(parsed.args.value("data").value_or("./data"));
   std::unique_ptr<Clock> clock = std::make_unique<SystemClock>();
@@ -125,6 +154,17 @@ int serve(Args args) {
     std::fprintf(stderr, "tutorledger: checkpoint discarded: %s\n", recovery.checkpoint_discarded.c_str());
   }
 
+  // Declared before the server, so it stops after the server (and before the engine closes the log).
+  std::unique_ptr<NatsPublisher> publisher;
+  if (nats_options) {
+    publisher = std::make_unique<NatsPublisher>(engine->log(), *nats_options);
+    publisher->register_metrics(*server_options.metrics);
+    config.health_members = [publisher = publisher.get()](std::string& json) { publisher->append_health(json); };
+    std::fprintf(stderr, "tutorledger: publishing to NATS %s, stream %s\n", nats_options->url.c_str(),
+                 nats_options->stream.c_str());
+    publisher->start();
+  }
+
   api::App app(*engine, std::move(config), server_options.metrics);
   Router router;
   app.add_routes(router);
@@ -137,7 +177,9 @@ int serve(Args args) {
   std::fprintf(stderr, "tutorledger: listening on %s (port %u)%s%s\n", server_options.listen.c_str(), server.port(),
                test_clock ? ", test clock" : "", production ? ", production" : ", development");
   server.run_until_signal({});
-  // In-flight requests have been answered; now drain the engine and write a checkpoint.
+  // In-flight requests have been answered; publish what is left (bounded), then drain the engine
+  // and write a checkpoint. The publisher reads the log, so it stops first.
+  if (publisher) publisher->stop();
   engine->stop();
   std::fprintf(stderr, "tutorledger: stopped at position %llu\n", static_cast<unsigned long long>(engine->log().head().position));
   return 0;
