@@ -12,6 +12,7 @@
 // to the moment the replica's follower reports it applied and acknowledged (1 ms resolution; the
 // same machine, so the same clock).
 //   nats_bench --binary build/bench/tutorledger [--seconds 10] [--quick] [--connections 64] [--dir /tmp]
+//              [--fetch-wait-ms N]  (the replica's fetch wait; default NatsFollowerOptions', as `replica` uses)
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -55,6 +56,7 @@ struct Settings {
   double seconds = 10;
   uint64_t connections = 64;
   std::string dir = "/tmp";
+  int64_t fetch_wait_ms = NatsFollowerOptions{}.fetch_wait_ms;  // the replica's, as `tutorledger replica` uses
 };
 
 struct Configuration {
@@ -135,7 +137,7 @@ std::optional<double> time_until(Condition condition, double timeout_ms) {
 // event's lag while `measuring` is set.
 class Replica {
  public:
-  Status open(const std::string& data_dir, const std::string& urls) {
+  Status open(const std::string& data_dir, const std::string& urls, int64_t fetch_wait_ms) {
     EngineOptions options;
     options.data_dir = data_dir;
     options.replica = true;
@@ -144,6 +146,7 @@ class Replica {
     follower_options.url = urls;
     follower_options.retry_ms = 100;
     follower_options.consumer = "bench";
+    follower_options.fetch_wait_ms = fetch_wait_ms;
     follower_options.on_applied = [this](const std::vector<TimeMs>& ats) {
       if (!measuring_.load(std::memory_order_relaxed)) return;
       const TimeMs now = SystemClock().now();
@@ -254,7 +257,7 @@ Run run_configuration(const Configuration& configuration, const Settings& settin
   std::optional<Replica> replica;
   if (nats) {
     replica.emplace();
-    if (Status opened = replica->open(folder + "/replica", nats->urls()); !opened.is_ok()) {
+    if (Status opened = replica->open(folder + "/replica", nats->urls(), settings.fetch_wait_ms); !opened.is_ok()) {
       run.problem = "the replica engine did not open: " + opened.to_string();
       return run;
     }
@@ -335,11 +338,11 @@ std::string result_json(const Machine& m, const Run& run, double baseline_posts_
     out += fmt::format(
         R"(,"published":{},"published_per_s":{:.0f},"publish_lag_events_at_end":{},"publish_catch_up_ms":{:.0f},)"
         R"("replica_catch_up_ms":{:.0f},"caught_up":{},"replica_events_measured":{},"replica_lag_p50_ms":{:.1f},)"
-        R"("replica_lag_p99_ms":{:.1f},"replica_lag_max_ms":{:.1f},)"
+        R"("replica_lag_p99_ms":{:.1f},"replica_lag_max_ms":{:.1f},"replica_fetch_wait_ms":{},)"
         R"("replica_lag_definition":"wall clock from the event's at (primary writer, batch start, before its sync) to the in-process replica's follower callback after apply and ack; 1 ms resolution")",
         run.published, per_second(run.published, run.seconds), run.lag_at_end, run.publish_catch_up_ms,
         run.replica_catch_up_ms, run.caught_up ? "true" : "false", run.replica_applied, run.replica.p50_us / 1e3,
-        run.replica.p99_us / 1e3, run.replica.max_us / 1e3);
+        run.replica.p99_us / 1e3, run.replica.max_us / 1e3, settings.fetch_wait_ms);
   }
   return out + "," + machine_json_fields(m) + "}";
 }
@@ -354,13 +357,14 @@ int main(int argc, char** argv) {
   settings.seconds = flags.number("--seconds", quick ? 3 : settings.seconds);
   settings.connections = static_cast<uint64_t>(flags.number("--connections", 64));
   settings.dir = flags.text("--dir", settings.dir);
+  settings.fetch_wait_ms = static_cast<int64_t>(flags.number("--fetch-wait-ms", static_cast<double>(settings.fetch_wait_ms)));
   if (const std::string unknown = flags.unknown(); !unknown.empty()) {
     fmt::print(stderr, "nats_bench: unknown argument {}\nusage: nats_bench --binary PATH [--seconds N] [--quick] "
-                       "[--connections N] [--dir PARENT]\n", unknown);
+                       "[--connections N] [--dir PARENT] [--fetch-wait-ms N]\n", unknown);
     return 2;
   }
-  if (settings.seconds <= 0 || settings.connections == 0) {
-    fmt::print(stderr, "nats_bench: --seconds and --connections must be positive\n");
+  if (settings.seconds <= 0 || settings.connections == 0 || settings.fetch_wait_ms <= 0) {
+    fmt::print(stderr, "nats_bench: --seconds, --connections and --fetch-wait-ms must be positive\n");
     return 2;
   }
   if (find_nats_server().empty()) {
@@ -372,8 +376,9 @@ int main(int argc, char** argv) {
   ScratchFolder scratch(settings.dir, "nats-bench");
   fmt::print("NATS publishing and replica lag: {}\n", describe(m));
   fmt::print("POST /api/bookings, {} keep-alive connections on loopback, {:.0f} s per configuration; "
-             "tutorledger serve --io-threads 2; nats-server {}\n", settings.connections, settings.seconds,
-             find_nats_server());
+             "tutorledger serve --io-threads 2; nats-server {}; replica fetches of up to {} messages / {} KiB, "
+             "waiting up to {} ms\n", settings.connections, settings.seconds, find_nats_server(),
+             NatsFollowerOptions{}.fetch_messages_max, NatsFollowerOptions{}.fetch_bytes_max / 1024, settings.fetch_wait_ms);
   std::fflush(stdout);
 
   const std::vector<Configuration> configurations = {
