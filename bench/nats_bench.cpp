@@ -13,6 +13,7 @@
 // same machine, so the same clock).
 //   nats_bench --binary build/bench/tutorledger [--seconds 10] [--quick] [--connections 64] [--dir /tmp]
 //              [--fetch-wait-ms N]  (the replica's fetch wait; default NatsFollowerOptions', as `replica` uses)
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -50,6 +51,7 @@ constexpr double catch_up_ms_max = 120'000;  // after the load: give up waiting 
 constexpr int catch_up_poll_ms = 5;
 constexpr uint64_t warmup_bookings = 50;
 constexpr int request_timeout_ms = 10'000;
+constexpr int lag_sample_ms = 50;          // how often the lag in events is sampled during the load
 
 struct Settings {
   std::string binary = "build/bench/tutorledger";
@@ -74,6 +76,12 @@ struct Run {
   uint64_t events = 0;          // log positions written during the load
   uint64_t published = 0;       // positions JetStream acknowledged during the load
   uint64_t lag_at_end = 0;      // log head - published when the load stopped
+  // Sampled every lag_sample_ms during the load: log head - published, log head - replica head.
+  uint64_t lag_samples = 0;
+  double publish_lag_mean = 0;
+  uint64_t publish_lag_max = 0;
+  double replica_lag_events_mean = 0;
+  uint64_t replica_lag_events_max = 0;
   double publish_catch_up_ms = 0;
   double replica_catch_up_ms = 0;
   bool caught_up = true;        // false: publisher or replica did not catch up within catch_up_ms_max
@@ -290,7 +298,34 @@ Run run_configuration(const Configuration& configuration, const Settings& settin
 
   const Health before = health_of(primary.port());
   if (replica) replica->measure(true);
+  std::atomic<bool> load_running{true};
+  std::thread sampler;
+  if (replica) {
+    sampler = std::thread([&] {
+      uint64_t publish_sum = 0;
+      uint64_t replica_sum = 0;
+      while (load_running.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(lag_sample_ms));
+        const Health now = health_of(primary.port());
+        if (!now.ok) continue;
+        const uint64_t replica_head = replica->position();
+        const uint64_t publish_lag = now.position > now.published ? now.position - now.published : 0;
+        const uint64_t replica_lag = now.position > replica_head ? now.position - replica_head : 0;
+        ++run.lag_samples;
+        publish_sum += publish_lag;
+        replica_sum += replica_lag;
+        run.publish_lag_max = std::max(run.publish_lag_max, publish_lag);
+        run.replica_lag_events_max = std::max(run.replica_lag_events_max, replica_lag);
+      }
+      if (run.lag_samples > 0) {
+        run.publish_lag_mean = static_cast<double>(publish_sum) / static_cast<double>(run.lag_samples);
+        run.replica_lag_events_mean = static_cast<double>(replica_sum) / static_cast<double>(run.lag_samples);
+      }
+    });
+  }
   run_load(primary.port(), settings, &run);
+  load_running.store(false);
+  if (sampler.joinable()) sampler.join();
   const Health after = health_of(primary.port());
   const auto load_ended = Steady::now();
   run.events = after.position - before.position;
@@ -339,10 +374,13 @@ std::string result_json(const Machine& m, const Run& run, double baseline_posts_
         R"(,"published":{},"published_per_s":{:.0f},"publish_lag_events_at_end":{},"publish_catch_up_ms":{:.0f},)"
         R"("replica_catch_up_ms":{:.0f},"caught_up":{},"replica_events_measured":{},"replica_lag_p50_ms":{:.1f},)"
         R"("replica_lag_p99_ms":{:.1f},"replica_lag_max_ms":{:.1f},"replica_fetch_wait_ms":{},)"
+        R"("lag_samples":{},"publish_lag_events_mean":{:.1f},"publish_lag_events_max":{},)"
+        R"("replica_lag_events_mean":{:.1f},"replica_lag_events_max":{},)"
         R"("replica_lag_definition":"wall clock from the event's at (primary writer, batch start, before its sync) to the in-process replica's follower callback after apply and ack; 1 ms resolution")",
         run.published, per_second(run.published, run.seconds), run.lag_at_end, run.publish_catch_up_ms,
         run.replica_catch_up_ms, run.caught_up ? "true" : "false", run.replica_applied, run.replica.p50_us / 1e3,
-        run.replica.p99_us / 1e3, run.replica.max_us / 1e3, settings.fetch_wait_ms);
+        run.replica.p99_us / 1e3, run.replica.max_us / 1e3, settings.fetch_wait_ms, run.lag_samples,
+        run.publish_lag_mean, run.publish_lag_max, run.replica_lag_events_mean, run.replica_lag_events_max);
   }
   return out + "," + machine_json_fields(m) + "}";
 }
@@ -396,24 +434,28 @@ int main(int argc, char** argv) {
   }
   const double baseline = per_second(runs[0].created, runs[0].seconds);
 
-  fmt::print("\n{:<12} {:>8} {:>6} {:>7} {:>7} {:>7} {:>9} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9}\n", "config",
-             "POST/s", "ratio", "p50 ms", "p99 ms", "failed", "events/s", "pub/s", "lag@end", "pub c-up", "rep p50",
-             "rep p99", "rep max", "rep c-up");
+  fmt::print("\n{:<12} {:>8} {:>6} {:>7} {:>7} {:>7} {:>9} {:>8} {:>13} {:>8} {:>9} {:>13} {:>8} {:>8} {:>8} {:>9}\n",
+             "config", "POST/s", "ratio", "p50 ms", "p99 ms", "failed", "events/s", "pub/s", "pub lag avg/max",
+             "lag@end", "pub c-up", "rep lag avg/max", "rep p50", "rep p99", "rep max", "rep c-up");
   for (const Run& run : runs) {
     const double posts = per_second(run.created, run.seconds);
     const bool nats = run.configuration.nodes > 0;
     auto or_dash = [&](double value, int digits) { return nats ? fmt::format("{:.{}f}", value, digits) : std::string("-"); };
-    fmt::print("{:<12} {:>8.0f} {:>6.2f} {:>7.2f} {:>7.2f} {:>7} {:>9.0f} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9}\n",
+    const std::string publish_lag = nats ? fmt::format("{:.0f}/{}", run.publish_lag_mean, run.publish_lag_max) : "-";
+    const std::string replica_lag = nats ? fmt::format("{:.0f}/{}", run.replica_lag_events_mean, run.replica_lag_events_max) : "-";
+    fmt::print("{:<12} {:>8.0f} {:>6.2f} {:>7.2f} {:>7.2f} {:>7} {:>9.0f} {:>8} {:>13} {:>8} {:>9} {:>13} {:>8} {:>8} {:>8} {:>9}\n",
                run.configuration.name, posts, baseline > 0 ? posts / baseline : 0, run.http.p50_us / 1e3,
                run.http.p99_us / 1e3, run.failed, per_second(run.events, run.seconds),
-               or_dash(per_second(run.published, run.seconds), 0), or_dash(static_cast<double>(run.lag_at_end), 0),
-               or_dash(run.publish_catch_up_ms, 0), or_dash(run.replica.p50_us / 1e3, 1),
+               or_dash(per_second(run.published, run.seconds), 0), publish_lag, or_dash(static_cast<double>(run.lag_at_end), 0),
+               or_dash(run.publish_catch_up_ms, 0), replica_lag, or_dash(run.replica.p50_us / 1e3, 1),
                or_dash(run.replica.p99_us / 1e3, 1), or_dash(run.replica.max_us / 1e3, 1),
                or_dash(run.replica_catch_up_ms, 0));
   }
   fmt::print(
       "\nratio: POST/s over the run without NATS; pub/s: events acknowledged by JetStream per second during the load;\n"
-      "lag@end: log head - published when the load stopped (events); pub c-up / rep c-up: ms after the load until the\n"
+      "pub lag / rep lag avg/max: log head - published / - the replica's head, in events, sampled every 50 ms during\n"
+      "the load; lag@end: log head - published when the load stopped (events); pub c-up / rep c-up: ms after the load\n"
+      "until the "
       "stream / the replica held every event; rep p50/p99/max: replica lag in ms per event, from the event's `at`\n"
       "(stamped by the primary's writer at the start of its batch, before the sync) to its application (and ack) on\n"
       "the replica, wall clock, 1 ms resolution. jetstream_3: three nats-server nodes, stream replicas 3.\n\n");

@@ -471,20 +471,27 @@ def markdown(results, notes, meta, target_rows, made, analysis):
               "and a `NatsFollower`, in the benchmark's process) following the stream. Everything on this one "
               "machine: the load, the primary, the NATS nodes and the replica share its cores. *published/s*: "
               "events JetStream acknowledged per second during the load; *lag at end*: log head − published when "
-              "the load stopped; *catch-up*: ms after the load until the stream / the replica held every event.\n\n")
+              "the load stopped; *during load*: log head − published, and log head − the replica's head, sampled every "
+              "50 ms; *catch-up*: ms after the load until the stream / the replica held every event.\n\n")
     nats = results.of("nats")
     if nats:
         def nats_cell(r, key, digits=None):
             if key not in r:
                 return "–"
             return fmt_int(r[key]) if digits is None else fmt_num(r[key], digits)
+        def mean_max(r, prefix):
+            if prefix + "_mean" not in r:
+                return "–"
+            return f"{fmt_int(r[prefix + '_mean'])} / {fmt_int(r[prefix + '_max'])}"
         md.append(table(["configuration", "connections", "POST/s", "vs no NATS", "HTTP p50 ms", "HTTP p99 ms", "events/s",
-                         "published/s", "lag at end (events)", "publish catch-up ms", "replica lag p50 ms",
+                         "published/s", "publish lag during load, mean / max (events)", "lag at end (events)",
+                         "publish catch-up ms", "replica behind during load, mean / max (events)", "replica lag p50 ms",
                          "replica lag p99 ms", "replica lag max ms", "replica catch-up ms"],
                         [[r["configuration"], r["connections"], fmt_int(r["posts_per_s"]),
                           f"{r['post_ratio_to_no_nats']:.2f}", fmt_num(r["http_p50_ms"], 2),
                           fmt_num(r["http_p99_ms"], 2), fmt_int(r["events_per_s"]), nats_cell(r, "published_per_s"),
-                          nats_cell(r, "publish_lag_events_at_end"), nats_cell(r, "publish_catch_up_ms"),
+                          mean_max(r, "publish_lag_events"), nats_cell(r, "publish_lag_events_at_end"),
+                          nats_cell(r, "publish_catch_up_ms"), mean_max(r, "replica_lag_events"),
                           nats_cell(r, "replica_lag_p50_ms", 1), nats_cell(r, "replica_lag_p99_ms", 1),
                           nats_cell(r, "replica_lag_max_ms", 1), nats_cell(r, "replica_catch_up_ms")] for r in nats]))
         definition = next((r["replica_lag_definition"] for r in nats if "replica_lag_definition" in r), None)
