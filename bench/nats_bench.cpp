@@ -324,10 +324,10 @@ Run run_configuration(const Configuration& configuration, const Settings& settin
     });
   }
   run_load(primary.port(), settings, &run);
+  const auto load_ended = Steady::now();
+  const Health after = health_of(primary.port());  // before the sampler's join, which may take a sample's sleep
   load_running.store(false);
   if (sampler.joinable()) sampler.join();
-  const Health after = health_of(primary.port());
-  const auto load_ended = Steady::now();
   run.events = after.position - before.position;
   if (nats) {
     run.published = after.published - before.published;
