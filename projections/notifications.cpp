@@ -10,7 +10,8 @@ namespace {
 template <size_t... I>
 std::string_view kind_name(uint8_t kind, std::index_sequence<I...>) {
   std::string_view name;
-  ((I == kind ? (name = std::variant_alternative_t<I, EventData>::name, true) : false) || ...);
+  // The fold stops at the matching alternative; its value is not needed.
+  static_cast<void>(((I == kind ? (name = std::variant_alternative_t<I, EventData>::name, true) : false) || ...));
   return name;
 }
 
