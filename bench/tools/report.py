@@ -463,6 +463,47 @@ def markdown(results, notes, meta, target_rows, made, analysis):
                       "users) and allocator overhead.\n")
     md.append(skipped_text(notes, "memory"))
 
+    # 9. NATS
+    md.append("\n## 9. NATS publishing and replica lag\n\n"
+              "`tutorledger serve` under POST /api/bookings load (keep-alive connections from the benchmark's own "
+              "threads, loopback), without NATS, then publishing to a 1-node JetStream (stream replicas 1) and to a "
+              "3-node JetStream cluster (stream replicas 3), with a read replica (an engine with `replica = true` "
+              "and a `NatsFollower`, in the benchmark's process) following the stream. Everything on this one "
+              "machine: the load, the primary, the NATS nodes and the replica share its cores. *published/s*: "
+              "events JetStream acknowledged per second during the load; *lag at end*: log head − published when "
+              "the load stopped; *during load*: log head − published, and log head − the replica's head, sampled every "
+              "50 ms; *catch-up*: ms after the load until the stream / the replica held every event.\n\n")
+    nats = results.of("nats")
+    if nats:
+        def nats_cell(r, key, digits=None):
+            if key not in r:
+                return "–"
+            return fmt_int(r[key]) if digits is None else fmt_num(r[key], digits)
+        def mean_max(r, prefix):
+            if prefix + "_mean" not in r:
+                return "–"
+            return f"{fmt_int(r[prefix + '_mean'])} / {fmt_int(r[prefix + '_max'])}"
+        md.append(table(["configuration", "connections", "POST/s", "vs no NATS", "HTTP p50 ms", "HTTP p99 ms", "events/s",
+                         "published/s", "publish lag during load, mean / max (events)", "lag at end (events)",
+                         "publish catch-up ms", "replica behind during load, mean / max (events)", "replica lag p50 ms",
+                         "replica lag p99 ms", "replica lag max ms", "replica catch-up ms"],
+                        [[r["configuration"], r["connections"], fmt_int(r["posts_per_s"]),
+                          f"{r['post_ratio_to_no_nats']:.2f}", fmt_num(r["http_p50_ms"], 2),
+                          fmt_num(r["http_p99_ms"], 2), fmt_int(r["events_per_s"]), nats_cell(r, "published_per_s"),
+                          mean_max(r, "publish_lag_events"), nats_cell(r, "publish_lag_events_at_end"),
+                          nats_cell(r, "publish_catch_up_ms"), mean_max(r, "replica_lag_events"),
+                          nats_cell(r, "replica_lag_p50_ms", 1), nats_cell(r, "replica_lag_p99_ms", 1),
+                          nats_cell(r, "replica_lag_max_ms", 1), nats_cell(r, "replica_catch_up_ms")] for r in nats]))
+        definition = next((r["replica_lag_definition"] for r in nats if "replica_lag_definition" in r), None)
+        if definition:
+            wait = next((r["replica_fetch_wait_ms"] for r in nats if "replica_fetch_wait_ms" in r), None)
+            md.append(f"\nReplica lag, per event: {definition}"
+                      + (f"; the replica's fetches wait up to {wait} ms for a full batch" if wait else "") + ".\n")
+        md.append(f"\nLoad average when the benchmark started: {nats[0]['load_average']}.\n")
+    elif not skipped_text(notes, "nats"):
+        md.append("*Not measured in this run (it predates the section).*\n")
+    md.append(skipped_text(notes, "nats"))
+
     # other
     other = results.of("crypto") + results.of("http_server")
     if other or skipped_text(notes, "other"):

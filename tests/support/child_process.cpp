@@ -12,8 +12,6 @@
 #include <thread>
 #include <unistd.h>
 
-#include <doctest/doctest.h>
-
 extern char** environ;
 
 namespace tl::test {
@@ -38,7 +36,7 @@ ChildProcess ChildProcess::spawn(const std::string& binary, const std::vector<st
   envp.push_back(nullptr);
 
   const pid_t pid = fork();
-  REQUIRE(pid >= 0);
+  if (pid < 0) return ChildProcess{};  // not running: the caller's wait for its output fails
   if (pid == 0) {
     const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {

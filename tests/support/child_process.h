@@ -1,5 +1,5 @@
 #pragma once
-// A child process for tests: its own arguments, the parent's environment plus extras, stdout and
+// A child process for tests and benchmarks (no doctest): its own arguments, the parent's environment plus extras, stdout and
 // stderr appended to a log file (a pipe nobody drains would block a chatty child), signals, and a
 // bounded wait. The destructor SIGKILLs a child that is still running.
 #include <optional>
@@ -15,7 +15,7 @@ namespace tl::test {
 class ChildProcess {
  public:
   ChildProcess() = default;
-  // Starts `binary` with `args`; fails the test if it cannot fork.
+  // Starts `binary` with `args`; a child that is not running when it cannot fork.
   static ChildProcess spawn(const std::string& binary, const std::vector<std::string>& args,
                             const std::vector<std::string>& extra_env, const std::string& log_path);
   ChildProcess(ChildProcess&& other) noexcept;
