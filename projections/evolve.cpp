@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -155,6 +156,35 @@ void apply_booking_effects(State& state, const Booking& booking, uint32_t index,
       event.data);
 }
 
+// The booking keeps its values in narrow fields (state.h): an event whose values do not fit them
+// is refused rather than stored truncated. decide() never makes one.
+struct NarrowFieldCheck {
+  std::string problem;
+  void operator()(std::string_view name, const int64_t& value) {
+    if (problem.empty() && !fits_optional_int64(value)) problem = fmt::format("{} {} is out of range", name, value);
+  }
+  template <class T>
+  void operator()(std::string_view, const T&) {}
+};
+
+std::string check_narrow_fields(const Event& event) {
+  if (!fits_optional_int64(event.at)) return fmt::format("event time {} is out of range", event.at);
+  NarrowFieldCheck check;
+  std::visit([&](const auto& data) { std::decay_t<decltype(data)>::fields(data, check); }, event.data);
+  if (!check.problem.empty()) return fmt::format("{}: {}", event_name(event.data), check.problem);
+  if (const auto* requested = std::get_if<BookingRequested>(&event.data)) {
+    if (requested->duration_minutes < 0 || requested->duration_minutes > std::numeric_limits<int32_t>::max()) {
+      return fmt::format("duration_minutes {} is out of range", requested->duration_minutes);
+    }
+  }
+  if (const auto* rated = std::get_if<SessionRated>(&event.data)) {
+    if (rated->stars < 0 || rated->stars > std::numeric_limits<uint8_t>::max()) {
+      return fmt::format("stars {} is out of range", rated->stars);
+    }
+  }
+  return {};
+}
+
 bool is_withdrawal_event(const EventData& data) {
   return std::holds_alternative<WithdrawalRequested>(data) || std::holds_alternative<WithdrawalCompleted>(data) ||
          std::holds_alternative<WithdrawalFailed>(data);
@@ -224,7 +254,7 @@ void apply_to_booking(Booking& b, const Event& event) {
             b.tutor_id = e.tutor_id;
             b.subject = e.subject;
             b.scheduled_start = e.scheduled_start;
-            b.duration_minutes = e.duration_minutes;
+            b.duration_minutes = static_cast<int32_t>(e.duration_minutes);  // checked by check_narrow_fields
             b.price = e.price;
             b.created_at = event.at;
           },
@@ -232,7 +262,7 @@ void apply_to_booking(Booking& b, const Event& event) {
           [&](const BookingDeclined&) { b.status = BookingStatus::declined; },
           [&](const BookingCancelled&) { b.status = BookingStatus::cancelled; },
           [&](const BookingExpired&) { b.status = BookingStatus::expired; },
-          [&](const CheckoutOpened& e) { b.payment_ref = e.tx_ref; },
+          [&](const CheckoutOpened& e) { b.set_payment_ref(e.tx_ref); },
           [&](const PaymentCaptured&) { b.status = BookingStatus::confirmed; },
           [&](const PaymentRejected&) {},
           [&](const EscrowHeld&) {
@@ -243,7 +273,7 @@ void apply_to_booking(Booking& b, const Event& event) {
             b.status = BookingStatus::in_session;
             b.session_active = true;
             b.started_at = event.at;
-            b.channel = e.channel;
+            b.set_channel(e.channel);
           },
           [&](const SessionJoined&) {},
           [&](const SessionEnded& e) {
@@ -285,7 +315,7 @@ void apply_to_booking(Booking& b, const Event& event) {
             b.fee_amount = e.fee_amount;
           },
           [&](const SessionRated& e) {
-            b.rating_stars = e.stars;
+            b.rating_stars = static_cast<uint8_t>(e.stars);  // checked by check_narrow_fields
             b.rating_comment = e.comment;
           },
           [&](const WithdrawalRequested&) { assert(false); },
@@ -320,6 +350,7 @@ std::string evolve(State& state, const Event& event) {
   }
   // Validate before changing anything: a refused event leaves the state as it was.
   if (auto problem = check_postings(state, postings_of(event.data)); !problem.empty()) return problem;
+  if (auto problem = check_narrow_fields(event); !problem.empty()) return problem;
   const bool on_tutor_stream = event.stream.starts_with("tutor-");
   if (on_tutor_stream != is_withdrawal_event(event.data)) {
     return fmt::format("{} on stream {}", event_name(event.data), event.stream);
