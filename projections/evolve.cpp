@@ -81,10 +81,16 @@ void add_pending_release(Tutor& tutor, const Currency& currency, int64_t delta) 
 
 // ---- notifications --------------------------------------------------------------------------
 
+constexpr size_t notifications_growth_min = 4;  // entries added at least when a user's list is full
+
 void notify(State& state, std::string_view user, const Event& event, uint32_t subject) {
   auto found = state.notifications.find(user);  // no string is made for a user already known
   if (found == state.notifications.end()) found = state.notifications.emplace(std::string(user), std::vector<Notification>{}).first;
-  found->second.push_back(Notification{event.position, event.at, subject, static_cast<uint8_t>(event.data.index())});
+  // Grow by a quarter rather than double: these lists are most of a booking's memory, and a
+  // doubled vector is on average a third empty.
+  std::vector<Notification>& list = found->second;
+  if (list.size() == list.capacity()) list.reserve(list.size() + std::max<size_t>(notifications_growth_min, list.size() / 4));
+  list.push_back(Notification{event.position, event.data.index(), event.at, subject});
 }
 
 // Notifies the party of the booking that did not act (both when the system or an admin acted).
@@ -117,7 +123,7 @@ void apply_booking_effects(State& state, const Booking& booking, uint32_t index,
             notify_both(state, booking, event, index);
           },
           [&](const PaymentRejected& e) {
-            state.payments[e.reference] = PaymentRecord{index, false, e.reason};
+            state.payments[e.reference] = PaymentRecord{index, false, CompactText(e.reason)};
             notify(state, booking.student_id, event, index);
           },
           [&](const EscrowHeld&) {},
@@ -348,6 +354,7 @@ std::string evolve(State& state, const Event& event) {
   if (event.position != state.position + 1) {
     return fmt::format("event at position {} applied after position {}", event.position, state.position);
   }
+  if (event.position > notification_position_max) return fmt::format("event position {} is beyond the limit", event.position);
   // Validate before changing anything: a refused event leaves the state as it was.
   if (auto problem = check_postings(state, postings_of(event.data)); !problem.empty()) return problem;
   if (auto problem = check_narrow_fields(event); !problem.empty()) return problem;

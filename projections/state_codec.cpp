@@ -401,13 +401,16 @@ std::string load_state(std::string_view bytes, State* out) {
     list.reserve(n);
     for (uint64_t j = 0; j < n && r.ok(); ++j) {
       Notification notification;
-      notification.position = r.u64();
+      const uint64_t position = r.u64();
+      if (position > notification_position_max) r.fail("notification position out of range");
+      notification.position = position;
       notification.at = r.i64();
       notification.subject = r.u32();
-      notification.event_kind = r.u8();
-      const size_t subjects = is_withdrawal_notification(notification.event_kind) ? state.withdrawals.size()
+      const uint8_t event_kind = r.u8();
+      notification.event_kind = event_kind;
+      const size_t subjects = is_withdrawal_notification(event_kind) ? state.withdrawals.size()
                                                                                   : state.bookings.size();
-      if (notification.event_kind >= std::variant_size_v<EventData> || notification.subject >= subjects) {
+      if (event_kind >= std::variant_size_v<EventData> || notification.subject >= subjects) {
         r.fail("notification refers to nothing");
       }
       list.push_back(notification);

@@ -132,3 +132,19 @@ TEST_CASE("AStateDumpWithTheSentinelInAnOptionalFieldIsRefused") {
   State refused;
   CHECK(load_state(dump, &refused).find("out of range") != std::string::npos);
 }
+
+TEST_CASE("APackedNotificationKeepsTheLargestPositionAndEveryEventKind") {
+  Notification n{notification_position_max, std::variant_size_v<EventData> - 1, time_ms_max, 4000000000u};
+  CHECK(static_cast<uint64_t>(n.position) == notification_position_max);
+  CHECK(static_cast<size_t>(n.event_kind) == std::variant_size_v<EventData> - 1);
+  CHECK(n.at == time_ms_max);
+  CHECK(n.subject == 4000000000u);
+}
+
+TEST_CASE("EvolveRefusesAnEventPositionTheNotificationsCannotHold") {
+  State state;
+  state.position = notification_position_max;
+  Event event = booking_event(state, 1, requested_bk_1());
+  CHECK(evolve(state, event).find("beyond the limit") != std::string::npos);
+  CHECK(state.bookings.empty());
+}
