@@ -65,9 +65,9 @@ Reply session_reply(const RenderInput& input) {
 Reply checkout_reply(const RenderInput& input) {
   if (input.decision.rejected()) return rejection_reply(input.decision);
   const auto booking = booking_after(input);
-  assert(booking && !booking->payment_ref.empty());
+  assert(booking && booking->has_payment_ref());
   std::string body = "{\"tx_ref\":";
-  json::append_string(body, booking->payment_ref);
+  json::append_string(body, booking->payment_ref());
   body += ",\"amount\":";
   views::append_money(body, booking->price);
   body += '}';

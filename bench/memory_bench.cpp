@@ -97,6 +97,8 @@ void run_wave(DomainDriver& driver, uint64_t first, uint64_t last, TimeMs wave_a
 
 // Bytes a string holds on the heap (0 while it fits the small-string buffer).
 size_t heap_bytes(const std::string& text) { return text.capacity() > 15 ? text.capacity() + 1 : 0; }
+// Bytes a CompactText holds on the heap (its size prefix and the bytes; none while empty).
+size_t heap_bytes(const CompactText& text) { return text.empty() ? 0 : sizeof(uint32_t) + text.size(); }
 
 // Where the bytes go, counted from the structures (element storage only: allocator headers and
 // hash-map nodes are not counted, so this is a lower bound of the RSS figure).
@@ -115,9 +117,10 @@ Breakdown breakdown(const State& state) {
   Breakdown b;
   for (const Booking& booking : state.bookings) {
     b.booking_structs += sizeof(Booking);
-    for (const std::string* text :
-         {&booking.id, &booking.student_id, &booking.tutor_id, &booking.subject, &booking.payment_ref, &booking.channel,
-          &booking.notes, &booking.dispute_reason, &booking.rating_comment}) {
+    for (const std::string* text : {&booking.id, &booking.student_id, &booking.tutor_id, &booking.subject}) {
+      b.booking_strings += heap_bytes(*text);
+    }
+    for (const CompactText* text : {&booking.notes, &booking.dispute_reason, &booking.rating_comment}) {
       b.booking_strings += heap_bytes(*text);
     }
   }

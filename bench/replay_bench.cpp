@@ -161,7 +161,7 @@ class Generator {
         run(tutor, AcceptBooking{id});
         run(student, Checkout{id});
         const Booking& booking = *state_.find_booking(id);
-        run(system_actor(), CapturePayment{booking.payment_ref, "psp-" + id,
+        run(system_actor(), CapturePayment{booking.payment_ref(), "psp-" + id,
                                            format_decimal_amount(booking.price.amount, booking.price.currency),
                                            std::string(booking.price.currency.code())});
         return;

@@ -7,8 +7,6 @@
 namespace tl {
 namespace {
 
-constexpr std::string_view tx_ref_prefix = "tx-";
-
 Decision reject(Rejection rejection, std::string message) {
   assert(rejection != Rejection::none);
   Decision decision;
@@ -131,7 +129,7 @@ class Decider {
     if (auto refused = find_party_booking(c.booking_id, &booking)) return *refused;
     if (booking->status != BookingStatus::accepted) return invalid_transition(*booking, "only an accepted booking can be paid");
     if (now_ >= booking->scheduled_start) return invalid_transition(*booking, "it expired unpaid");
-    if (!booking->payment_ref.empty()) return nothing_to_do();  // the same tx_ref again
+    if (booking->has_payment_ref()) return nothing_to_do();  // the same tx_ref again
     return on_booking(*booking, {CheckoutOpened{booking->id, checkout_tx_ref(booking->id), booking->price}});
   }
 
@@ -356,7 +354,7 @@ class Decider {
 
   std::optional<Decision> find_booking_by_tx_ref(std::string_view tx_ref, const Booking** out) {
     *out = tx_ref.starts_with(tx_ref_prefix) ? state_.find_booking(tx_ref.substr(tx_ref_prefix.size())) : nullptr;
-    if (*out == nullptr || (*out)->payment_ref != tx_ref) {
+    if (*out == nullptr || (*out)->payment_ref() != tx_ref) {
       *out = nullptr;
       return reject(Rejection::booking_not_found, fmt::format("no checkout with tx_ref {}", tx_ref));
     }
@@ -445,10 +443,6 @@ class Decider {
 };
 
 }  // namespace
-
-std::string session_channel(std::string_view booking_id) { return "tl-" + std::string(booking_id); }
-
-std::string checkout_tx_ref(std::string_view booking_id) { return std::string(tx_ref_prefix) + std::string(booking_id); }
 
 Decision decide(const State& state, const Command& command, const Policy& policy) {
   Decision decision = std::visit(Decider(state, command, policy), command.body);

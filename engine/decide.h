@@ -7,6 +7,7 @@
 
 #include "engine/commands.h"
 #include "engine/rejection.h"
+#include "projections/booking_names.h"  // session_channel, checkout_tx_ref
 #include "projections/events.h"
 #include "projections/policy.h"
 #include "projections/state.h"
@@ -40,10 +41,5 @@ struct ConflictKeys {
   void add(char kind, std::string_view id);
 };
 ConflictKeys conflict_keys(const State& state, const Command& command);
-
-// The channel name of a booking's video session: derived, stable.
-std::string session_channel(std::string_view booking_id);
-// The payment reference (tx_ref) the checkout of a booking hands to the payment provider.
-std::string checkout_tx_ref(std::string_view booking_id);
 
 }  // namespace tl

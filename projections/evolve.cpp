@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -80,10 +81,16 @@ void add_pending_release(Tutor& tutor, const Currency& currency, int64_t delta) 
 
 // ---- notifications --------------------------------------------------------------------------
 
+constexpr size_t notifications_growth_min = 4;  // entries added at least when a user's list is full
+
 void notify(State& state, std::string_view user, const Event& event, uint32_t subject) {
   auto found = state.notifications.find(user);  // no string is made for a user already known
   if (found == state.notifications.end()) found = state.notifications.emplace(std::string(user), std::vector<Notification>{}).first;
-  found->second.push_back(Notification{event.position, event.at, subject, static_cast<uint8_t>(event.data.index())});
+  // Grow by a quarter rather than double: these lists are most of a booking's memory, and a
+  // doubled vector is on average a third empty.
+  std::vector<Notification>& list = found->second;
+  if (list.size() == list.capacity()) list.reserve(list.size() + std::max<size_t>(notifications_growth_min, list.size() / 4));
+  list.push_back(Notification{event.position, event.data.index(), event.at, subject});
 }
 
 // Notifies the party of the booking that did not act (both when the system or an admin acted).
@@ -116,7 +123,7 @@ void apply_booking_effects(State& state, const Booking& booking, uint32_t index,
             notify_both(state, booking, event, index);
           },
           [&](const PaymentRejected& e) {
-            state.payments[e.reference] = PaymentRecord{index, false, e.reason};
+            state.payments[e.reference] = PaymentRecord{index, false, CompactText(e.reason)};
             notify(state, booking.student_id, event, index);
           },
           [&](const EscrowHeld&) {},
@@ -153,6 +160,35 @@ void apply_booking_effects(State& state, const Booking& booking, uint32_t index,
           [&](const WithdrawalFailed&) { assert(false); },
       },
       event.data);
+}
+
+// The booking keeps its values in narrow fields (state.h): an event whose values do not fit them
+// is refused rather than stored truncated. decide() never makes one.
+struct NarrowFieldCheck {
+  std::string problem;
+  void operator()(std::string_view name, const int64_t& value) {
+    if (problem.empty() && !fits_optional_int64(value)) problem = fmt::format("{} {} is out of range", name, value);
+  }
+  template <class T>
+  void operator()(std::string_view, const T&) {}
+};
+
+std::string check_narrow_fields(const Event& event) {
+  if (!fits_optional_int64(event.at)) return fmt::format("event time {} is out of range", event.at);
+  NarrowFieldCheck check;
+  std::visit([&](const auto& data) { std::decay_t<decltype(data)>::fields(data, check); }, event.data);
+  if (!check.problem.empty()) return fmt::format("{}: {}", event_name(event.data), check.problem);
+  if (const auto* requested = std::get_if<BookingRequested>(&event.data)) {
+    if (requested->duration_minutes < 0 || requested->duration_minutes > std::numeric_limits<int32_t>::max()) {
+      return fmt::format("duration_minutes {} is out of range", requested->duration_minutes);
+    }
+  }
+  if (const auto* rated = std::get_if<SessionRated>(&event.data)) {
+    if (rated->stars < 0 || rated->stars > std::numeric_limits<uint8_t>::max()) {
+      return fmt::format("stars {} is out of range", rated->stars);
+    }
+  }
+  return {};
 }
 
 bool is_withdrawal_event(const EventData& data) {
@@ -224,7 +260,7 @@ void apply_to_booking(Booking& b, const Event& event) {
             b.tutor_id = e.tutor_id;
             b.subject = e.subject;
             b.scheduled_start = e.scheduled_start;
-            b.duration_minutes = e.duration_minutes;
+            b.duration_minutes = static_cast<int32_t>(e.duration_minutes);  // checked by check_narrow_fields
             b.price = e.price;
             b.created_at = event.at;
           },
@@ -232,7 +268,7 @@ void apply_to_booking(Booking& b, const Event& event) {
           [&](const BookingDeclined&) { b.status = BookingStatus::declined; },
           [&](const BookingCancelled&) { b.status = BookingStatus::cancelled; },
           [&](const BookingExpired&) { b.status = BookingStatus::expired; },
-          [&](const CheckoutOpened& e) { b.payment_ref = e.tx_ref; },
+          [&](const CheckoutOpened& e) { b.set_payment_ref(e.tx_ref); },
           [&](const PaymentCaptured&) { b.status = BookingStatus::confirmed; },
           [&](const PaymentRejected&) {},
           [&](const EscrowHeld&) {
@@ -243,7 +279,7 @@ void apply_to_booking(Booking& b, const Event& event) {
             b.status = BookingStatus::in_session;
             b.session_active = true;
             b.started_at = event.at;
-            b.channel = e.channel;
+            b.set_channel(e.channel);
           },
           [&](const SessionJoined&) {},
           [&](const SessionEnded& e) {
@@ -285,7 +321,7 @@ void apply_to_booking(Booking& b, const Event& event) {
             b.fee_amount = e.fee_amount;
           },
           [&](const SessionRated& e) {
-            b.rating_stars = e.stars;
+            b.rating_stars = static_cast<uint8_t>(e.stars);  // checked by check_narrow_fields
             b.rating_comment = e.comment;
           },
           [&](const WithdrawalRequested&) { assert(false); },
@@ -318,8 +354,10 @@ std::string evolve(State& state, const Event& event) {
   if (event.position != state.position + 1) {
     return fmt::format("event at position {} applied after position {}", event.position, state.position);
   }
+  if (event.position > notification_position_max) return fmt::format("event position {} is beyond the limit", event.position);
   // Validate before changing anything: a refused event leaves the state as it was.
   if (auto problem = check_postings(state, postings_of(event.data)); !problem.empty()) return problem;
+  if (auto problem = check_narrow_fields(event); !problem.empty()) return problem;
   const bool on_tutor_stream = event.stream.starts_with("tutor-");
   if (on_tutor_stream != is_withdrawal_event(event.data)) {
     return fmt::format("{} on stream {}", event_name(event.data), event.stream);

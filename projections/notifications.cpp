@@ -73,7 +73,7 @@ bool is_withdrawal_notification(uint8_t kind) {
 
 NotificationView render_notification(const State& state, const Notification& notification) {
   NotificationView view;
-  view.id = fmt::format("n_{}", notification.position);
+  view.id = fmt::format("n_{}", static_cast<uint64_t>(notification.position));
   view.type = snake_case(event_kind_name(notification.event_kind));
   view.at = notification.at;
   if (is_withdrawal_notification(notification.event_kind)) {

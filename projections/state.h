@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "projections/booking_names.h"
+#include "projections/compact_fields.h"
 #include "projections/events.h"
 #include "projections/money.h"
 #include "projections/time.h"
@@ -28,42 +30,87 @@ std::string_view status_name(EscrowStatus status);
 std::string_view status_name(WithdrawalStatus status);
 std::optional<BookingStatus> parse_booking_status(std::string_view name);
 
+// Where a text derived from the booking id (payment_ref, channel) comes from.
+enum class DerivedText : uint8_t {
+  none,     // not set yet
+  derived,  // what booking_names.h gives for the id (always, for events decide() made)
+  stored,   // something else, kept in the booking as the log said it
+};
+
+// Fields are ordered by size (no padding) and kept narrow: a million bookings live in memory.
+// Optional values are OptionalInt64 (8 bytes, "none" renders as null); texts that are mostly
+// empty or long are CompactText; payment_ref and channel are derived from the id, not stored.
 struct Booking {
   std::string id;
   std::string student_id;
   std::string tutor_id;
   std::string subject;
-  TimeMs scheduled_start = 0;
-  int64_t duration_minutes = 0;
   Money price;
-  BookingStatus status = BookingStatus::requested;
-  std::string payment_ref;  // tx_ref once checkout opened
+  TimeMs scheduled_start = 0;
   TimeMs created_at = 0;
-  uint32_t version = 0;     // version of the booking's stream
 
   // session
-  bool session_active = false;
-  std::optional<TimeMs> started_at;
-  std::optional<TimeMs> ended_at;
-  std::optional<int64_t> duration_seconds;
-  std::string channel;      // empty until the session starts
-  std::string notes;        // empty = none
+  OptionalInt64 started_at;
+  OptionalInt64 ended_at;
+  OptionalInt64 duration_seconds;
 
   // escrow
-  EscrowStatus escrow_status = EscrowStatus::none;
-  std::optional<TimeMs> held_at;
-  std::optional<TimeMs> release_at;   // "release_scheduled_at" in the contract
-  std::optional<TimeMs> released_at;  // when the escrow was paid out or refunded
-  std::optional<int64_t> tutor_amount;
-  std::optional<int64_t> fee_amount;
-  std::optional<int64_t> refunded_amount;
-  std::string dispute_reason;
+  OptionalInt64 held_at;
+  OptionalInt64 release_at;   // "release_scheduled_at" in the contract
+  OptionalInt64 released_at;  // when the escrow was paid out or refunded
+  OptionalInt64 tutor_amount;
+  OptionalInt64 fee_amount;
+  OptionalInt64 refunded_amount;
 
-  // rating
-  int64_t rating_stars = 0;  // 0 = not rated
-  std::string rating_comment;
+  CompactText notes;           // empty = none
+  CompactText dispute_reason;
+  CompactText rating_comment;
+
+ private:  // (here, not at the end: the fields are ordered by size)
+  CompactText payment_ref_stored_;  // only when payment_ref_source_ is stored
+  CompactText channel_stored_;      // only when channel_source_ is stored
+
+ public:
+  uint32_t version = 0;           // version of the booking's stream
+  int32_t duration_minutes = 0;   // the contract bounds it (15 to 240)
+  BookingStatus status = BookingStatus::requested;
+  EscrowStatus escrow_status = EscrowStatus::none;
+  bool session_active = false;
+  uint8_t rating_stars = 0;       // 0 = not rated; the contract bounds it (1 to 5)
+
+ private:
+  DerivedText payment_ref_source_ = DerivedText::none;
+  DerivedText channel_source_ = DerivedText::none;
+
+ public:
 
   TimeMs scheduled_end() const { return scheduled_start + duration_minutes * ms_per_minute; }
+
+  // tx_ref once checkout opened, else empty.
+  std::string payment_ref() const { return derived_text(payment_ref_source_, payment_ref_stored_, &checkout_tx_ref); }
+  bool has_payment_ref() const { return payment_ref_source_ != DerivedText::none; }
+  void set_payment_ref(std::string_view tx_ref) {
+    set_derived_text(tx_ref, is_checkout_tx_ref(tx_ref, id), &payment_ref_source_, &payment_ref_stored_);
+  }
+  // The video channel once the session started, else empty.
+  std::string channel() const { return derived_text(channel_source_, channel_stored_, &session_channel); }
+  void set_channel(std::string_view channel) {
+    set_derived_text(channel, is_session_channel(channel, id), &channel_source_, &channel_stored_);
+  }
+
+ private:
+  std::string derived_text(DerivedText source, const CompactText& stored, std::string (*derive)(std::string_view)) const {
+    switch (source) {
+      case DerivedText::none: return {};
+      case DerivedText::derived: return derive(id);
+      case DerivedText::stored: return std::string(stored.view());
+    }
+    return {};
+  }
+  static void set_derived_text(std::string_view text, bool is_derived, DerivedText* source, CompactText* stored) {
+    *source = text.empty() ? DerivedText::none : is_derived ? DerivedText::derived : DerivedText::stored;
+    *stored = *source == DerivedText::stored ? text : std::string_view();
+  }
 };
 
 struct Withdrawal {
@@ -77,13 +124,20 @@ struct Withdrawal {
   std::string failure_reason;
 };
 
-// A notification refers to the event that caused it; its text is rendered when read.
+// A notification refers to the event that caused it; its text is rendered when read. 20 bytes
+// (packed to 4-byte alignment, the event kind in the position's top byte): a booking's journey
+// leaves about nine of them.
+constexpr uint64_t notification_position_max = (uint64_t{1} << 56) - 1;  // evolve refuses later events
+
+#pragma pack(push, 4)
 struct Notification {
-  uint64_t position = 0;   // the event's position: also the notification's id and list cursor
+  uint64_t position : 56 = 0;   // the event's position: also the notification's id and list cursor
+  uint64_t event_kind : 8 = 0;  // EventData::index() of the event
   TimeMs at = 0;
-  uint32_t subject = 0;    // booking index, or withdrawal index for withdrawal events
-  uint8_t event_kind = 0;  // EventData::index() of the event
+  uint32_t subject = 0;         // booking index, or withdrawal index for withdrawal events
 };
+#pragma pack(pop)
+static_assert(sizeof(Notification) == 20);
 
 struct Tutor {
   uint32_t stream_version = 0;  // version of "tutor-<id>"
@@ -94,10 +148,11 @@ struct Tutor {
 };
 
 // What became of a payment provider's charge (by its reference), for repeat deliveries.
+// One per captured or rejected payment: 16 bytes (a hash-map node of 64 with its key).
 struct PaymentRecord {
   uint32_t booking = 0;  // booking index
   bool accepted = false;
-  std::string reason;    // empty when accepted
+  CompactText reason;    // empty when accepted
 };
 
 // Hash maps keyed by std::string that can be searched with a string_view, without allocating.

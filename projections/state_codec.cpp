@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -39,6 +40,7 @@ class Writer {
     boolean(value.has_value());
     if (value) i64(*value);
   }
+  void optional_i64(OptionalInt64 value) { optional_i64(value.as_optional()); }
   void flush() {
     if (!buffer_.empty()) sink_(buffer_);
     buffer_.clear();
@@ -104,6 +106,25 @@ class Reader {
     if (!boolean()) return std::nullopt;
     return i64();
   }
+  // For the booking's narrow fields: INT64_MIN stands for "none" there, so it is refused.
+  OptionalInt64 narrow_optional_i64() {
+    const std::optional<int64_t> value = optional_i64();
+    if (value && !fits_optional_int64(*value)) {
+      fail("optional value out of range");
+      return {};
+    }
+    return value;
+  }
+  // An integer stored in a narrower field than the dump's int64.
+  template <class T>
+  T narrow_i64() {
+    const int64_t value = i64();
+    if (value < std::numeric_limits<T>::min() || value > std::numeric_limits<T>::max()) {
+      fail("value out of range");
+      return 0;
+    }
+    return static_cast<T>(value);
+  }
   // A count of elements that each take at least `element_bytes_min` bytes: bounded by what is left.
   uint64_t count(size_t element_bytes_min) {
     const uint64_t n = u64();
@@ -146,14 +167,14 @@ void write_booking(Writer& w, const Booking& b) {
   w.i64(b.duration_minutes);
   w.money(b.price);
   w.u8(static_cast<uint8_t>(b.status));
-  w.str(b.payment_ref);
+  w.str(b.payment_ref());
   w.i64(b.created_at);
   w.u32(b.version);
   w.boolean(b.session_active);
   w.optional_i64(b.started_at);
   w.optional_i64(b.ended_at);
   w.optional_i64(b.duration_seconds);
-  w.str(b.channel);
+  w.str(b.channel());
   w.str(b.notes);
   w.u8(static_cast<uint8_t>(b.escrow_status));
   w.optional_i64(b.held_at);
@@ -174,31 +195,31 @@ Booking read_booking(Reader& r) {
   b.tutor_id = r.str();
   b.subject = r.str();
   b.scheduled_start = r.i64();
-  b.duration_minutes = r.i64();
+  b.duration_minutes = r.narrow_i64<int32_t>();
   b.price = r.money();
   const uint8_t status = r.u8();
   if (status > static_cast<uint8_t>(BookingStatus::no_show)) r.fail("bad booking status");
   b.status = static_cast<BookingStatus>(status);
-  b.payment_ref = r.str();
+  b.set_payment_ref(r.str());
   b.created_at = r.i64();
   b.version = r.u32();
   b.session_active = r.boolean();
-  b.started_at = r.optional_i64();
-  b.ended_at = r.optional_i64();
-  b.duration_seconds = r.optional_i64();
-  b.channel = r.str();
+  b.started_at = r.narrow_optional_i64();
+  b.ended_at = r.narrow_optional_i64();
+  b.duration_seconds = r.narrow_optional_i64();
+  b.set_channel(r.str());
   b.notes = r.str();
   const uint8_t escrow = r.u8();
   if (escrow > static_cast<uint8_t>(EscrowStatus::split)) r.fail("bad escrow status");
   b.escrow_status = static_cast<EscrowStatus>(escrow);
-  b.held_at = r.optional_i64();
-  b.release_at = r.optional_i64();
-  b.released_at = r.optional_i64();
-  b.tutor_amount = r.optional_i64();
-  b.fee_amount = r.optional_i64();
-  b.refunded_amount = r.optional_i64();
+  b.held_at = r.narrow_optional_i64();
+  b.release_at = r.narrow_optional_i64();
+  b.released_at = r.narrow_optional_i64();
+  b.tutor_amount = r.narrow_optional_i64();
+  b.fee_amount = r.narrow_optional_i64();
+  b.refunded_amount = r.narrow_optional_i64();
   b.dispute_reason = r.str();
-  b.rating_stars = r.i64();
+  b.rating_stars = r.narrow_i64<uint8_t>();
   b.rating_comment = r.str();
   return b;
 }
@@ -380,13 +401,16 @@ std::string load_state(std::string_view bytes, State* out) {
     list.reserve(n);
     for (uint64_t j = 0; j < n && r.ok(); ++j) {
       Notification notification;
-      notification.position = r.u64();
+      const uint64_t position = r.u64();
+      if (position > notification_position_max) r.fail("notification position out of range");
+      notification.position = position;
       notification.at = r.i64();
       notification.subject = r.u32();
-      notification.event_kind = r.u8();
-      const size_t subjects = is_withdrawal_notification(notification.event_kind) ? state.withdrawals.size()
+      const uint8_t event_kind = r.u8();
+      notification.event_kind = event_kind;
+      const size_t subjects = is_withdrawal_notification(event_kind) ? state.withdrawals.size()
                                                                                   : state.bookings.size();
-      if (notification.event_kind >= std::variant_size_v<EventData> || notification.subject >= subjects) {
+      if (event_kind >= std::variant_size_v<EventData> || notification.subject >= subjects) {
         r.fail("notification refers to nothing");
       }
       list.push_back(notification);

@@ -16,7 +16,9 @@ void append_time(std::string& out, const std::optional<TimeMs>& at) {
   }
 }
 
-void append_optional_int(std::string& out, const std::optional<int64_t>& value) {
+void append_time(std::string& out, OptionalInt64 at) { append_time(out, at.as_optional()); }
+
+void append_optional_int(std::string& out, OptionalInt64 value) {
   if (value) {
     json::append_int(out, *value);
   } else {
@@ -24,7 +26,7 @@ void append_optional_int(std::string& out, const std::optional<int64_t>& value) 
   }
 }
 
-void append_optional_money(std::string& out, const std::optional<int64_t>& amount, const Currency& currency) {
+void append_optional_money(std::string& out, OptionalInt64 amount, const Currency& currency) {
   if (amount) {
     append_money(out, Money{*amount, currency});
   } else {
@@ -88,7 +90,7 @@ void append_booking(std::string& out, const Booking& b) {
   out += ",\"status\":";
   json::append_string(out, status_name(b.status));
   out += ",\"payment_ref\":";
-  append_text_or_null(out, b.payment_ref);
+  append_text_or_null(out, b.payment_ref());
   out += ",\"session\":{\"is_active\":";
   out += b.session_active ? "true" : "false";
   out += ",\"started_at\":";
@@ -98,7 +100,7 @@ void append_booking(std::string& out, const Booking& b) {
   out += ",\"duration_seconds\":";
   append_optional_int(out, b.duration_seconds);
   out += ",\"channel\":";
-  append_text_or_null(out, b.channel);
+  append_text_or_null(out, b.channel());
   out += ",\"notes\":";
   append_text_or_null(out, b.notes);
   out += "},\"escrow\":";

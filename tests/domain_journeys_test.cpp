@@ -43,7 +43,7 @@ TEST_CASE("StudentAndTutorJourneyFromBookingToPayoutTwentyFourHoursLater") {
   h.advance_to(example_start - 5 * ms_per_minute);
   CHECK_FALSE(h.run(student(), StartSession{"bk_1"}).rejected());
   CHECK(h.state.find_booking("bk_1")->status == BookingStatus::in_session);
-  CHECK(h.state.find_booking("bk_1")->channel == "tl-bk_1");
+  CHECK(h.state.find_booking("bk_1")->channel() == "tl-bk_1");
   CHECK_FALSE(h.run(tutor(), StartSession{"bk_1"}).rejected());  // start on an active session joins it
 
   // The tutor ends the session after 60 minutes, with notes.

@@ -193,7 +193,7 @@ TEST_CASE("RejectionsMapToTheContractsErrorCodes") {
 TEST_CASE("PaymentWebhookMatchesTxRefAmountAndCurrencyExactly") {
   DomainHarness h = build_state("accepted");
   REQUIRE_FALSE(h.run(student(), Checkout{"bk"}).rejected());
-  const std::string tx_ref = h.state.find_booking("bk")->payment_ref;
+  const std::string tx_ref = h.state.find_booking("bk")->payment_ref();
   CHECK(tx_ref == "tx-bk");
   // A second checkout gives the same reference and appends nothing.
   CHECK(h.run(student(), Checkout{"bk"}).events.empty());

@@ -101,10 +101,10 @@ class Simulation {
     switch (booking.status) {
       case BookingStatus::requested: h_.run(booking_tutor, AcceptBooking{id}); break;
       case BookingStatus::accepted:
-        if (booking.payment_ref.empty()) {
+        if (!booking.has_payment_ref()) {
           h_.run(booking_student, Checkout{id});
         } else {
-          h_.run(system_actor(), CapturePayment{booking.payment_ref, fmt::format("ref{}", ++payments_made_),
+          h_.run(system_actor(), CapturePayment{booking.payment_ref(), fmt::format("ref{}", ++payments_made_),
                                                 format_decimal_amount(booking.price.amount, booking.price.currency),
                                                 "ETB"});
         }
@@ -155,7 +155,7 @@ class Simulation {
       case 7: {
         actor = chance(10) ? random_actor() : system_actor();
         const Booking* booking = h_.state.find_booking(id);
-        const std::string tx_ref = booking != nullptr && !booking->payment_ref.empty() ? booking->payment_ref : "tx-" + id;
+        const std::string tx_ref = booking != nullptr && booking->has_payment_ref() ? booking->payment_ref() : "tx-" + id;
         std::string amount = booking != nullptr ? format_decimal_amount(booking->price.amount, booking->price.currency) : "1.00";
         if (chance(6)) amount = "0.01";
         const std::string reference = chance(5) && payments_made_ > 0 ? fmt::format("ref{}", uniform(1, payments_made_))

@@ -476,12 +476,12 @@ class EngineSimulation {
     switch (booking.status) {
       case BookingStatus::requested: op.actor = booking_tutor; op.body = AcceptBooking{id}; break;
       case BookingStatus::accepted:
-        if (booking.payment_ref.empty()) {
+        if (!booking.has_payment_ref()) {
           op.actor = booking_student;
           op.body = Checkout{id};
         } else {
           op.actor = system_actor();
-          op.body = CapturePayment{booking.payment_ref, fmt::format("ref{}", ++payments_made_),
+          op.body = CapturePayment{booking.payment_ref(), fmt::format("ref{}", ++payments_made_),
                                    format_decimal_amount(booking.price.amount, booking.price.currency), "ETB"};
         }
         break;
@@ -531,7 +531,7 @@ class EngineSimulation {
       case 9:
       case 10: {
         op.actor = chance(10) ? random_actor() : system_actor();
-        const std::string tx_ref = booking != nullptr && !booking->payment_ref.empty() ? booking->payment_ref : "tx-" + id;
+        const std::string tx_ref = booking != nullptr && booking->has_payment_ref() ? booking->payment_ref() : "tx-" + id;
         std::string amount =
             booking != nullptr ? format_decimal_amount(booking->price.amount, booking->price.currency) : "1.00";
         if (chance(6)) amount = "0.01";

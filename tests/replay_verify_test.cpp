@@ -220,7 +220,7 @@ TEST_CASE("RandomJourneysVerifyCleanWithTheIncrementalInvariants") {
       case BookingStatus::accepted:
         if (uniform(0, 9) == 0) return void(h.run(by_student, CancelBooking{b.id, ""}));
         h.run(by_student, Checkout{b.id});
-        return void(h.run(system_actor(), CapturePayment{h.state.find_booking(b.id)->payment_ref, "ref-" + b.id,
+        return void(h.run(system_actor(), CapturePayment{h.state.find_booking(b.id)->payment_ref(), "ref-" + b.id,
                                                          format_decimal_amount(b.price.amount, b.price.currency), "ETB"}));
       case BookingStatus::confirmed: return void(h.run(by_student, CancelBooking{b.id, ""}));
       case BookingStatus::in_session: return void(h.run(uniform(0, 1) == 0 ? by_student : by_tutor, EndSession{b.id, ""}));

@@ -44,7 +44,7 @@ TEST_CASE("StateHashDiffersWhenAnythingDiffers") {
   const Digest before = state_hash(h.state);
   State copy = h.state;
   CHECK(state_hash(copy) == before);
-  copy.bookings[0].notes += "!";
+  copy.bookings[0].notes = std::string(copy.bookings[0].notes.view()) + "!";
   CHECK_FALSE(state_hash(copy) == before);
   State other = h.state;
   other.notifications["t1"].pop_back();

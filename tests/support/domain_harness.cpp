@@ -103,7 +103,7 @@ void DomainHarness::accept_and_pay(const std::string& booking_id, const Actor& b
   const Booking* booking = state.find_booking(booking_id);
   REQUIRE(booking != nullptr);
   const std::string amount = format_decimal_amount(booking->price.amount, booking->price.currency);
-  decision = run(system_actor(), CapturePayment{booking->payment_ref, "ref-" + booking_id, amount,
+  decision = run(system_actor(), CapturePayment{booking->payment_ref(), "ref-" + booking_id, amount,
                                                 std::string(booking->price.currency.code())});
   REQUIRE_MESSAGE(!decision.rejected(), decision.message);
   REQUIRE(state.find_booking(booking_id)->status == BookingStatus::confirmed);

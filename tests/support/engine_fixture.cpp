@@ -89,7 +89,7 @@ void EngineFixture::accept_and_pay(const std::string& booking_id, const Actor& b
   reply = run(by_student, Checkout{booking_id});
   REQUIRE_MESSAGE(reply.status == 200, reply.body);
   const Booking paid = booking(booking_id);
-  reply = run(system_actor(), CapturePayment{paid.payment_ref, "ref-" + booking_id,
+  reply = run(system_actor(), CapturePayment{paid.payment_ref(), "ref-" + booking_id,
                                              format_decimal_amount(paid.price.amount, paid.price.currency), "ETB"});
   REQUIRE_MESSAGE(reply.status == 200, reply.body);
   REQUIRE(booking(booking_id).status == BookingStatus::confirmed);
