@@ -4,6 +4,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <mutex>
+#include <random>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -20,17 +22,39 @@ std::string tutorledger_binary() {
   return binary;
 }
 
-uint16_t free_loopback_port() {
+namespace {
+
+// Ports handed out below Linux's ephemeral range (32768-60999 by default): an outgoing connection
+// of this or another test process never takes one of them between the check and the listener's
+// bind, as it could take a port the kernel picked with bind(0). Each process starts at its own
+// random offset and never hands out a port twice, so concurrent tests (ctest -j) rarely meet.
+constexpr uint16_t test_port_first = 20000;
+constexpr uint16_t test_port_count = 12000;
+
+bool loopback_port_is_free(uint16_t port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  address.sin_port = htons(port);
+  const bool bound = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
   close(fd);
-  return ntohs(address.sin_port);
+  return bound;
+}
+
+}  // namespace
+
+uint16_t free_loopback_port() {
+  static std::mutex mutex;
+  static uint32_t next = static_cast<uint32_t>(std::random_device{}() % test_port_count);
+  std::lock_guard lock(mutex);
+  for (uint32_t tried = 0; tried < test_port_count; ++tried) {
+    const auto port = static_cast<uint16_t>(test_port_first + next % test_port_count);
+    ++next;
+    if (loopback_port_is_free(port)) return port;
+  }
+  throw std::runtime_error("no free loopback port between 20000 and 32000");
 }
 
 ServerProcess::ServerProcess(std::string data_dir, uint16_t port, std::vector<std::string> extra_args,

@@ -7,7 +7,8 @@
 
 namespace tl::test {
 
-// A free TCP port on 127.0.0.1 (bound then released: racy in theory, fine on a test machine).
+// A free TCP port on 127.0.0.1, below the ephemeral range and never the same twice in a process
+// (checked by a bind, then released: another process could still take it, rarely).
 uint16_t free_loopback_port();
 
 class ServerProcess {
