@@ -8,18 +8,24 @@
 //
 // Times are absolute int64 seconds since the epoch; the whole int64 range is accepted (negative
 // and far-future due times included). Guarantees:
-// - schedule and cancel are O(1) (amortised: a bucket array may grow or shrink); expiring is
-//   O(1) per timer amortised over at most `levels - 1` cascades, plus sorting the k timers
-//   due in the same second (O(log k) each). A timer never fires before its due second, and
-//   never fires twice.
+// - schedule and cancel are O(1) (amortised: a bucket array may grow, shrink or be compacted);
+//   expiring is O(1) per timer amortised over at most `levels - 1` cascades, plus sorting the k
+//   timers due in the same second (O(log k) each). A timer never fires before its due second,
+//   and never fires twice.
 // - advance(to_s) fires every timer with due_s <= to_s in (due_s, payload) order, whatever the
 //   order of insertion, the cascade history or the size of the advance steps: rebuilding the
 //   wheel from state after a restart fires in the same order as a run without restart.
 // - Stale handles are harmless: cancelling a fired or already-cancelled timer returns false.
-// - Memory: a 32-byte node per timer in a pool of u32-indexed nodes grown in 2 MiB chunks up to
-//   `timers_max`, plus a 4-byte index in its slot's bucket (about 38 bytes per pending timer
-//   measured at 10M). When the pool is full, schedule returns nullopt instead of growing.
-//   The pool is a high-water mark: nodes freed by firing or cancelling are reused, not returned.
+// - Cancelling is lazy: the node is marked (its handle goes stale at once) and stays listed in its
+//   slot until the slot expires, or until the cancelled nodes of that slot outnumber its live
+//   ones by more than `slot_cancelled_slack`, which compacts the slot (work amortised over those
+//   cancels). One node write instead of a swap-remove that touches three cache lines.
+// - Memory: a 24-byte node per timer in a pool of u32-indexed nodes grown in 1.5 MiB chunks up to
+//   `timers_max`, plus a 4-byte index in its slot's bucket. Cancelled nodes not yet given back are at most the live ones plus
+//   `slot_cancelled_slack` per slot, so the pool holds at most 2 x pending + 2049 x 64 nodes.
+//   When the pool is full, schedule first takes back every cancelled node, then returns nullopt
+//   instead of growing. The pool is a high-water mark: nodes freed by firing or cancelling are
+//   reused, not returned.
 //   (A failed pool chunk allocation is the nullopt above; bucket arrays grow with std::vector,
 //   whose rare std::bad_alloc is left to end the process like any other allocation failure.)
 #include <array>
@@ -60,9 +66,11 @@ class TimingWheel {
   static constexpr uint32_t levels = (64 + slot_bits - 1) / slot_bits;
   // Node indices are u32 and UINT32_MAX means "none".
   static constexpr uint32_t timers_max_limit = UINT32_MAX - 1;
-  // The pool grows by chunks of this many nodes (2 MiB), so growth never copies nodes.
+  // The pool grows by chunks of this many nodes (1.5 MiB), so growth never copies nodes.
   static constexpr uint32_t pool_chunk_timers_bits = 16;
   static constexpr uint32_t pool_chunk_timers = 1u << pool_chunk_timers_bits;
+  // A slot is compacted when its cancelled nodes outnumber its live ones by more than this.
+  static constexpr uint32_t slot_cancelled_slack = 64;
 
   // `timers_max` caps the pending timers (the engine passes its bookings limit: it schedules at
   // most one timer per booking). Memory is taken in chunks as timers arrive, never up front.
@@ -80,7 +88,8 @@ class TimingWheel {
   std::optional<TimerHandle> schedule(int64_t due_s, uint64_t payload);
 
   // Cancels a pending timer: true if it was pending, false for a fired, cancelled or default
-  // handle (a harmless no-op). May be called from inside `fire`, for any timer.
+  // handle (a harmless no-op). May be called from inside `fire`, for any timer. O(1): the node
+  // is marked, and given back when its slot expires or is compacted.
   bool cancel(TimerHandle handle);
   bool is_pending(TimerHandle handle) const;
 
@@ -134,16 +143,16 @@ class TimingWheel {
   bool invariants_hold() const;
 
  private:
-  // One pending or free timer: 32 bytes.
+  // One pending, cancelled-but-listed or free timer: 24 bytes.
   struct Node {
     int64_t due_s;
-    uint64_t payload;
+    uint64_t payload;     // while free: the index of the next free node
     uint32_t generation;  // bumped when the timer fires or is cancelled
-    uint32_t position;    // index in its bucket; while free, the next free node
     uint16_t where;       // a bucket number, or place_firing / place_free
-    uint16_t unused[3];
+    uint8_t cancelled;    // 1: cancelled, still listed in bucket `where` until it is compacted
+    uint8_t unused;
   };
-  static_assert(sizeof(Node) == 32, "a node is half a cache line; the memory bound counts on it");
+  static_assert(sizeof(Node) == 24, "the memory bound counts on 24-byte nodes");
   // Which slots of one level hold timers: a bit per slot, and a summary bit per word.
   struct LevelBitmap {
     static constexpr uint32_t words = slots_per_level / 64;
@@ -166,7 +175,7 @@ class TimingWheel {
     uint32_t slot;
     uint64_t deadline_key;  // the first second the slot covers
   };
-  using Bucket = std::vector<uint32_t>;  // node indices, in no particular order
+  using Bucket = std::vector<uint32_t>;  // node indices (live and cancelled), in no particular order
 
   Node& node(uint32_t index) { return chunks_[index >> pool_chunk_timers_bits][index & (pool_chunk_timers - 1)]; }
   const Node& node(uint32_t index) const {
@@ -175,12 +184,16 @@ class TimingWheel {
   const Node* live_node(TimerHandle handle) const;
   uint32_t acquire_node();
   void release_node(uint32_t index);
+  void reclaim_cancelled_node(uint32_t index);
+  void forget_cancelled(uint16_t number);
+  void compact_bucket(uint16_t number);
+  void compact_every_bucket();
 
   void place(uint32_t index);
   void bucket_push(uint16_t number, uint32_t index);
-  void bucket_remove(uint32_t index);
+  void cancel_listed(uint32_t index);
   void add_to_round(uint32_t index);
-  void take_into_round(Bucket& bucket);
+  void take_overdue_into_round();
   void sort_round();
   std::optional<ExpiredTimer> fire_from_round();
   std::optional<Slot> earliest_slot() const;
@@ -192,11 +205,15 @@ class TimingWheel {
   uint32_t nodes_used_ = 0;  // high-water mark of nodes handed out from the chunks
   uint32_t free_head_;
   uint64_t pending_ = 0;
+  uint64_t cancelled_listed_ = 0;  // cancelled nodes still listed in a bucket (all buckets)
   std::vector<std::unique_ptr<Node[]>> chunks_;
 
   // Buckets by number: level * slots_per_level + slot for the wheel's slots, then one more for
   // the overdue timers (scheduled with due_s <= now), which start the next firing round.
   std::vector<Bucket> buckets_;
+  std::vector<uint32_t> bucket_cancelled_;  // cancelled nodes listed in each bucket
+  // A bit is set while its slot holds at least one live timer (a slot left with only cancelled
+  // nodes is compacted to empty at once).
   std::array<LevelBitmap, levels> occupied_{};
   // Earliest due second in each bucket, for next_due_s; stale means "recompute on demand" (set
   // when the earliest timer of a bucket is cancelled).

@@ -516,7 +516,7 @@ TEST_CASE("FullPoolRefusesToScheduleUntilATimerLeaves") {
   CHECK_FALSE(wheel.schedule(14, 5));
   CHECK(advance_collect(wheel, 11) == Fired{{11, 2}});
   CHECK(wheel.schedule(14, 5));
-  CHECK(wheel.pool_bytes() == TimingWheel::pool_chunk_timers * 32u);
+  CHECK(wheel.pool_bytes() == TimingWheel::pool_chunk_timers * 24u);
 }
 
 TEST_CASE("ClearCancelsEveryTimerAndMakesTheirHandlesStale") {
@@ -556,6 +556,41 @@ TEST_CASE("PoolMemoryStaysUnder64BytesPerPendingTimer") {
   const double all_bytes_per_timer = static_cast<double>(wheel.memory_bytes()) / wheel.size();
   CAPTURE(pool_bytes_per_timer);
   CAPTURE(all_bytes_per_timer);
-  CHECK(pool_bytes_per_timer < 34.0);  // 32-byte nodes plus the unfilled end of the last chunk
+  CHECK(pool_bytes_per_timer < 26.0);  // 24-byte nodes plus the unfilled end of the last chunk
   CHECK(all_bytes_per_timer + sizeof(TimerHandle) < 64.0);  // with the caller's handle
+}
+
+TEST_CASE("CancelledTimersInFarSlotsAreTakenBackSoTheirPoolStaysBounded") {
+  // The engine's pattern: every booking transition cancels its timer and schedules the next one,
+  // many of them days ahead in slots that will not expire for a long time.
+  constexpr uint32_t timers = 1000;
+  TimingWheel wheel(0, timers);
+  Random random{base_seed() + 7};
+  std::vector<TimerHandle> handles;
+  for (uint32_t i = 0; i < timers; ++i) handles.push_back(*wheel.schedule(random.between(day_s, 30 * day_s), i));
+  const uint64_t pool_bytes = wheel.pool_bytes();
+  for (uint32_t step = 0; step < 200'000; ++step) {
+    const uint32_t i = static_cast<uint32_t>(random.below(timers));
+    REQUIRE(wheel.cancel(handles[i]));
+    const auto handle = wheel.schedule(random.between(day_s, 30 * day_s), i);
+    REQUIRE(handle);  // never refused while fewer than timers_max are pending
+    handles[i] = *handle;
+    if (step % 9973 == 0) REQUIRE(wheel.invariants_hold());
+  }
+  CHECK(wheel.size() == timers);
+  CHECK(wheel.pool_bytes() == pool_bytes);
+  CHECK(wheel.invariants_hold());
+  CHECK(advance_collect(wheel, 31 * day_s).size() == timers);
+}
+
+TEST_CASE("ASlotLeftWithOnlyCancelledTimersNoLongerCountsForNextDue") {
+  TimingWheel wheel(0, test_timers_max);
+  std::vector<TimerHandle> early;
+  for (uint64_t i = 0; i < 300; ++i) early.push_back(*wheel.schedule(3 * day_s + static_cast<int64_t>(i), i));
+  REQUIRE(wheel.schedule(20 * day_s, 999));
+  CHECK(wheel.next_due_s() == 3 * day_s);
+  for (const TimerHandle handle : early) REQUIRE(wheel.cancel(handle));
+  CHECK(wheel.next_due_s() == 20 * day_s);
+  CHECK(wheel.invariants_hold());
+  CHECK(advance_collect(wheel, 30 * day_s) == Fired{{20 * day_s, 999}});
 }
