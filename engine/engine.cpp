@@ -97,6 +97,9 @@ struct Engine::Writer {
   uint64_t events_since_checkpoint = 0;
   std::chrono::steady_clock::time_point last_checkpoint = std::chrono::steady_clock::now();
   std::atomic<TimeMs> last_now{0};  // the writer's latest `now`; read by Engine::now()
+  // pending.size() as of the writer's last look, for the queue-depth gauge: submitters must not
+  // read the writer's deque itself.
+  std::atomic<size_t> pending_depth{0};
 
   State& state() { return *engine.state_; }
 
@@ -137,6 +140,7 @@ struct Engine::Writer {
           pending.push_back(std::move(queue.front()));
           queue.pop_front();
         }
+        pending_depth.store(pending.size(), std::memory_order_relaxed);
         stats.queue_depth.store(pending.size(), std::memory_order_relaxed);
       }
       if (stop_now) break;
@@ -471,7 +475,7 @@ struct Engine::Writer {
       if (stopping) return SubmitResult::stopped;
       if (queue.size() >= options.queue_commands_max) return SubmitResult::busy;
       queue.push_back(std::move(item));
-      stats.queue_depth.store(queue.size() + pending.size(), std::memory_order_relaxed);
+      stats.queue_depth.store(queue.size() + pending_depth.load(std::memory_order_relaxed), std::memory_order_relaxed);
     }
     queue_cv.notify_one();
     return SubmitResult::queued;

@@ -373,10 +373,8 @@ TEST_CASE("FailedWriteLeavesHeadVersionsAndTheDatabaseAsTheyWere") {
     head_before = log->head();
     faulty.file_system->armed = true;  // the disk is full from now on
     AppendBatch batch = single("booking-1", ExpectedVersion::exact(1), {event("B"), event("C")});
-    IdempotencyRecord answer;
-    answer.actor = "student:s1";
-    answer.key = "k";
-    batch.idempotency.push_back(answer);
+    batch.idempotency.push_back(
+        IdempotencyRecord{.actor = "student:s1", .key = "k", .request_hash = {}, .status = 0, .body = "", .position = 0});
     const AppendResult result = log->append(batch);
     CHECK(result.status.is_io_error());
     CHECK(result.records.empty());

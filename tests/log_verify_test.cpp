@@ -234,13 +234,9 @@ TEST_CASE("StreamVersionGapIsCaughtEvenWithAValidChainAndIndex") {
     Digest prev{};
     const uint32_t versions[] = {1, 3};
     for (uint64_t position = 1; position <= 2; ++position) {
-      EventRecord record;
-      record.position = position;
-      record.stream = "s";
-      record.version = versions[position - 1];
-      record.type = "E";
-      record.data = "{}";
-      record.prev_hash = prev;
+      EventRecord record{.position = position, .stream = "s", .version = versions[position - 1], .type = "E",
+                         .schema = 1, .at = 0, .actor = "", .command_id = "", .data = "{}", .prev_hash = prev,
+                         .hash = {}};
       std::string stored;
       encoder.encode(record, stored);
       raw.put(log_keys::event_key(position), stored);

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <fstream>
 #include <netinet/in.h>
 #include <sstream>
@@ -35,9 +36,15 @@ ChildProcess ChildProcess::spawn(const std::string& binary, const std::vector<st
   for (auto& entry : env_text) envp.push_back(entry.data());
   envp.push_back(nullptr);
 
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) return ChildProcess{};  // not running: the caller's wait for its output fails
   if (pid == 0) {
+    // If the test process dies without its destructors (an abort, a crash), so does the child:
+    // no nats-server is left running on a CI machine. (The signal follows the spawning thread,
+    // so children are spawned from threads that outlive them.)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
     const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       dup2(fd, STDOUT_FILENO);

@@ -1,7 +1,9 @@
 #pragma once
 // A child process for tests and benchmarks (no doctest): its own arguments, the parent's environment plus extras, stdout and
 // stderr appended to a log file (a pipe nobody drains would block a chatty child), signals, and a
-// bounded wait. The destructor SIGKILLs a child that is still running.
+// bounded wait. The destructor SIGKILLs a child that is still running; the child is also
+// SIGKILLed when the thread that spawned it ends (PR_SET_PDEATHSIG), so that a crashed test
+// leaves no process behind: spawn from a thread that outlives the child.
 #include <optional>
 #include <regex>
 #include <string>
