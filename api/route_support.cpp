@@ -8,6 +8,8 @@
 
 #include "api/jwt.h"
 #include "projections/json_text.h"
+#include "engine/event_codec.h"
+#include "projections/event_view.h"
 #include "projections/views.h"
 
 namespace tl::api {
@@ -164,18 +166,43 @@ std::optional<ListRequest> read_list_request(const HttpRequest& request, HttpRes
   return ListRequest{std::move(*query), std::move(*paging)};
 }
 
-std::string event_page_json(std::vector<EventRecord>& records, size_t limit, EventCursor cursor) {
+std::string event_page_json(std::vector<EventRecord>& records, size_t limit, EventCursor cursor, const Engine& engine) {
   std::optional<std::string> next;
   if (records.size() > limit) {
     next = std::to_string(cursor == EventCursor::version ? uint64_t{records[limit].version} : records[limit].position);
     records.resize(limit);
   }
+  // Decoded first, so that the few bookings whose currency is needed are read under one lock.
+  std::vector<EventData> decoded(records.size());
+  std::vector<Status> decode_status(records.size());
+  std::vector<std::optional<Currency>> currencies(records.size());
+  bool any_needs_currency = false;
+  for (size_t i = 0; i < records.size(); ++i) {
+    decode_status[i] = decode_event_data(records[i].type, records[i].data, &decoded[i]);
+    any_needs_currency |= decode_status[i].is_ok() && views::needs_booking_currency(decoded[i]);
+  }
+  if (any_needs_currency) {
+    engine.read([&](const State& state) {
+      for (size_t i = 0; i < records.size(); ++i) {
+        if (!decode_status[i].is_ok() || !views::needs_booking_currency(decoded[i])) continue;
+        if (const Booking* booking = state.find_booking(booking_id_of(decoded[i]))) currencies[i] = booking->price.currency;
+      }
+    });
+  }
   std::string items;
-  for (const auto& record : records) {
+  std::string data;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const EventRecord& record = records[i];
+    data.clear();
+    if (decode_status[i].is_ok() && (currencies[i] || !views::needs_booking_currency(decoded[i]))) {
+      views::append_event_data(data, decoded[i], currencies[i]);
+    } else {
+      data = record.data;  // not expected (the log was verified at start-up): shown as stored rather than not at all
+    }
     if (!items.empty()) items += ',';
     const std::string hash = to_hex(record.hash);
     views::append_event(items, {record.position, record.stream, record.version, record.type, record.at, record.actor,
-                                record.data, hash});
+                                data, hash});
   }
   return page_json(items, next);
 }

@@ -63,7 +63,9 @@ std::optional<ListRequest> read_list_request(const HttpRequest& request, HttpRes
 // tells whether there is a next page); the cursor is the next record's position, or its stream
 // version for a stream's history.
 enum class EventCursor { position, version };
-std::string event_page_json(std::vector<EventRecord>& records, size_t limit, EventCursor cursor);
+// Each event's data is shown as the contract wants it (projections/event_view.h); the currency of
+// bookings whose events carry bare amounts is read from the engine's state.
+std::string event_page_json(std::vector<EventRecord>& records, size_t limit, EventCursor cursor, const Engine& engine);
 
 // {"data":[...],"next_cursor":"..."|null} around already-rendered items.
 std::string page_json(const std::string& items_joined, const std::optional<std::string>& next_cursor);

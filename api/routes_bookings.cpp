@@ -199,7 +199,7 @@ void App::add_booking_routes(Router& router) {
     std::vector<EventRecord> records;
     const Status read = engine_.log().read_stream(booking_stream(id), static_cast<uint32_t>(from_version), paging->limit + 1, &records);
     if (!read.is_ok()) return respond(error_http(503, "storage_unavailable", "the log could not be read", actor_text(caller)));
-    respond(json_response(200, event_page_json(records, paging->limit, EventCursor::version), actor_text(caller)));
+    respond(json_response(200, event_page_json(records, paging->limit, EventCursor::version, engine_), actor_text(caller)));
   }));
 }
 

@@ -78,7 +78,7 @@ void App::add_feed_routes(Router& router) {
     std::vector<EventRecord> records;
     const Status read = engine_.log().read_all(static_cast<uint64_t>(from), paging->limit + 1, &records);
     if (!read.is_ok()) return respond(error_http(503, "storage_unavailable", "the log could not be read", actor_text(caller)));
-    respond(json_response(200, event_page_json(records, paging->limit, EventCursor::position), actor_text(caller)));
+    respond(json_response(200, event_page_json(records, paging->limit, EventCursor::position, engine_), actor_text(caller)));
   }));
 
   add_route(router, "GET", "/api/ledger/digest", guarded(config_, admins, [this](const Actor& caller, HttpRequest&&, RouteParams,

@@ -53,7 +53,7 @@ void App::add_system_routes(Router& router) {
     const auto queued = engine_.advance_clock(to, [respond, user](Status status, TimeMs now) {
       if (!status.is_ok()) return respond(error_http(400, "invalid_request", status.message(), user));
       std::string body = "{\"now\":";
-      json::append_string(body, format_rfc3339(now));
+      json::append_string(body, format_rfc3339_seconds(now));
       body += '}';
       respond(json_response(200, std::move(body), user));
     });

@@ -35,7 +35,7 @@ std::string render(const AgoraCredentials& credentials, const RtcGrant& grant, s
   member("channel", grant.channel);
   member("account", grant.account);
   member("token", token);
-  member("expires_at", format_rfc3339(expires_at));
+  member("expires_at", format_rfc3339_seconds(expires_at));
   out += '}';
   return out;
 }

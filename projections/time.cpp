@@ -71,6 +71,11 @@ std::string format_rfc3339(TimeMs at) {
                      second, millis);
 }
 
+std::string format_rfc3339_seconds(TimeMs at) {
+  const TimeMs floor_ms = at - ((at % ms_per_second) + ms_per_second) % ms_per_second;
+  return format_rfc3339(floor_ms);
+}
+
 std::optional<TimeMs> parse_rfc3339(std::string_view text) {
   constexpr size_t text_bytes_max = 40;
   if (text.size() < 20 || text.size() > text_bytes_max) return std::nullopt;

@@ -22,6 +22,10 @@ constexpr TimeMs time_ms_max = 253402300799999;
 // RFC 3339 in UTC with `Z`: "2026-11-24T10:00:00Z", or "2026-11-24T10:00:00.250Z" when the
 // instant has milliseconds.
 std::string format_rfc3339(TimeMs at);
+// Whole seconds always ("2026-11-24T10:00:00Z", the instant rounded down to its second): the one
+// format of every time in HTTP answers, so that a client parses a single shape and gets back the
+// times it sent byte for byte. (format_rfc3339 adds milliseconds when there are any: logs, CLI.)
+std::string format_rfc3339_seconds(TimeMs at);
 
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)"; fractions finer than a
 // millisecond must be zeros (no silent rounding). nullopt for anything else or out of range.

@@ -26,7 +26,7 @@ std::string balances_json(const State& state, std::string_view tutor_id);
 std::string session_status_json(const Booking& booking, const Policy& policy, TimeMs now);
 
 // The event object: {"position","stream","version","type","at","actor","data","hash"}; `data`
-// is the stored canonical JSON object, inserted as it is.
+// is inserted as it is: the HTTP view of it (projections/event_view.h).
 struct EventFields {
   uint64_t position;
   std::string_view stream;

@@ -79,6 +79,32 @@ TEST_CASE("StudentAndTutorJourneyFromBookingToPayoutOverHttp") {
   REQUIRE(r.status == 200);
   CHECK(r.body.find(R"("type":"EscrowReleased")") != std::string::npos);
   CHECK(r.body.find(R"("actor":"system")") != std::string::npos);
+  // Times and money in event data have the contract's shapes too (the log stores ms and bare
+  // amounts): what the apps read from the history, they read like everything else.
+  auto events = api.json(r.body)["data"];
+  bool saw_request = false;
+  bool saw_schedule = false;
+  for (auto event : events) {
+    const std::string_view type = event["type"];
+    if (type == "BookingRequested") {
+      saw_request = true;
+      CHECK(std::string_view(event["data"]["scheduled_start"]) == "2026-11-24T10:00:00Z");
+      CHECK(int64_t(event["data"]["price"]["amount"]) == 35000);
+    }
+    if (type == "EscrowReleaseScheduled") {
+      saw_schedule = true;
+      CHECK(std::string_view(event["data"]["release_at"]).ends_with("Z"));
+      CHECK(int64_t(event["data"]["tutor_amount"]["amount"]) == 29750);
+      CHECK(std::string_view(event["data"]["tutor_amount"]["currency"]) == "ETB");
+      CHECK(int64_t(event["data"]["fee_amount"]["amount"]) == 5250);
+    }
+    if (type == "EscrowReleased") {
+      CHECK(int64_t(event["data"]["tutor_amount"]["amount"]) == 29750);
+      CHECK(std::string_view(event["data"]["postings"].at(0)["currency"]) == "ETB");
+    }
+  }
+  CHECK(saw_request);
+  CHECK(saw_schedule);
 }
 
 TEST_CASE("NoShowRefundsOverHttp") {
