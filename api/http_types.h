@@ -3,6 +3,7 @@
 // The server (api/server.cpp) converts from and to the wire; handlers and the router only see
 // these, so they can be tested without a socket.
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,7 +16,7 @@ struct HttpRequest {
                                 // decodes each segment after splitting, so "%2F" stays in its segment
   std::string query;            // raw query string without '?', NOT decoded (see query_string.h)
   std::string authorization;    // header values we need; empty if absent (duplicates are refused)
-  std::string idempotency_key;
+  std::optional<std::string> idempotency_key;  // absent, or the header's value (maybe empty)
   std::string chapa_signature;  // x-chapa-signature
   std::string content_type;
   std::string body;             // raw bytes (webhook signatures are over these)

@@ -1,5 +1,7 @@
 #include "api/route_support.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 
@@ -76,18 +78,29 @@ HttpResponse error_http(int status, std::string_view code, std::string_view mess
   return json_response(reply.status, std::move(reply.body), user);
 }
 
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
+  // The scheme name is case-insensitive (RFC 9110 section 11.1); one space, then the token.
+  const std::string_view scheme = authorization.substr(0, bearer_prefix.size());
+  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  const bool is_bearer = scheme.size() == bearer_prefix.size() &&
+                         std::equal(scheme.begin(), scheme.end(), bearer_prefix.begin(),
+                                    [&lower](char a, char b) { return lower(a) == lower(b); });
+  if (!is_bearer || authorization.size() == bearer_prefix.size()) return std::nullopt;
+  return authorization.substr(bearer_prefix.size());
+}
+
 HttpResponse reply_response(Reply reply, std::string_view user) {
   return json_response(reply.status, std::move(reply.body), user);
 }
 
 RouteHandler guarded(const AppConfig& config, uint8_t roles, GuardedHandler handler) {
   return [&config, roles, handler = std::move(handler)](HttpRequest&& request, RouteParams params, Respond respond) {
-    std::string_view header = request.authorization;
-    if (!header.starts_with(bearer_prefix)) {
+    const std::optional<std::string_view> token = bearer_token(request.authorization);
+    if (!token) {
       respond(error_http(401, "unauthorized", "an Authorization: Bearer token is required"));
       return;
     }
-    const JwtResult verified = verify_jwt(header.substr(bearer_prefix.size()), config.jwt_secret, wall_clock_seconds());
+    const JwtResult verified = verify_jwt(*token, config.jwt_secret, wall_clock_seconds());
     if (!verified.ok()) {
       // The reason stays out of the answer (it would help a forger) but names the failure kind.
       respond(error_http(401, "unauthorized", fmt::format("token refused: {}", jwt_failure_name(verified.failure()))));
@@ -103,16 +116,21 @@ RouteHandler guarded(const AppConfig& config, uint8_t roles, GuardedHandler hand
   };
 }
 
+std::optional<IdempotencyTag> read_idempotency(const HttpRequest& request, std::string_view user, HttpResponse* error) {
+  if (!request.idempotency_key) return std::nullopt;
+  if (!valid_idempotency_key(*request.idempotency_key)) {
+    *error = error_http(400, "invalid_request", "Idempotency-Key: must be 1 to 255 visible ASCII characters", user);
+    return std::nullopt;
+  }
+  return IdempotencyTag{*request.idempotency_key, request_hash(request)};
+}
+
 void submit(Engine& engine, const HttpRequest& request, CommandRequest command, Respond respond) {
   const std::string user = actor_text(command.actor);
   Submission submission;
-  if (!request.idempotency_key.empty()) {
-    if (!valid_idempotency_key(request.idempotency_key)) {
-      respond(error_http(400, "invalid_request", "Idempotency-Key: must be 1 to 255 visible ASCII characters", user));
-      return;
-    }
-    submission.idempotency = IdempotencyTag{request.idempotency_key, request_hash(request)};
-  }
+  HttpResponse refused;
+  submission.idempotency = read_idempotency(request, user, &refused);
+  if (!submission.idempotency && request.idempotency_key) return respond(std::move(refused));
   submission.command.actor = std::move(command.actor);
   submission.command.command_id = random_id("cmd_");
   submission.command.body = std::move(command.body);

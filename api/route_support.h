@@ -27,6 +27,10 @@ HttpResponse error_http(int status, std::string_view code, std::string_view mess
 // From the engine's answer (status and body as stored).
 HttpResponse reply_response(Reply reply, std::string_view user);
 
+// The token of an `Authorization: Bearer <token>` header (scheme name in any case); nullopt when
+// the header is missing or another scheme.
+std::optional<std::string_view> bearer_token(std::string_view authorization);
+
 // A command for the engine, as a route builds it.
 struct CommandRequest {
   Actor actor;
@@ -41,6 +45,10 @@ struct CommandRequest {
 // fresh command id, and answers through `respond` when the engine has decided and the batch is
 // durable. A full queue answers 503 `busy`; a stopping engine 503 `unavailable`.
 void submit(Engine& engine, const HttpRequest& request, CommandRequest command, Respond respond);
+
+// The request's Idempotency-Key as the engine stores it: nullopt without the header; an error
+// response in `error` (and nullopt) when the header is there but not 1..255 visible ASCII bytes.
+std::optional<IdempotencyTag> read_idempotency(const HttpRequest& request, std::string_view user, HttpResponse* error);
 
 // `?limit=` (1..200, default 50) and `?cursor=`; returns an error response in `error` when bad.
 struct Paging {

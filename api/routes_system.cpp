@@ -50,13 +50,18 @@ void App::add_system_routes(Router& router) {
       to = engine_.now() + *advance_seconds * ms_per_second;
     }
     const std::string user = actor_text(caller);
-    const auto queued = engine_.advance_clock(to, [respond, user](Status status, TimeMs now) {
-      if (!status.is_ok()) return respond(error_http(400, "invalid_request", status.message(), user));
+    HttpResponse refused;
+    std::optional<IdempotencyTag> idempotency = read_idempotency(request, user, &refused);
+    if (!idempotency && request.idempotency_key) return respond(std::move(refused));
+    auto render = [](Status status, TimeMs now) {
+      if (!status.is_ok()) return error_reply(400, "invalid_request", status.message());
       std::string body = "{\"now\":";
       json::append_string(body, format_rfc3339_seconds(now));
       body += '}';
-      respond(json_response(200, std::move(body), user));
-    });
+      return Reply{200, std::move(body), false};
+    };
+    const auto queued = engine_.advance_clock(to, caller, std::move(idempotency), render,
+                                              [respond, user](Reply reply) { respond(reply_response(std::move(reply), user)); });
     switch (queued) {
       case SubmitResult::queued: return;
       case SubmitResult::busy: return respond(error_http(503, "busy", "the ledger is busy; retry shortly", user));

@@ -210,7 +210,9 @@ bool to_http_request(http::request<http::string_body>& message, const std::strin
   out.path = std::string(target.substr(0, question));
   out.query = question == std::string_view::npos ? std::string() : std::string(target.substr(question + 1));
   out.authorization = std::string(to_std(message[http::field::authorization]));
-  out.idempotency_key = std::string(to_std(message["Idempotency-Key"]));
+  if (message.find("Idempotency-Key") != message.end()) {
+    out.idempotency_key = std::string(to_std(message["Idempotency-Key"]));  // an empty one is refused later
+  }
   out.chapa_signature = std::string(to_std(message["X-Chapa-Signature"]));
   out.content_type = std::string(to_std(message[http::field::content_type]));
   out.body = std::move(message.body());

@@ -25,6 +25,11 @@ namespace {
 struct ClockAdvance {
   TimeMs to = 0;
   std::function<void(Status, TimeMs)> done;
+  // A request with an Idempotency-Key (the test clock's POST): its answer is rendered and stored.
+  std::optional<IdempotencyTag> idempotency;
+  std::string actor;
+  std::function<Reply(Status, TimeMs)> render;
+  Completion answer;
 };
 struct CheckpointRequest {
   std::function<void(Status)> done;
@@ -157,7 +162,11 @@ struct Engine::Writer {
       QueueItem item = std::move(pending.front());
       pending.pop_front();
       if (auto* advance = std::get_if<ClockAdvance>(&item)) {
-        advance_clock(*advance);
+        if (advance->idempotency) {
+          advance_clock_once(*advance);
+        } else {
+          advance_clock(*advance);
+        }
       } else if (auto* request = std::get_if<CheckpointRequest>(&item)) {
         request->done(write_checkpoint());
       } else if (auto* replicated = std::get_if<ReplicateBatch>(&item)) {
@@ -410,6 +419,33 @@ struct Engine::Writer {
 
   // ---- test clock, checkpoints --------------------------------------------------------------
 
+  // A clock advance that carries an Idempotency-Key: the stored answer if there is one, else the
+  // advance, whose answer is stored like a command's.
+  void advance_clock_once(ClockAdvance& advance) {
+    assert(advance.idempotency && advance.render && advance.answer);
+    if (auto stored = log->find_idempotency(advance.actor, advance.idempotency->key)) {
+      stats.idempotent_replays_total.fetch_add(1, std::memory_order_relaxed);
+      advance.answer(stored->request_hash == advance.idempotency->request_hash
+                         ? Reply{stored->status, std::move(stored->body), true}
+                         : error_reply(409, "idempotency_conflict", "this Idempotency-Key was used with a different request"));
+      return;
+    }
+    Reply reply;
+    advance.done = [&](Status status, TimeMs now) { reply = advance.render(status, now); };
+    advance_clock(advance);
+    if (stored_status(reply.status)) {
+      AppendBatch append;
+      append.idempotency.push_back(IdempotencyRecord{advance.actor, advance.idempotency->key,
+                                                     advance.idempotency->request_hash, reply.status, reply.body,
+                                                     log->head().position});
+      if (const AppendResult stored = log->append(append); !stored.status.is_ok()) {
+        // The clock has moved; only a retry's protection is lost, and this is a test clock.
+        std::fprintf(stderr, "tutorledger: the test clock's answer was not stored: %s\n", stored.status.to_string().c_str());
+      }
+    }
+    advance.answer(std::move(reply));
+  }
+
   void advance_clock(ClockAdvance& advance) {
     auto* manual = static_cast<ManualClock*>(clock.get());
     assert(clock->is_manual());
@@ -526,7 +562,19 @@ SubmitResult Engine::replicate(std::vector<std::string> stored_values, std::func
 
 SubmitResult Engine::advance_clock(TimeMs to, std::function<void(Status, TimeMs)> done) {
   if (!writer_->clock->is_manual() || writer_->options.replica) return SubmitResult::read_only;
-  return writer_->enqueue(ClockAdvance{to, std::move(done)});
+  return writer_->enqueue(ClockAdvance{to, std::move(done), std::nullopt, {}, {}, {}});
+}
+
+SubmitResult Engine::advance_clock(TimeMs to, const Actor& actor, std::optional<IdempotencyTag> idempotency,
+                                   std::function<Reply(Status, TimeMs)> render, Completion done) {
+  if (!writer_->clock->is_manual() || writer_->options.replica) return SubmitResult::read_only;
+  if (!idempotency) {
+    return advance_clock(to, [render = std::move(render), done = std::move(done)](Status status, TimeMs now) {
+      done(render(status, now));
+    });
+  }
+  return writer_->enqueue(
+      ClockAdvance{to, {}, std::move(idempotency), actor_text(actor), std::move(render), std::move(done)});
 }
 
 SubmitResult Engine::checkpoint(std::function<void(Status)> done) {

@@ -115,6 +115,11 @@ class Engine {
   // (each at its own due time) before `done` runs. A time in the past is invalid_argument; a
   // failed write stops the advance early with io_error (the clock stays at the last due time).
   SubmitResult advance_clock(TimeMs to, std::function<void(Status, TimeMs)> done);
+  // The same for a request (the contract's POST /api/test/clock): `render` turns the outcome into
+  // the answer. With an Idempotency-Key the answer is stored like a command's (2xx and 409), so
+  // a retry gets it again instead of moving the clock twice.
+  SubmitResult advance_clock(TimeMs to, const Actor& actor, std::optional<IdempotencyTag> idempotency,
+                             std::function<Reply(Status, TimeMs)> render, Completion done);
 
   // Read replicas only: appends the primary's records (stored values, in position order, starting
   // right after this log's head) after verifying their hash chain, and applies them. `done` gets

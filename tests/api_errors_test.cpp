@@ -83,6 +83,10 @@ TEST_CASE("BadTokensAre401") {
   CHECK(status_with("Bearer " + ApiFixture::token_for(s1, -10)).status == 401);
   // A valid one passes.
   CHECK(status_with("Bearer " + ApiFixture::token_for(s1)).status == 200);
+  CHECK(status_with("bearer " + ApiFixture::token_for(s1)).status == 200);  // the scheme is case-insensitive
+  CHECK(status_with("BEARER " + ApiFixture::token_for(s1)).status == 200);
+  CHECK(status_with("Basic " + ApiFixture::token_for(s1)).status == 401);
+  CHECK(status_with("Bearer ").status == 401);
 }
 
 TEST_CASE("EveryRoleTryingEveryRouteItMustNotUseGets403BeforeAnythingElse") {
@@ -199,8 +203,11 @@ TEST_CASE("IdempotentRetriesGetTheFirstAnswerAndConflictsAre409") {
   const auto refused = api.call("POST", "/api/bookings/" + id + "/cancel", "", s1, third);
   CHECK(refused.status == 409);
   CHECK(api.call("POST", "/api/bookings/" + id + "/cancel", "", s1, third).body == refused.body);
-  // Keys must be 1..255 visible characters.
+  // Keys must be 1..255 visible characters: an empty header is not "no key".
+  const uint64_t head_before = api.engine->log().head().position;
   CHECK(api.call("POST", "/api/bookings", good_booking, s1, {{"Idempotency-Key", std::string(256, 'k')}}).status == 400);
+  CHECK(api.call("POST", "/api/bookings", good_booking, s1, {{"Idempotency-Key", ""}}).status == 400);
+  CHECK(api.engine->log().head().position == head_before);
   // Survives a restart.
   api.restart();
   CHECK(api.call("POST", "/api/bookings", good_booking, s1, key).body == first.body);
@@ -255,6 +262,29 @@ TEST_CASE("TheTestClockRouteExistsOnlyWithTheFlagAndNeverGoesBack") {
   CHECK(api.call("POST", "/api/test/clock", R"({})", admin()).status == 400);
   const auto r = api.call("POST", "/api/test/clock", R"({"set":"2026-11-30T00:00:00Z"})", admin());
   CHECK(r.body == R"({"now":"2026-11-30T00:00:00Z"})");
+}
+
+TEST_CASE("TheTestClockTakesAnIdempotencyKeyLikeEveryPost") {
+  ApiFixture api;
+  const HeaderList key = {{"Idempotency-Key", "tick-1"}};
+  const auto first = api.call("POST", "/api/test/clock", R"({"advance_seconds":60})", admin(), key);
+  REQUIRE_MESSAGE(first.status == 200, first.body);
+  const TimeMs after_first = api.engine->now();
+  const auto retry = api.call("POST", "/api/test/clock", R"({"advance_seconds":60})", admin(), key);
+  CHECK(retry.status == 200);
+  CHECK(retry.body == first.body);
+  CHECK(api.engine->now() == after_first);  // the retry did not move the clock again
+  const auto other = api.call("POST", "/api/test/clock", R"({"advance_seconds":30})", admin(), key);
+  CHECK(other.status == 409);
+  CHECK(code_of(api, other) == "idempotency_conflict");
+  // A refused request (400) is not stored; without a key every call moves the clock.
+  const HeaderList back = {{"Idempotency-Key", "tick-2"}};
+  CHECK(api.call("POST", "/api/test/clock", R"({"set":"2020-01-01T00:00:00Z"})", admin(), back).status == 400);
+  CHECK(api.call("POST", "/api/test/clock", R"({"advance_seconds":1})", admin(), back).status == 200);
+  CHECK(api.engine->now() == after_first + 1000);
+  CHECK(api.call("POST", "/api/test/clock", R"({"advance_seconds":1})", admin()).status == 200);
+  CHECK(api.engine->now() == after_first + 2000);
+  CHECK(api.call("POST", "/api/test/clock", R"({"advance_seconds":1})", admin(), {{"Idempotency-Key", ""}}).status == 400);
 }
 
 TEST_CASE("ListsPageWithLimitAndCursor") {

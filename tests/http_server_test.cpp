@@ -132,7 +132,7 @@ class TestServer {
     router_.add("GET", "/inspect/{id}", [](tl::HttpRequest&& request, tl::RouteParams params, tl::Respond respond) {
       respond(text_response(200, "method=" + request.method + "\npath=" + request.path + "\nquery=" + request.query +
                                      "\nid=" + params.get("id") + "\nauthorization=" + request.authorization +
-                                     "\nidempotency_key=" + request.idempotency_key +
+                                     "\nidempotency_key=" + request.idempotency_key.value_or("(none)") +
                                      "\nchapa_signature=" + request.chapa_signature +
                                      "\ncontent_type=" + request.content_type +
                                      "\nremote_is_loopback=" + (request.remote.starts_with("127.0.0.1:") ? "yes" : "no")));
