@@ -42,7 +42,9 @@ class Matcher {
     limits.position_max = log.head().position;
     const FeedResult fed = feed_events(log, limits, progress, [this](const EventRecord& record, const Event& event) {
       if (const auto* captured = std::get_if<PaymentCaptured>(&event.data)) {
-        captures_.try_emplace(captured->reference, Capture{captured->tx_ref, captured->amount, record.position, false});
+        const auto [placed, added] =
+            captures_.try_emplace(captured->reference, Capture{captured->tx_ref, captured->amount, record.position, false});
+        if (added) references_by_tx_ref_.try_emplace(captured->tx_ref, &placed->first);
       }
       return true;
     });
@@ -55,7 +57,7 @@ class Matcher {
     auto found = captures_.find(row.reference);
     if (seen) return note(Difference::duplicate_in_statement, row, nullptr);
     if (found == captures_.end()) {
-      if (row.successful()) return note(Difference::missing_in_ledger, row, nullptr);
+      if (row.successful()) return unknown_references_.push_back(row);  // paired by tx_ref at the end, if at all
       ++report_.failed_not_captured;
       return;
     }
@@ -68,8 +70,22 @@ class Matcher {
     ++report_.matched;
   }
 
-  // The captures no row named, in log order.
+  // Rows under a reference the ledger does not know, paired by tx_ref with a capture no row named
+  // (the same payment under two references); then the captures no row named, in log order.
   void finish() {
+    for (const StatementRow& row : unknown_references_) {
+      Capture* capture = nullptr;
+      if (auto by_tx_ref = references_by_tx_ref_.find(row.tx_ref); by_tx_ref != references_by_tx_ref_.end()) {
+        Capture& candidate = captures_.find(*by_tx_ref->second)->second;
+        if (!candidate.named) capture = &candidate;
+      }
+      if (capture == nullptr) {
+        note(Difference::missing_in_ledger, row, nullptr);
+        continue;
+      }
+      capture->named = true;
+      note(Difference::reference_mismatch, row, capture, &*references_by_tx_ref_.find(row.tx_ref)->second);
+    }
     std::vector<std::pair<const std::string*, const Capture*>> unnamed;
     for (const auto& [reference, capture] : captures_) {
       if (!capture.named) unnamed.emplace_back(&reference, &capture);
@@ -84,7 +100,7 @@ class Matcher {
   }
 
  private:
-  void note(Difference kind, const StatementRow& row, const Capture* capture) {
+  void note(Difference kind, const StatementRow& row, const Capture* capture, const std::string* ledger_reference = nullptr) {
     std::string line = fmt::format("{}: reference {} tx_ref {}: statement line {} has {} ({})", difference_name(kind),
                                    printable(row.reference), printable(row.tx_ref), row.line, format_money(row.amount),
                                    printable(row.status));
@@ -92,6 +108,7 @@ class Matcher {
       line += fmt::format(", ledger position {} captured {} with tx_ref {}", capture->position,
                           format_money(capture->amount), printable(capture->tx_ref));
     }
+    if (ledger_reference != nullptr) line += fmt::format(" under reference {}", printable(*ledger_reference));
     add_line(kind, std::move(line));
   }
 
@@ -106,6 +123,8 @@ class Matcher {
 
   ReconcileReport& report_;
   StringMap<Capture> captures_;
+  StringMap<const std::string*> references_by_tx_ref_;  // tx_ref -> the key of its first capture
+  std::vector<StatementRow> unknown_references_;
   std::unordered_set<std::string, StringHash, std::equal_to<>> seen_references_;
 };
 
@@ -120,6 +139,7 @@ std::string_view difference_name(Difference kind) {
     case Difference::tx_ref_mismatch: return "tx_ref mismatch";
     case Difference::status_mismatch: return "status mismatch";
     case Difference::duplicate_in_statement: return "duplicate in statement";
+    case Difference::reference_mismatch: return "reference mismatch";
   }
   return "difference";
 }
@@ -143,8 +163,8 @@ void write_reconcile_report(const ReconcileReport& report, TextSink& out) {
   // The contract's four first, then the rest.
   constexpr Difference order[] = {Difference::missing_in_ledger,  Difference::missing_in_statement,
                                   Difference::amount_mismatch,    Difference::currency_mismatch,
-                                  Difference::tx_ref_mismatch,    Difference::status_mismatch,
-                                  Difference::duplicate_in_statement};
+                                  Difference::reference_mismatch, Difference::tx_ref_mismatch,
+                                  Difference::status_mismatch,    Difference::duplicate_in_statement};
   static_assert(std::size(order) == difference_kinds);
   for (const Difference kind : order) {
     text += fmt::format("{}: {}\n", difference_name(kind), report.counts[static_cast<size_t>(kind)]);

@@ -1,10 +1,12 @@
 #pragma once
 // `reconcile --statement FILE.csv`: the provider's statement (replay/statement.h) against the
 // payments the ledger captured (PaymentCaptured events), matched by provider reference, then
-// compared on currency, amount and tx_ref, in that order of precedence.
+// compared on currency, amount and tx_ref, in that order of precedence. A successful row whose
+// reference the ledger does not know is then paired by tx_ref with a capture no row named.
 //   matched                a successful row and a capture agree on all of them
-//   missing in ledger      a successful row whose reference the ledger never captured
-//   missing in statement   a capture no row names
+//   missing in ledger      a successful row whose reference and tx_ref match no capture
+//   missing in statement   a capture no row names (by reference or by tx_ref)
+//   reference mismatch     a successful row and a capture paired by tx_ref, under two references
 //   currency mismatch      same reference, another currency
 //   amount mismatch        same reference and currency, another amount
 //   tx_ref mismatch        same reference, currency and amount, another tx_ref
@@ -12,7 +14,7 @@
 //   duplicate in statement a second row with a reference already seen
 // Rows that are not "success" and that the ledger never captured agree with it (counted as
 // "failed, not captured"). The ledger's captures are held in memory (one per booking paid);
-// the statement is streamed.
+// the statement is streamed (its rows unknown to the ledger wait for the end, to be paired).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,8 +31,8 @@ namespace tl::replay {
 constexpr size_t reconcile_difference_lines_max = 10'000;
 
 enum class Difference { missing_in_ledger, missing_in_statement, currency_mismatch, amount_mismatch, tx_ref_mismatch,
-                        status_mismatch, duplicate_in_statement };
-constexpr size_t difference_kinds = 7;
+                        status_mismatch, duplicate_in_statement, reference_mismatch };
+constexpr size_t difference_kinds = 8;
 std::string_view difference_name(Difference kind);
 
 struct ReconcileReport {

@@ -66,7 +66,7 @@ TEST_CASE("StatementListingEveryCaptureMatchesWithExitZero") {
   CHECK_MESSAGE(run.exit_code == 0, run.out, run.err);
   CHECK(has_line(run.out, "matched: 10"));
   for (const char* kind : {"missing in ledger", "missing in statement", "amount mismatch", "currency mismatch",
-                           "tx_ref mismatch", "status mismatch", "duplicate in statement"}) {
+                           "reference mismatch", "tx_ref mismatch", "status mismatch", "duplicate in statement"}) {
     CHECK(has_line(run.out, fmt::format("{}: 0", kind)));
   }
   CHECK(has_line(run.out, "failed, not captured: 1"));
@@ -102,6 +102,25 @@ TEST_CASE("EachKindOfDifferenceIsCountedAndNamedByReferenceAndTxRef") {
   CHECK(run.out.find("duplicate in statement: reference ref-bk_dispute tx_ref tx-bk_dispute: statement line 7") != std::string::npos);
   CHECK(run.out.find("status mismatch: reference ref-bk_old tx_ref tx-bk_old: statement line 8 has ETB 350.00 (failed)") != std::string::npos);
   CHECK(run.out.find("missing in statement: reference ref-bk_noshow tx_ref tx-bk_noshow: ledger position 14 captured ETB 350.00") != std::string::npos);
+}
+
+TEST_CASE("ARowUnderAnotherReferenceIsPairedWithItsCaptureByTxRef") {
+  // The provider listed bk_paid's charge under another id: one difference, not two unrelated ones.
+  std::string text = header;
+  text += "ref-bk_paid-OTHER,tx-bk_paid,350.00,ETB,success,2026-11-22T10:00:00Z\r\n";
+  text += clean_rows().substr(row("bk_paid").size());
+  // A second row of the same tx_ref under yet another id finds the capture taken: missing in ledger.
+  text += "ref-bk_paid-THIRD,tx-bk_paid,350.00,ETB,success,2026-11-22T10:00:00Z\r\n";
+  const CliRun run = reconcile(text);
+  CHECK(run.exit_code == 1);
+  CHECK(has_line(run.out, "matched: 9"));
+  CHECK(has_line(run.out, "reference mismatch: 1"));
+  CHECK(has_line(run.out, "missing in statement: 0"));
+  CHECK(has_line(run.out, "missing in ledger: 1"));
+  CHECK(run.out.find("reference mismatch: reference ref-bk_paid-OTHER tx_ref tx-bk_paid: statement line 2 has ETB 350.00 "
+                     "(success), ledger position 4 captured ETB 350.00 with tx_ref tx-bk_paid under reference ref-bk_paid") !=
+        std::string::npos);
+  CHECK(run.out.find("missing in ledger: reference ref-bk_paid-THIRD") != std::string::npos);
 }
 
 TEST_CASE("StatementInAnotherColumnOrderWithQuotesAndABomIsRead") {
