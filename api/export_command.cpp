@@ -64,7 +64,8 @@ int run_export_command(Args args, replay::Console& console, TimeMs now) {
   if (request.range.from && request.range.to && *request.range.from >= *request.range.to) {
     return audit_usage_error(console, command, "--from must be before --to", usage_text);
   }
-  request.at = at.value_or(now);
+  request.at = at;
+  request.now = now;
   return replay::run_export(request, console);
 }
 

@@ -94,7 +94,7 @@ int run_replay_command(Args args, replay::Console& console, TimeMs now) {
     if (!read_time_option(parsed.result.args, "at", &at, &error)) {
       return audit_usage_error(console, "replay state", error, usage_text);
     }
-    return replay::run_state(parsed.data_dir, at.value_or(now), console);
+    return replay::run_state(parsed.data_dir, at, now, console);
   }
   return audit_usage_error(console, "replay", "unknown subcommand '" + std::string(subcommand) + "'", usage_text);
 }

@@ -1,4 +1,5 @@
 // Opening and closing the log: folder checks, schema_version, head recovery, secondary mode.
+#include <algorithm>
 #include <cassert>
 #include <cstdlib>
 #include <filesystem>
@@ -42,6 +43,10 @@ Status check_folder(const std::string& path, const LogOptions& options, const Ro
       return not_tutorledger(path, fmt::format("unexpected column family \"{}\"", family));
     }
   }
+  // Every tutorledger database has it from its first open. Without it this is someone else's
+  // database: a primary must not add the family to it (and a secondary could not).
+  const bool has_projections = std::find(families.begin(), families.end(), projections_column_family) != families.end();
+  if (!has_projections) return not_tutorledger(path, "it has no projections column family");
   return Status::ok();
 }
 

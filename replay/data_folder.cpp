@@ -1,5 +1,6 @@
 #include "replay/data_folder.h"
 
+#include <algorithm>
 #include <cassert>
 
 #include <fmt/format.h>
@@ -27,6 +28,14 @@ bool open_or_report(const std::string& data_dir, std::string_view command, Conso
                                 usage ? status.message() : status.to_string()));
   *exit_code = usage ? exit_usage : exit_failed;
   return false;
+}
+
+TimeMs at_or_latest(const LogStore& log, std::optional<TimeMs> at, TimeMs now) {
+  if (at) return *at;
+  const uint64_t head = log.head().position;
+  std::vector<EventRecord> last;
+  if (head > 0 && log.read_all(head, 1, &last).is_ok() && !last.empty()) return std::max(now, last.front().at);
+  return now;  // an empty log, or one the command will report as damaged anyway
 }
 
 }  // namespace tl::replay

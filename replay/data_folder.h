@@ -2,6 +2,7 @@
 // Opening a data folder for the audit commands: always as a RocksDB secondary instance, so a
 // server running on the same folder is never disturbed and nothing is written to the folder.
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/log_store.h"
@@ -19,5 +20,10 @@ Status open_data_folder(const std::string& data_dir, std::unique_ptr<LogStore>* 
 // (I/O, a database RocksDB cannot read) a failure (1).
 bool open_or_report(const std::string& data_dir, std::string_view command, Console& console,
                     std::unique_ptr<LogStore>* out, int* exit_code);
+
+// The moment `--at` means: the one given, else the later of `now` and the last event's time. On
+// a live ledger that is now; on one run with a test clock (whose events are ahead of the wall
+// clock) it still takes in every event, rather than hiding those not yet due by the wall clock.
+TimeMs at_or_latest(const LogStore& log, std::optional<TimeMs> at, TimeMs now);
 
 }  // namespace tl::replay

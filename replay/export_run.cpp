@@ -23,10 +23,11 @@ constexpr std::pair<ExportKind, std::string_view> kind_names[] = {
 };
 
 Finding run_kind(const ExportRequest& request, const LogStore& log, Progress& progress, TextSink& out) {
+  const TimeMs at = at_or_latest(log, request.at, request.now);
   switch (request.kind) {
     case ExportKind::journal: return export_journal(log, request.range, progress, out);
-    case ExportKind::trial_balance: return export_trial_balance(log, request.at, progress, out);
-    case ExportKind::escrow: return export_escrow_aging(log, request.at, progress, out);
+    case ExportKind::trial_balance: return export_trial_balance(log, at, progress, out);
+    case ExportKind::escrow: return export_escrow_aging(log, at, progress, out);
     case ExportKind::payouts: return export_payouts(log, request.range, progress, out);
   }
   assert(false);

@@ -23,7 +23,8 @@ struct ExportRequest {
   ExportKind kind = ExportKind::journal;
   std::string data_dir;
   TimeRange range;           // journal, payouts
-  TimeMs at = time_ms_max;   // trial-balance, escrow: inclusive
+  std::optional<TimeMs> at;  // trial-balance, escrow: inclusive; default at_or_latest(now)
+  TimeMs now = 0;            // the wall clock when the command started
   std::string output_path;   // empty: console.out
 };
 

@@ -58,10 +58,11 @@ void write_state_document(const State& state, TimeMs at, TextSink& out) {
   buffer += "]}\n";
 }
 
-int run_state(const std::string& data_dir, TimeMs at, Console& console) {
+int run_state(const std::string& data_dir, std::optional<TimeMs> at_option, TimeMs now, Console& console) {
   std::unique_ptr<LogStore> log;
   int exit_code = exit_ok;
   if (!open_or_report(data_dir, "replay state", console, &log, &exit_code)) return exit_code;
+  const TimeMs at = at_or_latest(*log, at_option, now);
   Progress progress(console.progress_bar ? &console.err : nullptr, "state", log->head().position);
   StateReplay replay(/*watch_invariants=*/false);
   FeedLimits limits;

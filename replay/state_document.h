@@ -6,6 +6,7 @@
 //    "balances": [{"account", "currency", "balance"}, ... sorted by account, then currency]}
 // Balances are credits − debits in minor units; accounts at zero are left out. One booking or
 // balance per line, so that two documents diff well.
+#include <optional>
 #include <string>
 
 #include "projections/state.h"
@@ -15,6 +16,6 @@ namespace tl::replay {
 
 void write_state_document(const State& state, TimeMs at, TextSink& out);
 
-int run_state(const std::string& data_dir, TimeMs at, Console& console);
+int run_state(const std::string& data_dir, std::optional<TimeMs> at, TimeMs now, Console& console);
 
 }  // namespace tl::replay

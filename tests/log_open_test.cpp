@@ -87,7 +87,19 @@ TEST_CASE("RocksDbDatabaseOfSomethingElseIsRefused") {
   }
   const Status status = try_open(folder.path());
   CHECK(status.code() == Status::Code::invalid_argument);
-  CHECK(status.message().find("keys but no schema_version") != std::string::npos);
+  CHECK(status.message().find("is not a tutorledger database: it has no projections column family") != std::string::npos);
+  {
+    std::vector<std::string> families;  // refused before anything was added to it
+    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), folder.path(), &families).ok());
+    CHECK(families == std::vector<std::string>{rocksdb::kDefaultColumnFamilyName});
+  }
+  // The audit CLI opens it as a secondary: the same plain answer, not RocksDB's own.
+  LogOptions secondary;
+  secondary.read_only_secondary = true;
+  const Status as_secondary = try_open(folder.path(), secondary);
+  CHECK(as_secondary.code() == Status::Code::invalid_argument);
+  CAPTURE(as_secondary.message());
+  CHECK(as_secondary.message().find("is not a tutorledger database: it has no projections column family") != std::string::npos);
 
   TempFolder other;
   {
