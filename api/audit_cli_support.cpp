@@ -1,5 +1,7 @@
 #include "api/audit_cli_support.h"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +17,10 @@ int audit_usage_error(replay::Console& console, std::string_view command, std::s
                       std::string_view usage) {
   console.err.write(fmt::format("tutorledger {}: {}\n\n{}", command, message, usage));
   return replay::exit_usage;
+}
+
+bool asks_for_help(Args args) {
+  return std::any_of(args.begin(), args.end(), [](std::string_view arg) { return arg == "--help" || arg == "-h"; });
 }
 
 bool read_time_option(const ParsedArgs& args, std::string_view name, std::optional<TimeMs>* out, std::string* error) {

@@ -14,6 +14,9 @@ namespace tl::cli {
 int audit_usage_error(replay::Console& console, std::string_view command, std::string_view message,
                       std::string_view usage);
 
+// True when any argument asks for help (--help, -h): the command then prints its usage, exit 0.
+bool asks_for_help(Args args);
+
 // Reads an optional RFC 3339 option. False (and a message in *error) when given but malformed.
 bool read_time_option(const ParsedArgs& args, std::string_view name, std::optional<TimeMs>* out, std::string* error);
 

@@ -23,8 +23,10 @@ constexpr std::string_view usage_text =
     "\n"
     "CSV as RFC 4180: CRLF line ends, a header row, amounts in minor units with a currency column.\n"
     "--from is inclusive and --to exclusive (consecutive periods neither overlap nor leave a gap);\n"
-    "--at includes events at T and defaults to now. T is RFC 3339, e.g. 2026-11-24T10:00:00Z.\n"
-    "--output FILE writes the file atomically (a temporary file, then a rename) instead of stdout.\n"
+    "--at includes events at T and defaults to now, or to the last event's time when that is later.\n"
+    "T is RFC 3339, e.g. 2026-11-24T10:00:00Z.\n"
+    "--output FILE writes the file atomically (a temporary file, then a rename) instead of stdout\n"
+    "(--output - is stdout).\n"
     "Exit: 0 written; 1 damaged log or unwritable output; 2 usage error or not a tutorledger folder.\n";
 
 constexpr std::array<OptionSpec, 4> range_options = {{{"data", true}, {"from", true}, {"to", true}, {"output", true}}};
@@ -34,7 +36,7 @@ constexpr std::array<OptionSpec, 3> at_options = {{{"data", true}, {"at", true},
 
 int run_export_command(Args args, replay::Console& console, TimeMs now) {
   if (args.empty()) return audit_usage_error(console, "export", "a kind of export is required", usage_text);
-  if (args[0] == "--help" || args[0] == "help") {
+  if (args[0] == "help" || asks_for_help(args)) {
     console.out.write(usage_text);
     return replay::exit_ok;
   }
@@ -61,9 +63,13 @@ int run_export_command(Args args, replay::Console& console, TimeMs now) {
       !read_time_option(parsed.args, "to", &request.range.to, &error) || !read_time_option(parsed.args, "at", &at, &error)) {
     return audit_usage_error(console, command, error, usage_text);
   }
-  if (request.range.from && request.range.to && *request.range.from >= *request.range.to) {
-    return audit_usage_error(console, command, "--from must be before --to", usage_text);
+  if (request.range.from && request.range.to && *request.range.from > *request.range.to) {
+    return audit_usage_error(console, command, "--from must not be after --to", usage_text);  // equal: an empty period
   }
+  if (parsed.args.value("output") && parsed.args.value("output")->empty()) {
+    return audit_usage_error(console, command, "--output needs a file name (or - for stdout)", usage_text);
+  }
+  if (request.output_path == "-") request.output_path.clear();  // the usual name for stdout
   request.at = at;
   request.now = now;
   return replay::run_export(request, console);

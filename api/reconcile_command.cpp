@@ -28,7 +28,7 @@ int run_with_clock(Args args, replay::Console& console, TimeMs) { return run_rec
 }  // namespace
 
 int run_reconcile_command(Args args, replay::Console& console) {
-  if (!args.empty() && (args[0] == "--help" || args[0] == "help")) {
+  if ((!args.empty() && args[0] == "help") || asks_for_help(args)) {
     console.out.write(usage_text);
     return replay::exit_ok;
   }

@@ -60,7 +60,7 @@ bool parse_subcommand(Args args, std::span<const OptionSpec> specs, size_t posit
 int run_replay_command(Args args, replay::Console& console, TimeMs now) {
   if (args.empty()) return audit_usage_error(console, "replay", "a subcommand is required", usage_text);
   const std::string_view subcommand = args[0];
-  if (subcommand == "--help" || subcommand == "help") {
+  if (subcommand == "help" || asks_for_help(args)) {
     console.out.write(usage_text);
     return replay::exit_ok;
   }

@@ -42,10 +42,15 @@ bool CsvReader::next(std::vector<std::string>* fields) {
   for (;;) {
     int c = get();
     if (c == '"' && field.empty()) {
-      // A quoted field: up to the closing quote, which must end the field.
+      // A quoted field: up to the closing quote, which must end the field. (It may span lines:
+      // an unclosed one is reported at the line where it opened.)
+      const uint64_t opened_line = line_;
       for (;;) {
         c = get();
-        if (c == EOF) return fail("a quoted field is never closed");
+        if (c == EOF) {
+          line_ = opened_line;
+          return fail("a quoted field is never closed");
+        }
         if (c == '"') {
           if (peek() != '"') break;
           get();

@@ -2,9 +2,17 @@
 
 #include <cassert>
 
+#include <fmt/format.h>
+
 #include "engine/event_codec.h"
 
 namespace tl::replay {
+
+std::string FeedResult::damage() const {
+  const std::string prefix = fmt::format("position {}: ", damaged_position());
+  const std::string& message = status.message();
+  return message.starts_with(prefix) ? message.substr(prefix.size()) : message;
+}
 
 FeedResult feed_events(const LogStore& log, const FeedLimits& limits, Progress& progress, const EventVisitor& visit) {
   FeedResult result;

@@ -48,7 +48,7 @@ class Matcher {
       }
       return true;
     });
-    if (!fed.status.is_ok()) return Finding{fed.last_position + 1, fed.status.message()};
+    if (!fed.status.is_ok()) return Finding{fed.damaged_position(), fed.damage()};
     return Finding::none();
   }
 

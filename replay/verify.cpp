@@ -18,12 +18,6 @@ void keep_first(Finding& first, Finding candidate) {
   if (candidate.found() && (!first.found() || candidate.position < first.position)) first = std::move(candidate);
 }
 
-// "position 17: hash mismatch" → "hash mismatch": the position is reported on its own.
-std::string without_position_prefix(const std::string& message, uint64_t position) {
-  const std::string prefix = fmt::format("position {}: ", position);
-  return message.starts_with(prefix) ? message.substr(prefix.size()) : message;
-}
-
 struct DomainWalk {
   Finding first_bad;
   uint64_t events = 0;
@@ -43,8 +37,7 @@ DomainWalk walk_domain(const LogStore& log, uint64_t position_max, Progress& pro
   });
   walk.events = fed.events_visited;
   if (!walk.first_bad.found() && !fed.status.is_ok()) {
-    const uint64_t position = fed.last_position + 1;
-    walk.first_bad = Finding{position, without_position_prefix(fed.status.message(), position)};
+    walk.first_bad = Finding{fed.damaged_position(), fed.damage()};
   }
   if (!walk.first_bad.found() && fed.last_position < position_max) {
     walk.first_bad = Finding{fed.last_position + 1, fmt::format("the log ends at position {} but its head is {}",

@@ -278,10 +278,30 @@ TEST_CASE("StateDocumentListsEveryBookingAndBalanceAtTheHead") {
   CHECK(run.out.ends_with("]}\n"));
 }
 
+TEST_CASE("AnEmptyPeriodIsEmptyAndDashIsStdout") {
+  // --from equal to --to is a period with nothing in it, not a usage error.
+  const CliRun empty = run_export({"journal", "--data", seed_dir(), "--from", rfc(seed_end), "--to", rfc(seed_end)});
+  CHECK(empty.exit_code == 0);
+  CHECK(empty.out == "position,at,booking,event_type,account,debit,credit,currency\r\n");
+  const CliRun dash = run_export({"payouts", "--data", seed_dir(), "--output", "-"});
+  CHECK(dash.exit_code == 0);
+  CHECK(dash.out.starts_with("tutor,currency,released,fees,withdrawn,balance\r\n"));
+}
+
+TEST_CASE("HelpAfterASubcommandPrintsTheUsage") {
+  for (const auto& run : {run_export({"journal", "--help"}), run_replay({"verify", "--help"}), run_replay({"state", "-h"}),
+                          run_reconcile({"--data", "x", "--help"})}) {
+    CHECK(run.exit_code == 0);
+    CHECK(run.out.starts_with("usage: tutorledger "));
+    CHECK(run.err.empty());
+  }
+}
+
 TEST_CASE("BadTimesAndUnknownKindsAreUsageErrors") {
   CHECK(run_export({"journal", "--data", seed_dir(), "--from", "yesterday"}).exit_code == 2);
-  CHECK(run_export({"journal", "--data", seed_dir(), "--from", rfc(seed_end), "--to", rfc(seed_end)}).exit_code == 2);
+  CHECK(run_export({"journal", "--data", seed_dir(), "--from", rfc(seed_end), "--to", rfc(seed_end - 1)}).exit_code == 2);
   CHECK(run_export({"journal", "--data", seed_dir(), "--at", rfc(seed_end)}).exit_code == 2);
+  CHECK(run_export({"journal", "--data", seed_dir(), "--output", ""}).exit_code == 2);
   CHECK(run_export({"trial-balance", "--data", seed_dir(), "--from", rfc(seed_end)}).exit_code == 2);
   CHECK(run_export({"ledger", "--data", seed_dir()}).exit_code == 2);
   CHECK(run_export({"journal"}).exit_code == 2);

@@ -134,6 +134,7 @@ TEST_CASE("DamagedLogStopsTheRebuildAtItsPosition") {
   const CliRun run = rebuild(f.options.data_dir);
   CHECK(run.exit_code == 1);
   CHECK_MESSAGE(run.out.find("damaged: position 12: gap") != std::string::npos, run.out);
+  CHECK_MESSAGE(run.out.find("position 12: position 12") == std::string::npos, run.out);  // named once
 }
 
 TEST_CASE("CheckpointInBlobFilesIsReportedUnreadableInsteadOfReadThroughASecondary") {

@@ -144,7 +144,7 @@ TEST_CASE("MalformedStatementExitsTwoNamingTheLine") {
       {std::string(header) + row("bk_paid", "350.00", "XYZ"), "line 2: currency \"XYZ\" is not an ISO 4217 code"},
       {std::string(header) + "ref-1,tx-1,350.00,ETB,success,yesterday\r\n", "line 2: at \"yesterday\" is not an RFC 3339 time"},
       {std::string(header) + "ref-1,tx-1,350.00,ETB,success\r\n", "line 2: 5 fields where the header has 6"},
-      {std::string(header) + "ref-1,\"tx-1,350.00,ETB,success,2026-11-22T10:00:00Z\r\n", "line 3: a quoted field is never closed"},
+      {std::string(header) + "ref-1,\"tx-1,350.00,ETB,success,2026-11-22T10:00:00Z\r\n", "line 2: a quoted field is never closed"},
       {std::string(header) + "ref-1,tx\"1,350.00,ETB,success,2026-11-22T10:00:00Z\r\n", "line 2: a quote inside an unquoted field"},
       {"reference,tx_ref,currency,status,at\r\n", "line 1: the header has no column amount"},
       {"", "is empty: it has no header row"},

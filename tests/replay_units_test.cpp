@@ -85,7 +85,7 @@ TEST_CASE("CsvReaderAcceptsLfLinesAMissingFinalLineEndAndABom") {
 TEST_CASE("CsvReaderErrorsNameTheLine") {
   std::string error;
   read_all("a,b\n\"never closed\n", &error);
-  CHECK(error == "line 3: a quoted field is never closed");
+  CHECK(error == "line 2: a quoted field is never closed");
   read_all("a,b\nc,\"d\"e\n", &error);
   CHECK(error == "line 2: text after a closing quote");
   read_all("a\nb\"c\n", &error);
