@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "api/cli.h"
+#include "api/huge_page_heap.h"
 
 namespace {
 
@@ -21,11 +22,13 @@ constexpr std::string_view usage_text =
 struct Subcommand {
   std::string_view name;
   int (*run)(tl::cli::Args);
+  bool builds_projections;  // holds the whole state in memory: its heap is worth huge pages
 };
 
 constexpr Subcommand subcommands[] = {
-    {"serve", tl::cli::serve},         {"token", tl::cli::token},         {"replay", tl::cli::replay},
-    {"export", tl::cli::export_csv},   {"reconcile", tl::cli::reconcile}, {"replica", tl::cli::replica},
+    {"serve", tl::cli::serve, true},          {"token", tl::cli::token, false},
+    {"replay", tl::cli::replay, true},        {"export", tl::cli::export_csv, true},
+    {"reconcile", tl::cli::reconcile, true},  {"replica", tl::cli::replica, true},
 };
 
 }  // namespace
@@ -37,7 +40,9 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   for (const auto& subcommand : subcommands) {
-    if (subcommand.name == args[0]) return subcommand.run(tl::cli::Args(args).subspan(1));
+    if (subcommand.name != args[0]) continue;
+    if (subcommand.builds_projections) tl::cli::reexec_with_huge_page_heap(argv);
+    return subcommand.run(tl::cli::Args(args).subspan(1));
   }
   std::fprintf(stderr, "tutorledger: unknown command '%.*s'\n\n%s", static_cast<int>(args[0].size()),
                args[0].data(), usage_text.data());

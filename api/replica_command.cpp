@@ -115,11 +115,13 @@ int replica(Args args) {
     return 1;
   }
   server_to_stop = &server;
-  std::fprintf(stderr, "tutorledger: replica listening on %s (port %u), following %s stream %s as %s\n",
-               server_options.listen.c_str(), server.port(), follower_options.url.c_str(),
-               follower_options.stream.c_str(), follower_options.consumer.c_str());
   follower.start();
-  server.run_until_signal({});
+  // Said once SIGTERM and SIGINT are handled: whoever waits for this line may stop us cleanly.
+  server.run_until_signal([&] {
+    std::fprintf(stderr, "tutorledger: replica listening on %s (port %u), following %s stream %s as %s\n",
+                 server_options.listen.c_str(), server.port(), follower_options.url.c_str(),
+                 follower_options.stream.c_str(), follower_options.consumer.c_str());
+  });
   follower.stop();
   engine->stop();
   std::fprintf(stderr, "tutorledger: replica stopped at position %llu\n",

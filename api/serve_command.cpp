@@ -174,9 +174,11 @@ int serve(Args args) {
     std::fprintf(stderr, "tutorledger: cannot listen on %s: %s\n", server_options.listen.c_str(), started.to_string().c_str());
     return 1;
   }
-  std::fprintf(stderr, "tutorledger: listening on %s (port %u)%s%s\n", server_options.listen.c_str(), server.port(),
-               test_clock ? ", test clock" : "", production ? ", production" : ", development");
-  server.run_until_signal({});
+  // Said once SIGTERM and SIGINT are handled: whoever waits for this line may stop us cleanly.
+  server.run_until_signal([&] {
+    std::fprintf(stderr, "tutorledger: listening on %s (port %u)%s%s\n", server_options.listen.c_str(), server.port(),
+                 test_clock ? ", test clock" : "", production ? ", production" : ", development");
+  });
   // In-flight requests have been answered; publish what is left (bounded), then drain the engine
   // and write a checkpoint. The publisher reads the log, so it stops first.
   if (publisher) publisher->stop();

@@ -2,7 +2,7 @@
 // decoded, hash-checked, evolved) and with one (the checkpoint loaded, the tail replayed), plus
 // the time to write that checkpoint (issue 7, item 6).
 //
-//   recovery_bench [--events 1000000,10000000] [--quick] [--dir /tmp]    (--quick: 100,000)
+//   recovery_bench [--events 1000000,10000000] [--quick] [--dir /tmp] [--reuse DIR]    (--quick: 100,000)
 //
 // The log is written through the engine itself, with a test clock: whole booking journeys
 // (requested ... escrow released by its timer, 9 events each) in waves of `wave_bookings`; the
@@ -119,6 +119,14 @@ OpenTiming timed_open(const std::string& dir, std::unique_ptr<Engine>* out) {
   return timing;
 }
 
+// Where an open's time went (RecoveryReport's phases), one line.
+std::string phases(const RecoveryReport& r) {
+  return fmt::format("rocksdb open {} ms, checkpoint read {} ms, decode {} ms, state hash {} ms, tail {} ms ({} events), "
+                     "invariants {} ms, timers {} ms",
+                     r.log_open_ms, r.checkpoint_read_ms, r.checkpoint_decode_ms, r.checkpoint_hash_ms, r.tail_ms,
+                     r.events_replayed, r.invariants_ms, r.timers_ms);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,9 +135,12 @@ int main(int argc, char** argv) {
   const std::vector<uint64_t> sizes =
       flags.numbers("--events", quick ? std::vector<uint64_t>{100'000} : std::vector<uint64_t>{1'000'000, 10'000'000});
   const std::string parent = flags.text("--dir", "/tmp");
+  // --reuse DIR: logs stay in DIR/log-N between runs and are generated only once (for working on
+  // start-up itself); only the opens are timed then.
+  const std::string reuse = flags.text("--reuse", "");
   if (const std::string bad = flags.unknown(); !bad.empty()) {
     fmt::print(stderr,
-               "recovery_bench: unknown argument {}\nusage: recovery_bench [--events N,M] [--quick] [--dir /tmp]\n",
+               "recovery_bench: unknown argument {}\nusage: recovery_bench [--events N,M] [--quick] [--dir /tmp] [--reuse DIR]\n",
                bad);
     return 2;
   }
@@ -143,6 +154,24 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> results;
   for (const uint64_t events : sizes) {
+    if (!reuse.empty()) {
+      const std::string dir = fmt::format("{}/log-{}", reuse, events);
+      if (!std::filesystem::exists(dir)) generate(dir, events);
+      std::unique_ptr<Engine> engine;
+      const OpenTiming first = timed_open(dir, &engine);
+      fmt::print("open {:.3f} s (checkpoint used: {}): {}\n", first.seconds, first.report.checkpoint_used, phases(first.report));
+      if (!first.report.checkpoint_used) {
+        std::promise<Status> written;
+        engine->checkpoint([&written](Status status) { written.set_value(status); });
+        if (Status status = written.get_future().get(); !status.is_ok()) return 1;
+        engine->stop();
+        engine.reset();
+        const OpenTiming again = timed_open(dir, &engine);
+        fmt::print("open {:.3f} s (checkpoint used: {}): {}\n", again.seconds, again.report.checkpoint_used, phases(again.report));
+      }
+      engine->stop();
+      continue;
+    }
     const std::string dir = scratch.sub(fmt::format("log-{}", events));
     const Generated generated = generate(dir, events);
 
@@ -177,6 +206,7 @@ int main(int argc, char** argv) {
     fmt::print("{:>10} {:>9} {:>10.0f} {:>12.1f} {:>14.3f} {:>13.0f} {:>14.3f} {:>12.3f}\n", generated.events,
                generated.bookings, static_cast<double>(generated.disk_bytes) / 1e6, generated.seconds, cold.seconds,
                static_cast<double>(generated.events) / cold.seconds, warm.seconds, checkpoint_s);
+    fmt::print("  without checkpoint: {}\n  with checkpoint:    {}\n", phases(cold.report), phases(warm.report));
     std::fflush(stdout);
     results.push_back(fmt::format(
         R"({{"bench":"recovery","events":{},"bookings":{},"log_bytes":{},"generate_seconds":{:.3f},)"

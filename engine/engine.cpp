@@ -47,6 +47,10 @@ struct Outcome {
   size_t first_record = 0;  // index into the append result's records
 };
 
+int64_t milliseconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
 std::chrono::system_clock::time_point system_time(TimeMs at) {
   return std::chrono::system_clock::time_point(std::chrono::milliseconds(at));
 }
@@ -527,14 +531,18 @@ Status Engine::open(const EngineOptions& options, std::unique_ptr<Clock> clock, 
   std::unique_ptr<Engine> engine(new Engine());
   engine->writer_ = std::make_unique<Writer>(*engine, options, std::move(clock));
   Writer& writer = *engine->writer_;
+  auto phase_start = std::chrono::steady_clock::now();
   Status status = LogStore::open(options.data_dir, options.log, &writer.log);
   if (!status.is_ok()) return status;
+  const int64_t log_open_ms = milliseconds_since(phase_start);
   status = restore_state(*writer.log, /*use_checkpoint=*/true, engine->state_.get(), &writer.recovery);
   if (!status.is_ok()) return status;
   if (writer.clock->is_manual()) {
     // The test clock starts at the real time, or at the last event if that is later.
     static_cast<ManualClock*>(writer.clock.get())->set(engine->state_->last_event_at);
   }
+  writer.recovery.log_open_ms = log_open_ms;
+  phase_start = std::chrono::steady_clock::now();
   const TimeMs now = writer.stamp_now();
   writer.timers = std::make_unique<TimerSchedule>(now, options.timers_max);
   for (uint32_t i = 0; i < engine->state_->bookings.size() && !options.replica; ++i) {
@@ -542,6 +550,7 @@ Status Engine::open(const EngineOptions& options, std::unique_ptr<Clock> clock, 
     if (!writer.timers->set(i, timer)) return Status::invalid_argument("more pending timers than timers_max");
     if (timer) ++writer.recovery.timers_scheduled;
   }
+  writer.recovery.timers_ms = milliseconds_since(phase_start);
   writer.stats.last_position = engine->state_->position;
   writer.stats.checkpoint_position = writer.recovery.checkpoint_position;
   writer.stats.timers_pending = writer.timers->size();

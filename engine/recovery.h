@@ -16,8 +16,10 @@ namespace tl {
 
 Checkpoint make_checkpoint(const State& state, const Digest& log_hash_at_position);
 
-// Why `checkpoint` cannot be used for `log` (empty: it can), and the state it holds.
-std::string load_checkpoint(const LogStore& log, const Checkpoint& checkpoint, State* out);
+// Why `checkpoint` cannot be used for `log` (empty: it can), and the state it holds. Phase
+// timings go to `report` when given.
+std::string load_checkpoint(const LogStore& log, const Checkpoint& checkpoint, State* out,
+                            RecoveryReport* report = nullptr);
 
 // Applies every event after state->position, in order: decodes, checks the hash links, evolves.
 // `progress` (may be empty) is called now and then with the events applied so far.

@@ -1,9 +1,11 @@
 // The real `tutorledger serve` binary: modes, secrets, a request, and a clean stop on SIGTERM.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <poll.h>
 #include <regex>
 #include <sys/wait.h>
@@ -118,4 +120,47 @@ TEST_CASE("UsageErrorsExitTwo") {
   CHECK(child.wait_exit() == 2);
   Child extra = spawn({"serve", "positional"}, {});
   CHECK(extra.wait_exit() == 2);
+}
+
+namespace {
+
+std::string environment_of(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::replace(text.begin(), text.end(), '\0', '\n');
+  return text;
+}
+
+bool transparent_huge_pages_usable() {
+  std::ifstream setting("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  return std::getline(setting, line) && line.find("[never]") == std::string::npos;
+}
+
+// Starts serve with `env`, waits until it listens, returns its environment, stops it.
+std::string serving_environment(std::vector<std::string> env) {
+  logtest::TempFolder folder;
+  Child child = spawn({"serve", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"}, std::move(env));
+  REQUIRE_MESSAGE(child.wait_for(std::regex("listening on"), 10'000).size() == 1, child.stderr_text);
+  const std::string environment = environment_of(child.pid);  // the same pid after the re-exec
+  kill(child.pid, SIGTERM);
+  CHECK(child.wait_exit() == 0);
+  return environment;
+}
+
+}  // namespace
+
+TEST_CASE("TheServerRunsWithItsHeapOnTransparentHugePagesUnlessTurnedOff") {
+  if (!transparent_huge_pages_usable()) {
+    MESSAGE("transparent huge pages are off on this machine: nothing to check");
+    return;
+  }
+  CHECK(serving_environment({}).find("GLIBC_TUNABLES=glibc.malloc.hugetlb=1\n") != std::string::npos);
+  // Other tunables the user set are kept, and the switch is added. (glibc turns the ':' between
+  // tunables into NUL in the process's own copy of its environment, which /proc shows.)
+  const std::string kept = serving_environment({"GLIBC_TUNABLES=glibc.malloc.arena_max=2"});
+  CAPTURE(kept);
+  CHECK(kept.find("GLIBC_TUNABLES=glibc.malloc.arena_max=2") != std::string::npos);
+  CHECK(kept.find("glibc.malloc.hugetlb=1\n") != std::string::npos);
+  CHECK(serving_environment({"TL_HUGEPAGES=0"}).find("GLIBC_TUNABLES") == std::string::npos);
 }
