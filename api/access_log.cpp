@@ -1,10 +1,9 @@
 #include "api/access_log.h"
 
 #include <cassert>
-#include <cstdio>
 #include <memory>
-#include <mutex>
 
+#include "api/buffered_log.h"
 #include "projections/json_text.h"
 
 namespace tl {
@@ -41,11 +40,9 @@ std::string format_access_log_line(const AccessLogEntry& entry) {
 }
 
 LogSink stderr_log_sink() {
-  auto mutex = std::make_shared<std::mutex>();
-  return [mutex](std::string_view line) {
-    std::lock_guard lock(*mutex);
-    std::fwrite(line.data(), 1, line.size(), stderr);
-  };
+  // Shared by every copy of the sink; the last copy to go writes what is waiting.
+  auto log = std::make_shared<BufferedLog>(stderr);
+  return [log](std::string_view line) { log->write(line); };
 }
 
 }  // namespace tl

@@ -29,7 +29,9 @@ std::string format_access_log_line(const AccessLogEntry& entry);
 // and quick (it runs on the I/O thread).
 using LogSink = std::function<void(std::string_view line)>;
 
-// Writes each line to stderr with one fwrite under a mutex, so lines never interleave.
+// Writes the lines to stderr whole, never interleaved, in batches from a thread of its own
+// (api/buffered_log.h): at most 100 ms late, and dropped (counted) rather than holding up an
+// answer when stderr does not keep up.
 LogSink stderr_log_sink();
 
 }  // namespace tl
