@@ -27,8 +27,13 @@ void reexec_with_huge_page_heap(char** argv) {
   if (tunables.find("glibc.malloc.hugetlb") != std::string::npos) return;  // set already: by us, or by the user
   if (!transparent_huge_pages_usable()) return;
   const std::string with_huge_pages = tunables.empty() ? tunable : tunables + ":" + tunable;
+  // The binary's own path, not /proc/self/exe: the process name (ps, top) comes from it.
+  char path[4096];
+  const ssize_t length = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (length <= 0) return;
+  path[length] = '\0';
   if (setenv("GLIBC_TUNABLES", with_huge_pages.c_str(), 1) != 0) return;
-  execv("/proc/self/exe", argv);
+  execv(path, argv);
   // Not re-executed: go on without, leaving the environment as it was.
   if (current == nullptr) {
     unsetenv("GLIBC_TUNABLES");
