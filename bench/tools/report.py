@@ -75,7 +75,7 @@ def git_state(root):
     commit = command_output(["git", "rev-parse", "HEAD"], cwd=root)
     # The report's own outputs are left out: a run rewrites them before it is committed.
     dirty = command_output(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md",
-                            ":!bench/results.json", ":!bench/charts", ":!bench/full"], cwd=root)
+                            ":!bench/results.json", ":!bench/charts"], cwd=root)
     branch = command_output(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=root)
     return {"commit": commit, "branch": branch, "dirty": bool(dirty)}
 
@@ -122,6 +122,12 @@ def targets(results, quick):
         state = "not measured" if met is None else ("met" if met else "**missed**")
         rows.append({"target": name, "goal": goal, "measured": measured_text, "state": state, "note": note})
 
+    storage = results.one("log_append", batch=1000, sync=True) or results.one("log_append", batch=1000)
+    add("Log appends vs raw RocksDB puts at batch 1,000 (issue 2)", "≥ 40% of raw keys/s",
+        "–" if not storage else f"{100 * storage['ratio']:.0f}% ({storage['log_events_per_s']:,.0f} vs "
+                                f"{storage['raw_keys_per_s']:,.0f}/s)",
+        None if not storage else storage["ratio"] >= 0.40)
+
     create64 = results.one("engine", command="create", threads=64)
     capture64 = results.one("engine", command="capture", threads=64)
     add("Engine create booking at 64 threads (issue 4)", "≥ 100,000 commands/s",
@@ -155,6 +161,14 @@ def targets(results, quick):
         measured = f"{post['requests_per_s'] / peer_create['tps']:,.1f}× ({post['requests_per_s']:,.0f} vs {peer_create['tps']:,.0f}/s)"
         met = post["requests_per_s"] >= 5 * peer_create["tps"] and post["non_2xx"] == 0
     add("HTTP durable POST /api/bookings vs PostgreSQL create", "≥ 5×", measured, met)
+    health = results.one("http", endpoint="healthz")
+    if post and health and health["requests_per_s"] > 0:
+        add("HTTP durable POST /api/bookings vs GET /healthz (issue 5)", "≥ 50%, p99 < 10 ms, no errors",
+            f"{100 * post['requests_per_s'] / health['requests_per_s']:.0f}% ({post['requests_per_s']:,.0f} vs "
+            f"{health['requests_per_s']:,.0f}/s), p99 {post['p99_ms']:.1f} ms, {post['non_2xx']} errors",
+            post["requests_per_s"] >= 0.5 * health["requests_per_s"] and post["p99_ms"] < 10 and post["non_2xx"] == 0)
+    else:
+        add("HTTP durable POST /api/bookings vs GET /healthz (issue 5)", "≥ 50%, p99 < 10 ms, no errors", "–", None)
 
     replay = results.best("replay", "events")
     if replay:
@@ -162,6 +176,10 @@ def targets(results, quick):
         add(f"Replay (verify and rebuild) at {replay['events']:,} events", "≥ 1,000,000 events/s",
             f"verify {replay['verify_events_per_s']:,.0f}/s, rebuild {replay['rebuild_events_per_s']:,.0f}/s",
             slowest >= 1_000_000)
+        add(f"Replay vs a plain sequential scan at {replay['events']:,} events (issue 6)", "≥ 40% of the scan",
+            f"verify {100 * replay['verify_vs_plain']:.0f}%, rebuild {100 * replay['rebuild_vs_plain']:.0f}% of "
+            f"{replay['plain_scan_events_per_s']:,.0f}/s",
+            min(replay["verify_vs_plain"], replay["rebuild_vs_plain"]) >= 0.40)
     else:
         add("Replay (verify and rebuild)", "≥ 1,000,000 events/s", "–", None)
 
@@ -178,6 +196,9 @@ def targets(results, quick):
     wheel = results.best("timing_wheel", "timers")
     add("Timing wheel vs binary heap" + (f" at {wheel['timers']:,} timers" if wheel else ""), "≥ 3× faster",
         f"{wheel['heap_over_wheel']:.1f}×" if wheel else "–", None if not wheel else wheel["heap_over_wheel"] >= 3)
+    add("Timing wheel memory per pending timer (issue 4)", "< 64 bytes",
+        f"{wheel['wheel_bytes_per_pending_timer']:.1f} bytes (RSS {wheel['wheel_rss_bytes_per_pending_timer']:.1f})"
+        if wheel else "–", None if not wheel else wheel["wheel_bytes_per_pending_timer"] < 64)
 
     lateness = results.of("release_lateness")
     if lateness:
