@@ -440,11 +440,14 @@ int64_t TimingWheel::bucket_min_s(uint16_t number) const {
   const Bucket& bucket = buckets_[number];
   assert(!bucket.empty());
   if (bucket_min_stale_[number]) {
-    int64_t earliest = INT64_MAX;
+    int64_t earliest = INT64_MAX;  // also a real due time: the wheel's last second
+    [[maybe_unused]] bool live_found = false;
     for (const uint32_t index : bucket) {
-      if (!node(index).cancelled) earliest = std::min(earliest, node(index).due_s);
+      if (node(index).cancelled) continue;
+      earliest = std::min(earliest, node(index).due_s);
+      live_found = true;
     }
-    assert(earliest != INT64_MAX);  // a bucket left with no live timer is compacted to empty
+    assert(live_found);  // a bucket left with no live timer is compacted to empty
     bucket_min_s_[number] = earliest;
     bucket_min_stale_[number] = 0;
   }

