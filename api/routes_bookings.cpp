@@ -6,6 +6,7 @@
 #include "api/json_body.h"
 #include "api/renderers.h"
 #include "api/route_support.h"
+#include "projections/time.h"
 #include "projections/views.h"
 
 namespace tl::api {
@@ -38,7 +39,7 @@ void App::add_booking_routes(Router& router) {
       return respond(error_http(400, "invalid_request", "scheduled_start: must be an RFC 3339 time such as 2026-11-24T10:00:00Z",
                                 actor_text(caller)));
     }
-    command.scheduled_start = *start;
+    command.scheduled_start = floor_to_second(*start);  // timers and HTTP answers are in whole seconds
     command.booking_id = random_id("bk_");
     submit(engine_, request, {caller, std::move(command), [](const RenderInput& in) { return booking_reply(in, 201); }, {}},
            std::move(respond));

@@ -5,6 +5,7 @@
 #include "api/json_body.h"
 #include "api/route_support.h"
 #include "projections/json_text.h"
+#include "projections/time.h"
 
 namespace tl::api {
 
@@ -45,7 +46,7 @@ void App::add_system_routes(Router& router) {
     if (set) {
       const auto at = parse_rfc3339(*set);
       if (!at) return respond(error_http(400, "invalid_request", "set: must be an RFC 3339 time", actor_text(caller)));
-      to = *at;
+      to = floor_to_second(*at);  // the test clock keeps to whole seconds
     } else {
       to = engine_.now() + *advance_seconds * ms_per_second;
     }

@@ -15,6 +15,7 @@
 #include "api/openapi_document.h"
 #include "api/server.h"
 #include "engine/engine.h"
+#include "projections/time.h"
 
 namespace tl::cli {
 namespace {
@@ -135,7 +136,7 @@ int serve(Args args) {
   EngineOptions engine_options;
   engine_options.data_dir = std::string(parsed.args.value("data").value_or("./data"));
   std::unique_ptr<Clock> clock = std::make_unique<SystemClock>();
-  if (test_clock) clock = std::make_unique<ManualClock>(SystemClock().now());
+  if (test_clock) clock = std::make_unique<ManualClock>(ceil_to_second(SystemClock().now()));
   std::unique_ptr<Engine> engine;
   const Status opened = Engine::open(engine_options, std::move(clock), &engine);
   if (!opened.is_ok()) {

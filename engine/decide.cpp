@@ -175,14 +175,7 @@ class Decider {
     if (booking->status != BookingStatus::confirmed) {
       return invalid_transition(*booking, "only a paid (confirmed) booking can start");
     }
-    const TimeMs opens = start_window_opens_at(*booking, policy_);
-    const TimeMs closes = start_window_closes_at(*booking, policy_);
-    if (now_ < opens) {
-      return reject(Rejection::outside_window, fmt::format("the start window opens at {}", format_rfc3339(opens)));
-    }
-    if (now_ >= closes) {
-      return reject(Rejection::outside_window, fmt::format("the start window closed at {}", format_rfc3339(closes)));
-    }
+    if (auto refused = outside_start_window(*booking)) return *refused;
     return on_booking(*booking, {SessionStarted{booking->id, session_channel(booking->id)}});
   }
 
@@ -192,6 +185,11 @@ class Decider {
     }
     const Booking* booking = nullptr;
     if (auto refused = find_party_booking(c.booking_id, &booking)) return *refused;
+    if (booking->status == BookingStatus::confirmed) {
+      // The contract's error table: joining a paid session before its window opens (or after
+      // it closed) is outside_window; inside the window it is waiting for a start.
+      if (auto refused = outside_start_window(*booking)) return *refused;
+    }
     if (booking->status != BookingStatus::in_session) return invalid_transition(*booking, "its session is not active");
     return join(*booking);
   }
@@ -384,6 +382,19 @@ class Decider {
   std::optional<Decision> require_open_request(const Booking& booking) {
     if (booking.status != BookingStatus::requested) return invalid_transition(booking, "it is no longer a request");
     if (now_ >= request_expires_at(booking, policy_)) return invalid_transition(booking, "the request expired");
+    return std::nullopt;
+  }
+
+  // A paid booking's session starts (and is joined) inside [opens, closes) only.
+  std::optional<Decision> outside_start_window(const Booking& booking) {
+    const TimeMs opens = start_window_opens_at(booking, policy_);
+    const TimeMs closes = start_window_closes_at(booking, policy_);
+    if (now_ < opens) {
+      return reject(Rejection::outside_window, fmt::format("the start window opens at {}", format_rfc3339(opens)));
+    }
+    if (now_ >= closes) {
+      return reject(Rejection::outside_window, fmt::format("the start window closed at {}", format_rfc3339(closes)));
+    }
     return std::nullopt;
   }
 

@@ -19,6 +19,15 @@ constexpr TimeMs ms_per_day = 24 * ms_per_hour;
 constexpr TimeMs time_ms_min = 0;
 constexpr TimeMs time_ms_max = 253402300799999;
 
+// The instant's second, rounded down or up. HTTP speaks whole seconds (below), so times that come
+// in with a fraction are taken to their second, and the test clock keeps to whole seconds: what
+// a client reads back is then exactly what the server decides with.
+constexpr TimeMs floor_to_second(TimeMs at) { return at - ((at % ms_per_second) + ms_per_second) % ms_per_second; }
+constexpr TimeMs ceil_to_second(TimeMs at) {
+  const TimeMs floor = floor_to_second(at);
+  return floor == at ? at : floor + ms_per_second;
+}
+
 // RFC 3339 in UTC with `Z`: "2026-11-24T10:00:00Z", or "2026-11-24T10:00:00.250Z" when the
 // instant has milliseconds.
 std::string format_rfc3339(TimeMs at);

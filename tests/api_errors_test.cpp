@@ -251,6 +251,37 @@ TEST_CASE("WebhookSignaturesAmountsAndRepeatDeliveries") {
   CHECK(api.call("GET", "/api/bookings/" + id, "", s1).body.find(R"("status":"confirmed")") != std::string::npos);
 }
 
+TEST_CASE("JoiningAPaidSessionBeforeItsWindowOpensIsOutsideWindow") {
+  ApiFixture api;  // two days before example_start
+  const std::string id = api.create_booking(s1, "t1", example_start);
+  api.accept_and_pay(id, t1, s1);
+  auto r = api.call("POST", "/api/sessions/" + id + "/join", "", t1);
+  CHECK(r.status == 409);
+  CHECK(code_of(api, r) == "outside_window");
+  api.advance_seconds(2 * 24 * 3600);  // inside the window, not started yet
+  r = api.call("POST", "/api/sessions/" + id + "/join", "", t1);
+  CHECK(code_of(api, r) == "invalid_transition");
+}
+
+// HTTP speaks whole seconds: a time sent with a fraction is taken to its second, so that what the
+// server shows (the booking, its window, the clock) is exactly what it decides with.
+TEST_CASE("TimesSentWithAFractionOfASecondAreTakenToTheirSecond") {
+  ApiFixture api;
+  const std::string body = fmt::format(
+      R"({{"tutor_id":"t1","subject":"Maths","scheduled_start":"{}","duration_minutes":60,"price":{{"amount":35000,"currency":"ETB"}}}})",
+      format_rfc3339(example_start + 900));
+  auto r = api.call("POST", "/api/bookings", body, s1);
+  REQUIRE_MESSAGE(r.status == 201, r.body);
+  const std::string id(api.json(r.body)["id"].get_string().value());
+  CHECK(std::string_view(api.json(r.body)["scheduled_start"]) == format_rfc3339_seconds(example_start));
+  api.accept_and_pay(id, t1, s1);
+  r = api.call("POST", "/api/test/clock", fmt::format(R"({{"set":"{}"}})", format_rfc3339(example_start - 5 * ms_per_minute + 750)), admin());
+  CHECK(r.body == fmt::format(R"({{"now":"{}"}})", format_rfc3339_seconds(example_start - 5 * ms_per_minute)));
+  r = api.call("GET", "/api/sessions/" + id + "/status", "", s1);
+  CHECK(api.json(r.body)["can_start_now"].get_bool().value());
+  CHECK(api.call("POST", "/api/sessions/" + id + "/start", "", s1).status == 200);
+}
+
 TEST_CASE("TheTestClockRouteExistsOnlyWithTheFlagAndNeverGoesBack") {
   {
     ApiFixture api(example_start, /*test_clock=*/false);

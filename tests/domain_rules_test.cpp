@@ -115,6 +115,24 @@ TEST_CASE("StartOutsideTheWindowIsOutsideWindowAndInsideItStarts") {
   CHECK(unpaid.run(student(), StartSession{"bk"}).rejection == Rejection::invalid_transition);
 }
 
+// API.md's error table: start/join before the window opens or after it closes is
+// outside_window. A paid session not yet started, inside its window, waits for a start.
+TEST_CASE("JoinOfAPaidSessionOutsideTheWindowIsOutsideWindowInsideItNotActive") {
+  DomainHarness h;
+  h.book("bk", example_start);
+  h.accept_and_pay("bk");
+  h.advance_to(example_start - 5 * ms_per_minute - 1);
+  CHECK(h.run(tutor(), JoinSession{"bk"}).rejection == Rejection::outside_window);
+  h.advance_to(example_start);
+  CHECK(h.run(tutor(), JoinSession{"bk"}).rejection == Rejection::invalid_transition);
+  DomainHarness late;
+  late.book("bk", example_start);
+  late.accept_and_pay("bk");
+  late.now = example_start + 15 * ms_per_minute;  // the no-show timer has not been applied yet
+  CHECK(late.run(student(), JoinSession{"bk"}).rejection == Rejection::outside_window);
+  CHECK(late.run(student(), StartSession{"bk"}).rejection == Rejection::outside_window);
+}
+
 TEST_CASE("RejectionsComeInPrecedenceOrderRoleFieldsNotFoundPartyState") {
   DomainHarness h = build_state("accepted");  // "bk" is accepted: start is a state error
   const Actor stranger_student = student("s2");

@@ -12,6 +12,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "support/api_fixture.h"
 #include "support/http_client.h"
 #include "support/log_test_support.h"
 
@@ -105,6 +106,30 @@ TEST_CASE("DevelopmentModePrintsItsSecretServesAndStopsCleanlyOnSigterm") {
   kill(child.pid, SIGTERM);
   CHECK(child.wait_exit() == 0);
   CHECK(child.stderr_text.find("stopped at position 0") != std::string::npos);
+}
+
+// The test clock starts at the real time, which has milliseconds; HTTP shows whole seconds. A
+// client that sets the clock to the `now` it was shown must not be told "time never moves back".
+TEST_CASE("TheTestClockStartsOnAWholeSecondSoTheShownNowCanBeSet") {
+  logtest::TempFolder folder;
+  Child child = spawn({"serve", "--test-clock", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"},
+                      {"TL_JWT_SECRET=" + std::string(test_jwt_secret)});
+  const auto listening = child.wait_for(std::regex(R"(listening on .* \(port (\d+)\))"), 10'000);
+  REQUIRE_MESSAGE(listening.size() == 2, child.stderr_text);
+  auto client = HttpClient::connect(static_cast<uint16_t>(std::stoi(listening[1].str())));
+  REQUIRE(client);
+  const HeaderList admin_token = {{"Authorization", "Bearer " + ApiFixture::token_for(admin())},
+                                  {"Content-Type", "application/json"}};
+  const auto shown = client->request("POST", "/api/test/clock", R"({"advance_seconds":0})", admin_token);
+  REQUIRE(shown);
+  REQUIRE_MESSAGE(shown->status == 200, shown->body);
+  const std::string now_field = shown->body.substr(0, shown->body.size() - 1);  // {"now":"...Z"
+  const auto set = client->request("POST", "/api/test/clock", R"({"set":)" + now_field.substr(7) + "}", admin_token);
+  REQUIRE(set);
+  CHECK_MESSAGE(set->status == 200, set->body);
+  CHECK(set->body == shown->body);
+  kill(child.pid, SIGTERM);
+  CHECK(child.wait_exit() == 0);
 }
 
 TEST_CASE("AFolderThatIsNotALedgerIsRefusedWithAClearMessage") {

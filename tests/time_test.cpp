@@ -32,3 +32,13 @@ TEST_CASE("Rfc3339RefusesMalformedOrImpossibleTimes") {
   CHECK(parse_rfc3339("2024-02-29T00:00:00Z"));
   CHECK(parse_rfc3339("2026-11-24T10:00:00.000000Z"));  // zeros below a millisecond are exact
 }
+
+TEST_CASE("InstantsRoundToTheirSecondDownAndUpAlsoBefore1970") {
+  CHECK(floor_to_second(1795514400000) == 1795514400000);
+  CHECK(floor_to_second(1795514400999) == 1795514400000);
+  CHECK(ceil_to_second(1795514400000) == 1795514400000);
+  CHECK(ceil_to_second(1795514400001) == 1795514401000);
+  CHECK(floor_to_second(-1) == -1000);
+  CHECK(ceil_to_second(-1) == 0);
+  CHECK(ceil_to_second(-1000) == -1000);
+}
