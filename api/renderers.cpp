@@ -89,7 +89,7 @@ Reply withdrawal_reply(const RenderInput& input, int success_status) {
   return Reply{success_status, views::withdrawal_json(*withdrawal), false};
 }
 
-Reply webhook_reply(const RenderInput& input, std::string_view reference) {
+Reply webhook_reply(const RenderInput& input, std::string_view reference, std::string_view tx_ref) {
   if (input.decision.rejection == Rejection::booking_not_found) {
     return Reply{200, R"({"accepted":false,"reason":"unknown_tx_ref"})", false};
   }
@@ -117,6 +117,13 @@ Reply webhook_reply(const RenderInput& input, std::string_view reference) {
   // Nothing decided: a repeat delivery of a reference already seen.
   auto found = input.state.payments.find(reference);
   if (found == input.state.payments.end()) return Reply{200, R"({"accepted":false,"reason":"ignored"})", false};
+  // A provider reference names one payment: the same reference for another tx_ref is not a
+  // repeat delivery, and telling the provider `accepted` would claim a payment that never was.
+  assert(found->second.booking < input.state.bookings.size());
+  if (input.state.bookings[found->second.booking].payment_ref() != tx_ref) {
+    accepted_body(false, "reference_already_used", false);
+    return Reply{200, body, false};
+  }
   accepted_body(found->second.accepted, found->second.reason, true);
   return Reply{200, body, false};
 }

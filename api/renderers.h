@@ -18,7 +18,8 @@ Reply checkout_reply(const RenderInput& input);
 // The withdrawal object as the command leaves it.
 Reply withdrawal_reply(const RenderInput& input, int success_status);
 // Payment webhook: 200 {"accepted": true} / {"accepted": false, "reason": ...}; a repeat delivery
-// answers what the first one decided, with "duplicate": true.
-Reply webhook_reply(const RenderInput& input, std::string_view reference);
+// answers what the first one decided, with "duplicate": true; the reference of another payment
+// (another tx_ref) is {"accepted": false, "reason": "reference_already_used"}, and changes nothing.
+Reply webhook_reply(const RenderInput& input, std::string_view reference, std::string_view tx_ref);
 
 }  // namespace tl::api

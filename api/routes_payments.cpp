@@ -53,7 +53,7 @@ void App::add_payment_routes(Router& router) {
       body = RejectPayment{tx_ref, reference, "provider_status:" + status};
     }
     submit(engine_, request,
-           {system_actor(), std::move(body), [reference](const RenderInput& in) { return webhook_reply(in, reference); }, {}},
+           {system_actor(), std::move(body), [reference, tx_ref](const RenderInput& in) { return webhook_reply(in, reference, tx_ref); }, {}},
            std::move(respond));
   });
 }

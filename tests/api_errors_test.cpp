@@ -249,6 +249,15 @@ TEST_CASE("WebhookSignaturesAmountsAndRepeatDeliveries") {
   r = api.webhook(body("349.99", "ch_1"));
   CHECK(r.body == R"({"accepted":false,"reason":"amount_mismatch","duplicate":true})");
   CHECK(api.call("GET", "/api/bookings/" + id, "", s1).body.find(R"("status":"confirmed")") != std::string::npos);
+
+  // ch_4 paid this booking: for another booking's tx_ref it is not a repeat delivery, and that
+  // booking stays unpaid.
+  const std::string other = api.create_booking(s1, "t1", example_start + ms_per_hour);
+  REQUIRE(api.call("POST", "/api/bookings/" + other + "/accept", "", t1).status == 200);
+  REQUIRE(api.call("POST", "/api/bookings/" + other + "/checkout", "", s1).status == 200);
+  r = api.webhook(body("350.00", "ch_4", "tx-" + other));
+  CHECK(r.body == R"({"accepted":false,"reason":"reference_already_used"})");
+  CHECK(api.call("GET", "/api/bookings/" + other, "", s1).body.find(R"("status":"accepted")") != std::string::npos);
 }
 
 TEST_CASE("JoiningAPaidSessionBeforeItsWindowOpensIsOutsideWindow") {
