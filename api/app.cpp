@@ -31,6 +31,17 @@ void App::add_routes(Router& router) {
   add_money_routes(router);
   add_feed_routes(router);
   add_system_routes(router);
+  // An unknown path under /api/ needs a valid token too: without one the answer is 401, as for
+  // every /api/ route (401 comes before 404), so probing for routes teaches nothing.
+  router.set_unmatched([not_found = guarded(config_, anyone, [](const Actor& caller, HttpRequest&&, RouteParams,
+                                                                       Respond respond) {
+                          respond(error_http(404, "not_found", "no such route", actor_text(caller)));
+                        })](HttpRequest&& request, RouteParams params, Respond respond) {
+    if (request.path.starts_with("/api/") && request.path != payment_webhook_path) {
+      return not_found(std::move(request), std::move(params), std::move(respond));
+    }
+    respond(error_http(404, "not_found", "no such route"));
+  });
 }
 
 }  // namespace tl::api

@@ -13,6 +13,9 @@
 
 namespace tl::api {
 
+// The one /api/ route without a token: the payment provider signs its body instead.
+constexpr std::string_view payment_webhook_path = "/api/payments/webhook";
+
 // Which roles may use a route at all (a bit per role).
 enum RoleSet : uint8_t { students = 1, tutors = 2, admins = 4, parties = students | tutors, anyone = 7 };
 

@@ -191,9 +191,13 @@ Handler Router::handler() const {
       return;
     }
     if (match.outcome == RouteMatch::Outcome::no_route) {
-      HttpResponse response = not_found_response("no such route");
-      response.log_route = std::string(unmatched_log_route);
-      respond(std::move(response));
+      // Whatever answers, the log and metrics see one label, never the raw path.
+      Respond unmatched_respond = [respond = std::move(respond)](HttpResponse response) {
+        response.log_route = std::string(unmatched_log_route);
+        respond(std::move(response));
+      };
+      if (unmatched_) return unmatched_(std::move(request), RouteParams{}, std::move(unmatched_respond));
+      unmatched_respond(not_found_response("no such route"));
       return;
     }
     // Fill in the pattern for logs and metrics unless the route handler chose one.

@@ -66,8 +66,12 @@ class Router {
   // invalid UTF-8, longer than path_bytes_max or deeper than path_segments_max.
   RouteMatch match(std::string_view method, std::string_view raw_path) const;
 
+  // Answers requests no route matched, instead of the plain 404 (the app checks the token of
+  // unknown /api/ paths first: 401 comes before 404 in the contract's order).
+  void set_unmatched(RouteHandler handler) { unmatched_ = std::move(handler); }
+
   // A server Handler dispatching to the routes: 404 `not_found` ("no such route") for unknown
-  // paths and methods, 400 `invalid_request` for bad paths. Sets `log_route` on the response to
+  // paths and methods (or the unmatched handler's answer), 400 `invalid_request` for bad paths. Sets `log_route` on the response to
   // the route's pattern (or "unmatched") unless the route handler set one. The router must
   // outlive the returned handler.
   Handler handler() const;
@@ -84,6 +88,7 @@ class Router {
   struct Route;
   std::unique_ptr<Node> root_;
   std::vector<std::unique_ptr<Route>> routes_;
+  RouteHandler unmatched_;  // empty: the plain 404
 };
 
 }  // namespace tl

@@ -25,7 +25,7 @@ bool decimal_shape(std::string_view text) {
 }  // namespace
 
 void App::add_payment_routes(Router& router) {
-  add_route(router, "POST", "/api/payments/webhook", [this](HttpRequest&& request, RouteParams, Respond respond) {
+  add_route(router, "POST", payment_webhook_path, [this](HttpRequest&& request, RouteParams, Respond respond) {
     if (config_.webhook_secret.empty() ||
         !verify_webhook_signature(request.body, request.chapa_signature, config_.webhook_secret)) {
       return respond(error_http(401, "bad_signature", "x-chapa-signature is missing or does not match the body"));

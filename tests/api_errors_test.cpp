@@ -163,6 +163,11 @@ TEST_CASE("NotFoundForUnknownRoutesBookingsAndWithdrawals") {
   CHECK(api.call("DELETE", "/api/bookings", "", s1).status == 404);
   CHECK(code_of(api, api.call("POST", "/api/admin/withdrawals/wd_nope/complete", "", admin())) == "not_found");
   CHECK(api.call("GET", "/api/sessions/bk_nope/status", "", s1).status == 404);
+  // Every /api/ path needs a token, known or not (401 before 404); the webhook's path never does.
+  CHECK(code_of(api, api.call("GET", "/api/nothing")) == "unauthorized");
+  CHECK(api.call("DELETE", "/api/bookings").status == 401);
+  CHECK(code_of(api, api.call("GET", "/api/payments/webhook")) == "not_found");
+  CHECK(code_of(api, api.call("GET", "/nothing")) == "not_found");
 }
 
 TEST_CASE("StateConflictsAre409WithTheirCodes") {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <poll.h>
 #include <regex>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "api/jwt.h"
 #include "support/api_fixture.h"
 #include "support/http_client.h"
 #include "support/log_test_support.h"
@@ -93,7 +95,7 @@ TEST_CASE("DevelopmentModePrintsItsSecretServesAndStopsCleanlyOnSigterm") {
   logtest::TempFolder folder;
   Child child = spawn({"serve", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"}, {});
   const auto secret = child.wait_for(std::regex("TL_JWT_SECRET=([0-9a-f]{48})"), 10'000);
-  CHECK(secret.size() == 2);
+  REQUIRE(secret.size() == 2);
   const auto listening = child.wait_for(std::regex(R"(listening on .* \(port (\d+)\))"), 10'000);
   REQUIRE_MESSAGE(listening.size() == 2, child.stderr_text);
   const auto port = static_cast<uint16_t>(std::stoi(listening[1].str()));
@@ -102,7 +104,10 @@ TEST_CASE("DevelopmentModePrintsItsSecretServesAndStopsCleanlyOnSigterm") {
   const auto health = client->request("GET", "/healthz");
   REQUIRE(health);
   CHECK(health->status == 200);
-  CHECK(client->request("POST", "/api/test/clock", "{}")->status == 404);  // no --test-clock
+  // The printed secret signs tokens; without --test-clock the clock route does not exist.
+  const std::string admin_token = sign_jwt(JwtClaims{"a1", JwtRole::admin, std::time(nullptr) + 600}, secret[1].str());
+  CHECK(client->request("POST", "/api/test/clock", "{}", {{"Authorization", "Bearer " + admin_token}})->status == 404);
+  CHECK(client->request("POST", "/api/test/clock", "{}")->status == 401);  // no token: 401 before 404
   kill(child.pid, SIGTERM);
   CHECK(child.wait_exit() == 0);
   CHECK(child.stderr_text.find("stopped at position 0") != std::string::npos);
