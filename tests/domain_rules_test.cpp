@@ -98,10 +98,20 @@ TEST_CASE("EveryCommandAgainstEveryBookingStateFollowsTheLifecycle") {
   }
 }
 
+namespace {
+
+// "bk", paid, due to start at example_start; the harness's clock two days before.
+DomainHarness paid_booking() {
+  DomainHarness h;
+  h.book("bk", example_start);
+  h.accept_and_pay("bk");
+  return h;
+}
+
+}  // namespace
+
 TEST_CASE("StartOutsideTheWindowIsOutsideWindowAndInsideItStarts") {
-  DomainHarness early;
-  early.book("bk", example_start);
-  early.accept_and_pay("bk");
+  DomainHarness early = paid_booking();
   early.advance_to(example_start - 5 * ms_per_minute - 1);
   CHECK(early.run(student(), StartSession{"bk"}).rejection == Rejection::outside_window);
   early.advance_to(example_start - 5 * ms_per_minute);
@@ -118,16 +128,12 @@ TEST_CASE("StartOutsideTheWindowIsOutsideWindowAndInsideItStarts") {
 // API.md's error table: start/join before the window opens or after it closes is
 // outside_window. A paid session not yet started, inside its window, waits for a start.
 TEST_CASE("JoinOfAPaidSessionOutsideTheWindowIsOutsideWindowInsideItNotActive") {
-  DomainHarness h;
-  h.book("bk", example_start);
-  h.accept_and_pay("bk");
+  DomainHarness h = paid_booking();
   h.advance_to(example_start - 5 * ms_per_minute - 1);
   CHECK(h.run(tutor(), JoinSession{"bk"}).rejection == Rejection::outside_window);
   h.advance_to(example_start);
   CHECK(h.run(tutor(), JoinSession{"bk"}).rejection == Rejection::invalid_transition);
-  DomainHarness late;
-  late.book("bk", example_start);
-  late.accept_and_pay("bk");
+  DomainHarness late = paid_booking();
   late.now = example_start + 15 * ms_per_minute;  // the no-show timer has not been applied yet
   CHECK(late.run(student(), JoinSession{"bk"}).rejection == Rejection::outside_window);
   CHECK(late.run(student(), StartSession{"bk"}).rejection == Rejection::outside_window);
