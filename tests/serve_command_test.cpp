@@ -9,9 +9,11 @@
 #include <fstream>
 #include <poll.h>
 #include <regex>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 #include "api/jwt.h"
 #include "support/api_fixture.h"
@@ -28,12 +30,19 @@ struct Child {
   int stderr_fd = -1;
   std::string stderr_text;
 
-  // Reads what the child wrote until `pattern` appears or `timeout_ms` passes.
-  std::smatch wait_for(const std::regex& pattern, int timeout_ms) {
+  // Reads what the child wrote until `pattern` appears or `timeout_ms` passes. Returns the match
+  // and its groups as copies (empty when none): a std::smatch would point into stderr_text,
+  // which the next read reallocates.
+  std::vector<std::string> wait_for(const std::regex& pattern, int timeout_ms) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     std::smatch match;
+    auto copied = [&match] {
+      std::vector<std::string> groups;
+      for (const auto& group : match) groups.push_back(group.str());
+      return groups;
+    };
     while (std::chrono::steady_clock::now() < deadline) {
-      if (std::regex_search(stderr_text, match, pattern)) return match;
+      if (std::regex_search(stderr_text, match, pattern)) return copied();
       pollfd fd{stderr_fd, POLLIN, 0};
       if (poll(&fd, 1, 50) > 0) {
         char buffer[4096];
@@ -43,7 +52,7 @@ struct Child {
       }
     }
     std::regex_search(stderr_text, match, pattern);
-    return match;
+    return copied();
   }
 
   int wait_exit() {
@@ -64,6 +73,9 @@ Child spawn(std::vector<std::string> args, std::vector<std::string> env) {
   const pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
+    // A test that dies must not leave a server behind holding CTest's output pipe open (CTest
+    // would wait for it until its timeout).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(fds[1], STDERR_FILENO);
     close(fds[0]);
     std::vector<char*> argv{const_cast<char*>(binary)};
@@ -98,14 +110,14 @@ TEST_CASE("DevelopmentModePrintsItsSecretServesAndStopsCleanlyOnSigterm") {
   REQUIRE(secret.size() == 2);
   const auto listening = child.wait_for(std::regex(R"(listening on .* \(port (\d+)\))"), 10'000);
   REQUIRE_MESSAGE(listening.size() == 2, child.stderr_text);
-  const auto port = static_cast<uint16_t>(std::stoi(listening[1].str()));
+  const auto port = static_cast<uint16_t>(std::stoi(listening[1]));
   auto client = HttpClient::connect(port);
   REQUIRE(client);
   const auto health = client->request("GET", "/healthz");
   REQUIRE(health);
   CHECK(health->status == 200);
   // The printed secret signs tokens; without --test-clock the clock route does not exist.
-  const std::string admin_token = sign_jwt(JwtClaims{"a1", JwtRole::admin, std::time(nullptr) + 600}, secret[1].str());
+  const std::string admin_token = sign_jwt(JwtClaims{"a1", JwtRole::admin, std::time(nullptr) + 600}, secret[1]);
   CHECK(client->request("POST", "/api/test/clock", "{}", {{"Authorization", "Bearer " + admin_token}})->status == 404);
   CHECK(client->request("POST", "/api/test/clock", "{}")->status == 401);  // no token: 401 before 404
   kill(child.pid, SIGTERM);
@@ -121,7 +133,7 @@ TEST_CASE("TheTestClockStartsOnAWholeSecondSoTheShownNowCanBeSet") {
                       {"TL_JWT_SECRET=" + std::string(test_jwt_secret)});
   const auto listening = child.wait_for(std::regex(R"(listening on .* \(port (\d+)\))"), 10'000);
   REQUIRE_MESSAGE(listening.size() == 2, child.stderr_text);
-  auto client = HttpClient::connect(static_cast<uint16_t>(std::stoi(listening[1].str())));
+  auto client = HttpClient::connect(static_cast<uint16_t>(std::stoi(listening[1])));
   REQUIRE(client);
   const HeaderList admin_token = {{"Authorization", "Bearer " + ApiFixture::token_for(admin())},
                                   {"Content-Type", "application/json"}};
