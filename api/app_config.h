@@ -20,8 +20,10 @@ struct AppConfig {
   bool read_only_replica = false;
   std::string primary_url;        // e.g. "http://10.0.0.5:8080", shown to writers on a replica
   // Appends more members to the GET /healthz object (e.g. `"nats":{...}` of the NATS publisher).
-  // Called on I/O threads: thread-safe and quick. Empty: nothing more.
-  std::function<void(std::string& json)> health_members;
+  // `position` is the one the object shows: members that count against it use it, so that the
+  // answer is one snapshot (published + lag == position). Called on I/O threads: thread-safe and
+  // quick. Empty: nothing more.
+  std::function<void(std::string& json, uint64_t position)> health_members;
 };
 
 }  // namespace tl::api

@@ -1,5 +1,6 @@
 #include "api/nats_publisher.h"
 
+#include <algorithm>
 #include <cassert>
 #include <charconv>
 #include <chrono>
@@ -418,10 +419,12 @@ void NatsPublisher::register_metrics(MetricsRegistry& registry) const {
   });
 }
 
-void NatsPublisher::append_health(std::string& json) const {
+void NatsPublisher::append_health(std::string& json, uint64_t position) const {
   const NatsPublisherStatus now = status();
+  // Published beyond `position` is published up to it; the log may have grown since it was read.
+  const uint64_t published = std::min(now.published_position, position);
   fmt::format_to(std::back_inserter(json), R"("nats":{{"connected":{},"published":{},"lag":{})", now.connected,
-                 now.published_position, now.lag_events());
+                 published, position - published);
   if (now.refused) {
     json += ",\"refused\":";
     json::append_string(json, now.problem);

@@ -62,8 +62,10 @@ class NatsPublisher {
   // tl_nats_publish_lag_events, tl_nats_published_position, tl_nats_connected. The registry must
   // not be rendered after this publisher is gone.
   void register_metrics(MetricsRegistry& registry) const;
-  // Appends `"nats":{"connected":..,"published":..,"lag":..}` (and "refused" when it refused).
-  void append_health(std::string& json) const;
+  // Appends `"nats":{"connected":..,"published":..,"lag":..}` (and "refused" when it refused), as
+  // of log position `position` (what /healthz shows): published is at most it, and
+  // published + lag == position, although the log and the publisher move while this runs.
+  void append_health(std::string& json, uint64_t position) const;
 
  private:
   struct Impl;

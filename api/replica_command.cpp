@@ -103,7 +103,7 @@ int replica(Args args) {
   };
   NatsFollower follower(*engine, follower_options);
   follower.register_metrics(*server_options.metrics, [] { return SystemClock().now(); });
-  config.health_members = [&follower](std::string& json) { follower.append_health(json); };
+  config.health_members = [&follower](std::string& json, uint64_t) { follower.append_health(json); };
 
   api::App app(*engine, std::move(config), server_options.metrics);
   Router router;

@@ -11,11 +11,11 @@ namespace tl::api {
 
 void App::add_system_routes(Router& router) {
   add_route(router, "GET", "/healthz", [this](HttpRequest&&, RouteParams, Respond respond) {
-    std::string body = fmt::format(R"({{"status":"ok","position":{})",
-                                   engine_.stats().last_position.load(std::memory_order_relaxed));
+    const uint64_t position = engine_.stats().last_position.load(std::memory_order_relaxed);
+    std::string body = fmt::format(R"({{"status":"ok","position":{})", position);
     if (config_.health_members) {
       body += ',';
-      config_.health_members(body);
+      config_.health_members(body, position);
     }
     body += '}';
     respond(json_response(200, std::move(body)));

@@ -160,7 +160,9 @@ int serve(Args args) {
   if (nats_options) {
     publisher = std::make_unique<NatsPublisher>(engine->log(), *nats_options);
     publisher->register_metrics(*server_options.metrics);
-    config.health_members = [publisher = publisher.get()](std::string& json) { publisher->append_health(json); };
+    config.health_members = [publisher = publisher.get()](std::string& json, uint64_t position) {
+      publisher->append_health(json, position);
+    };
     std::fprintf(stderr, "tutorledger: publishing to NATS %s, stream %s\n", nats_options->url.c_str(),
                  nats_options->stream.c_str());
     publisher->start();

@@ -81,8 +81,8 @@ TEST_CASE("WhileNatsIsDownTheLedgerKeepsWritingAndThePublisherCatchesUpAfterward
   NatsCluster nats(1);  // not started: the server starts before NATS
   ApiFixture api;
   const NatsPublisher* shown = nullptr;
-  api.config.health_members = [&shown](std::string& json) {
-    if (shown != nullptr) shown->append_health(json);
+  api.config.health_members = [&shown](std::string& json, uint64_t position) {
+    if (shown != nullptr) shown->append_health(json, position);
   };
   api.restart();
   NatsPublisher publisher(api.engine->log(), options_for(nats));
@@ -106,6 +106,14 @@ TEST_CASE("WhileNatsIsDownTheLedgerKeepsWritingAndThePublisherCatchesUpAfterward
   CHECK(health.body.find(fmt::format(R"("nats":{{"connected":true,"published":{},"lag":0}})", head)) != std::string::npos);
   CHECK(registry.render().find("tl_nats_publish_lag_events 0\n") != std::string::npos);
   CHECK(registry.render().find(fmt::format("tl_nats_published_position {}\n", head)) != std::string::npos);
+  // /healthz is one snapshot at the position it shows, though the log and the publisher move while
+  // it is written: published never beyond that position, published + lag == position.
+  std::string snapshot;
+  publisher.append_health(snapshot, head - 1);
+  CHECK(snapshot == fmt::format(R"("nats":{{"connected":true,"published":{},"lag":0}})", head - 1));
+  snapshot.clear();
+  publisher.append_health(snapshot, head + 5);
+  CHECK(snapshot == fmt::format(R"("nats":{{"connected":true,"published":{},"lag":5}})", head));
 
   // A second outage in the middle of writing: nothing lost, nothing twice.
   nats.stop(0);
@@ -154,7 +162,7 @@ TEST_CASE("APublisherRefusesAStreamThatIsAheadOfItsLog") {
   REQUIRE(eventually([&] { return publisher.status().refused; }, catch_up_ms));
   CHECK(publisher.status().problem.find("ahead of the local log (stream at 4, log at 1)") != std::string::npos);
   std::string health;
-  publisher.append_health(health);
+  publisher.append_health(health, ledger_b.engine->log().head().position);
   CHECK(health.find("\"refused\":\"stream TUTORLEDGER_EVENTS is ahead") != std::string::npos);
   CHECK(stream_last_sequence(nats.url(0)) == 4);
   check_stream_equals_log(nats.url(0), values_of(ledger_a.engine->log()));
