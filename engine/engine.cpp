@@ -47,10 +47,6 @@ struct Outcome {
   size_t first_record = 0;  // index into the append result's records
 };
 
-int64_t milliseconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-}
-
 std::chrono::system_clock::time_point system_time(TimeMs at) {
   return std::chrono::system_clock::time_point(std::chrono::milliseconds(at));
 }
@@ -483,8 +479,7 @@ struct Engine::Writer {
   void maybe_checkpoint() {
     // Compared in milliseconds: converting a large interval to the clock's nanoseconds would
     // overflow and make every batch write a checkpoint.
-    const int64_t elapsed_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - last_checkpoint).count();
+    const int64_t elapsed_ms = milliseconds_since(last_checkpoint);
     if (events_since_checkpoint >= options.checkpoint_events_max ||
         (events_since_checkpoint > 0 && elapsed_ms >= options.checkpoint_interval_ms)) {
       const Status status = write_checkpoint();

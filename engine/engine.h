@@ -97,9 +97,9 @@ struct RecoveryReport {
   uint64_t events_replayed = 0;
   uint64_t timers_scheduled = 0;
   int64_t elapsed_ms = 0;  // restoring the state (the phases below but the first and the last)
-  // Where start-up time goes, in ms: opening RocksDB (its WAL replay), reading the checkpoint
-  // (with its checksum), decoding it, the part of checking its state hash the decode did not hide
-  // (they run side by side), replaying the tail, checking the invariants, scheduling the timers.
+  // Where start-up time goes, in ms: opening RocksDB (its WAL replay), reading the checkpoint,
+  // decoding it, hashing its dump (the state hash check), replaying the tail, checking the
+  // invariants, scheduling the timers.
   int64_t log_open_ms = 0;
   int64_t checkpoint_read_ms = 0;
   int64_t checkpoint_decode_ms = 0;

@@ -3,7 +3,6 @@
 #include <cassert>
 #include <chrono>
 #include <cstring>
-#include <future>
 
 #include <fmt/format.h>
 
@@ -25,13 +24,9 @@ Checkpoint make_checkpoint(const State& state, const Digest& log_hash_at_positio
   return checkpoint;
 }
 
-namespace {
-
-int64_t ms_since(std::chrono::steady_clock::time_point start) {
+int64_t milliseconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
 }
-
-}  // namespace
 
 std::string load_checkpoint(const LogStore& log, const Checkpoint& checkpoint, State* out, RecoveryReport* report) {
   Digest log_hash{};
@@ -48,20 +43,19 @@ std::string load_checkpoint(const LogStore& log, const Checkpoint& checkpoint, S
     if (records[0].hash != log_hash) return fmt::format("the log at position {} is not the one checkpointed", checkpoint.position);
   }
   // The state hash is SHA-256 over the canonical dump, and the dump is what the payload holds: it
-  // is hashed from the bytes on a second thread while they are decoded, instead of writing the
-  // loaded state out again (a third of start-up at 10M events). That the dump is canonical (it
-  // loads into a state that writes back the same bytes) is what state_codec_test and the
-  // state-dump fuzz target check; debug builds check it here too.
+  // is hashed straight from those bytes, instead of writing the loaded state out again (a third
+  // of start-up at 10M events). That the dump is canonical (it loads into a state that writes back
+  // the same bytes) is what state_codec_test and the state-dump fuzz target check; debug builds
+  // check it here too.
   const std::string_view dump = std::string_view(checkpoint.payload).substr(log_hash.size());
   auto phase_start = std::chrono::steady_clock::now();
-  std::future<Digest> dump_hash = std::async(std::launch::deferred, [dump] { return sha256(dump); });
   State state;
   const std::string problem = load_state(dump, &state);
-  if (report != nullptr) report->checkpoint_decode_ms = ms_since(phase_start);
-  phase_start = std::chrono::steady_clock::now();
-  const bool hash_matches = dump_hash.get() == checkpoint.state_hash;
-  if (report != nullptr) report->checkpoint_hash_ms = ms_since(phase_start);  // what the decode did not hide
+  if (report != nullptr) report->checkpoint_decode_ms = milliseconds_since(phase_start);
   if (!problem.empty()) return problem;
+  phase_start = std::chrono::steady_clock::now();
+  const bool hash_matches = sha256(dump) == checkpoint.state_hash;
+  if (report != nullptr) report->checkpoint_hash_ms = milliseconds_since(phase_start);
   if (state.position != checkpoint.position) return "checkpoint position does not match its state";
   if (!hash_matches) return "checkpoint state hash does not match its state";
   assert(state_hash(state) == checkpoint.state_hash);
@@ -105,7 +99,7 @@ Status restore_state(const LogStore& log, bool use_checkpoint, State* out, Recov
     std::optional<Checkpoint> checkpoint;
     const auto read_start = std::chrono::steady_clock::now();
     const Status read = log.read_checkpoint(&checkpoint);
-    report->checkpoint_read_ms = ms_since(read_start);
+    report->checkpoint_read_ms = milliseconds_since(read_start);
     if (!read.is_ok()) {
       report->checkpoint_discarded = read.to_string();
     } else if (checkpoint) {
@@ -121,7 +115,7 @@ Status restore_state(const LogStore& log, bool use_checkpoint, State* out, Recov
   }
   const auto tail_start = std::chrono::steady_clock::now();
   Status status = replay_tail(log, &state, &report->events_replayed, progress);
-  report->tail_ms = ms_since(tail_start);
+  report->tail_ms = milliseconds_since(tail_start);
   if (!status.is_ok()) return status;
   if (state.position != log.head().position) {
     return Status::corruption(fmt::format("replay stopped at position {} but the log head is {}", state.position,
@@ -129,9 +123,9 @@ Status restore_state(const LogStore& log, bool use_checkpoint, State* out, Recov
   }
   const auto invariants_start = std::chrono::steady_clock::now();
   const std::string violation = check_invariants(state);
-  report->invariants_ms = ms_since(invariants_start);
+  report->invariants_ms = milliseconds_since(invariants_start);
   if (!violation.empty()) return Status::corruption("the projections break an invariant after replay: " + violation);
-  report->elapsed_ms = ms_since(started);
+  report->elapsed_ms = milliseconds_since(started);
   *out = std::move(state);
   return Status::ok();
 }

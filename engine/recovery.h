@@ -5,6 +5,8 @@
 // Checkpoint payload: the log hash at the checkpoint's position (32 bytes), then the state dump
 // (projections/state_codec.h). A checkpoint is used only if its dump loads, hashes to the stored
 // state hash, reflects the stored position, and the log still has that hash at that position.
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -15,6 +17,9 @@
 namespace tl {
 
 Checkpoint make_checkpoint(const State& state, const Digest& log_hash_at_position);
+
+// Whole milliseconds of the steady clock since `start`: the phase timings of a RecoveryReport.
+int64_t milliseconds_since(std::chrono::steady_clock::time_point start);
 
 // Why `checkpoint` cannot be used for `log` (empty: it can), and the state it holds. Phase
 // timings go to `report` when given.
