@@ -1,5 +1,6 @@
 #include "api/app.h"
 
+#include "api/http_errors.h"
 #include "api/route_support.h"
 
 namespace tl::api {
@@ -33,14 +34,16 @@ void App::add_routes(Router& router) {
   add_system_routes(router);
   // An unknown path under /api/ needs a valid token too: without one the answer is 401, as for
   // every /api/ route (401 comes before 404), so probing for routes teaches nothing.
-  router.set_unmatched([not_found = guarded(config_, anyone, [](const Actor& caller, HttpRequest&&, RouteParams,
-                                                                       Respond respond) {
-                          respond(error_http(404, "not_found", "no such route", actor_text(caller)));
-                        })](HttpRequest&& request, RouteParams params, Respond respond) {
-    if (request.path.starts_with("/api/") && request.path != payment_webhook_path) {
-      return not_found(std::move(request), std::move(params), std::move(respond));
+  RouteHandler not_found_after_token = guarded(config_, anyone, [](const Actor& caller, HttpRequest&&, RouteParams,
+                                                                   Respond respond) {
+    respond(error_http(404, "not_found", "no such route", actor_text(caller)));
+  });
+  router.set_unmatched([not_found_after_token = std::move(not_found_after_token)](HttpRequest&& request,
+                                                                                 RouteParams params, Respond respond) {
+    if (!request.path.starts_with("/api/") || request.path == payment_webhook_path) {
+      return respond(not_found_response("no such route"));
     }
-    respond(error_http(404, "not_found", "no such route"));
+    not_found_after_token(std::move(request), std::move(params), std::move(respond));
   });
 }
 

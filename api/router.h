@@ -71,9 +71,9 @@ class Router {
   void set_unmatched(RouteHandler handler) { unmatched_ = std::move(handler); }
 
   // A server Handler dispatching to the routes: 404 `not_found` ("no such route") for unknown
-  // paths and methods (or the unmatched handler's answer), 400 `invalid_request` for bad paths. Sets `log_route` on the response to
-  // the route's pattern (or "unmatched") unless the route handler set one. The router must
-  // outlive the returned handler.
+  // paths and methods (or the unmatched handler's answer), 400 `invalid_request` for bad paths.
+  // Sets `log_route` on the response to the route's pattern (or "unmatched") unless the route
+  // handler set one. The router must outlive the returned handler.
   Handler handler() const;
 
   // Every registered route as "METHOD /pattern", in registration order (the OpenAPI test compares
