@@ -135,6 +135,58 @@ inline uint64_t folder_bytes(const std::filesystem::path& folder) {
   return total;
 }
 
+// How long a benchmark waits at most for RocksDB's background work after a timed slice.
+constexpr double settle_seconds_max = 60;
+
+// Polls `pending()` every millisecond until it is false (or settle_seconds_max passed) and
+// returns the seconds waited. Benchmarks that alternate RocksDB databases call it after each
+// timed slice with "flush or compaction running or due" and count the wait in that slice: a run
+// pays for the storage work its own writes caused, not for the one its neighbour left behind.
+template <class Pending>
+double wait_until_settled(Pending&& pending) {
+  const auto start = std::chrono::steady_clock::now();
+  while (pending() && seconds_since(start) < settle_seconds_max) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return seconds_since(start);
+}
+
+// Values for the raw RocksDB baselines that compress to about half their size, like db_bench's
+// default values (--compression_ratio=0.5): every 100-byte piece of a 1 MiB pool is 50 random
+// printable bytes written twice, and each value is the next window of the pool. A value of one
+// repeated byte would compress to nothing and make RocksDB's flushes and compactions nearly
+// free, which no real data gets (the log's events are JSON with 64-digit hex hashes).
+class CompressibleValues {
+ public:
+  static constexpr size_t pool_bytes = 1 << 20;
+  static constexpr size_t piece_bytes = 100;
+
+  explicit CompressibleValues(uint64_t seed = 20261202) : pool_(pool_bytes, ' ') {
+    uint64_t state = seed;
+    for (size_t piece = 0; piece + piece_bytes <= pool_.size(); piece += piece_bytes) {
+      for (size_t i = 0; i < piece_bytes / 2; ++i) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;  // an LCG: speed, not quality
+        const char printable = static_cast<char>(' ' + (state >> 33) % 95);
+        pool_[piece + i] = printable;
+        pool_[piece + piece_bytes / 2 + i] = printable;
+      }
+    }
+  }
+
+  // The next `bytes` bytes of the pool (valid until the next call), wrapping to its start.
+  std::string_view next(size_t bytes) {
+    assert(bytes <= pool_.size());
+    if (offset_ + bytes > pool_.size()) offset_ = 0;
+    const std::string_view value(pool_.data() + offset_, bytes);
+    offset_ += bytes;
+    return value;
+  }
+
+ private:
+  std::string pool_;
+  size_t offset_ = 0;
+};
+
 // `--name value` and `--flag` arguments; anything unknown is an error the caller reports.
 class Flags {
  public:

@@ -5,8 +5,11 @@
 //   log-shaped: the log's key shape without the log's code: a sequential `e` key with a
 //               475-byte value plus an `s` index key (8-byte value) per item, index keys of a
 //               batch sorted; it separates RocksDB's cost of the format from our code's cost.
+// Raw values compress to about half, like db_bench's defaults (bench_common.h: CompressibleValues).
 // The three run in interleaved rounds, so that a disk whose fsync latency drifts (a shared
-// machine) drifts under all three alike.
+// machine) drifts under all three alike. Each round of each ends when its RocksDB has no flush
+// or compaction running or due, and that wait is counted in its time: otherwise one database's
+// background work runs, on the same two cores, during the next one's round.
 //
 //   log_append_bench [--seconds N] [--quick] [--no-sync] [--dir PATH]
 //
@@ -25,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_common.h"
 #include "engine/big_endian.h"
 #include "engine/log_store.h"
 #include "engine/rocksdb_tuning.h"
@@ -110,7 +114,7 @@ enum class RawShape { plain, log_shaped };
 class RawRunner {
  public:
   RawRunner(const std::string& path, RawShape shape, bool sync)
-      : shape_(shape), value_(shape == RawShape::plain ? raw_value_bytes : log_shaped_value_bytes, 'v') {
+      : shape_(shape), value_bytes_(shape == RawShape::plain ? raw_value_bytes : log_shaped_value_bytes) {
     const tl::RocksTuning tuning = tl::make_rocksdb_tuning(tl::LogOptions{});
     const rocksdb::Status opened = rocksdb::DB::Open(tuning.db, path, tl::column_family_descriptors(tuning), &handles_, &db_);
     if (!opened.ok()) die("raw open: " + opened.ToString());
@@ -133,7 +137,8 @@ class RawRunner {
       measured_.items += batch;
       now = Clock::now();
     }
-    measured_.spent += now - start;
+    tl::bench::wait_until_settled([&] { return tl::background_work_pending(*db_, handles_); });
+    measured_.spent += Clock::now() - start;
   }
   const Measured& measured() const { return measured_; }
 
@@ -144,8 +149,7 @@ class RawRunner {
     for (size_t i = 0; i < batch; ++i, ++next_key_) {
       key_.assign(1, 'e');
       tl::append_u64_be(key_, next_key_);
-      value_[0] = static_cast<char>(next_key_);  // not all values identical
-      write_batch.Put(handles_[0], key_, value_);
+      write_batch.Put(handles_[0], key_, values_.next(value_bytes_));
       if (shape_ == RawShape::log_shaped) {
         const size_t stream = next_key_ % streams_count;
         std::string& index_key = index_keys_.emplace_back(fmt::format("sbooking-{:05}", stream));
@@ -166,7 +170,8 @@ class RawRunner {
   rocksdb::DB* db_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::WriteOptions write_;
-  std::string value_;
+  size_t value_bytes_;
+  tl::bench::CompressibleValues values_;
   std::string key_;
   std::string position_be_;
   std::vector<std::string> index_keys_;
@@ -198,6 +203,7 @@ class LogRunner {
       for (const size_t stream : touched_) ++versions_[stream];
       measured_.items += appended.records.size();
     }
+    spent += to_duration(tl::bench::wait_until_settled([&] { return log_->background_work_pending(); }));
     measured_.spent += spent;
   }
   const Measured& measured() const { return measured_; }

@@ -96,6 +96,8 @@ class LogStore {
   // The current version of `stream`; 0 when it has no events (or the store cannot be read).
   uint32_t stream_version(std::string_view stream) const;
   LogStats stats() const;
+  // RocksDB has a flush or compaction running or due (benchmarks wait for it between slices).
+  bool background_work_pending() const;
 
   // Events of `stream` from `from_version` (inclusive), at most `limit`.
   Status read_stream(std::string_view stream, uint32_t from_version, size_t limit,

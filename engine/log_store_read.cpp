@@ -8,6 +8,7 @@
 #include "engine/idempotency_codec.h"
 #include "engine/log_keys.h"
 #include "engine/log_store_impl.h"
+#include "engine/rocksdb_tuning.h"
 
 namespace tl {
 namespace {
@@ -63,6 +64,11 @@ LogStats LogStore::stats() const {
   stats.stream_cache_hits = impl.stream_cache_hits.load();
   stats.stream_cache_misses = impl.stream_cache_misses.load();
   return stats;
+}
+
+bool LogStore::background_work_pending() const {
+  const Impl& impl = *impl_;
+  return tl::background_work_pending(*impl.db, {impl.log_family});
 }
 
 Status LogStore::read_stream(std::string_view stream, uint32_t from_version, size_t limit,

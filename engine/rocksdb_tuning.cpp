@@ -135,4 +135,17 @@ std::vector<rocksdb::ColumnFamilyDescriptor> column_family_descriptors(const Roc
           rocksdb::ColumnFamilyDescriptor(projections_column_family, tuning.projections)};
 }
 
+bool background_work_pending(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& families) {
+  uint64_t value = 0;
+  for (const char* running : {"rocksdb.num-running-flushes", "rocksdb.num-running-compactions"}) {
+    if (db.GetIntProperty(running, &value) && value > 0) return true;
+  }
+  for (rocksdb::ColumnFamilyHandle* family : families) {
+    for (const char* due : {"rocksdb.mem-table-flush-pending", "rocksdb.compaction-pending"}) {
+      if (db.GetIntProperty(family, due, &value) && value > 0) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace tl

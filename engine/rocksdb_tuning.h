@@ -24,4 +24,9 @@ RocksTuning make_rocksdb_tuning(const LogOptions& options);
 // The descriptors of both column families, default first.
 std::vector<rocksdb::ColumnFamilyDescriptor> column_family_descriptors(const RocksTuning& tuning);
 
+// True while `db` has a flush or a compaction running, or one that is due (in any column family
+// of `families`). Benchmarks wait for this after each timed slice, so that a run pays for the
+// storage work its own writes caused and not for a neighbour's.
+bool background_work_pending(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& families);
+
 }  // namespace tl
