@@ -20,7 +20,7 @@
 //   slot until the slot expires, or until the cancelled nodes of that slot outnumber its live
 //   ones by more than `slot_cancelled_slack`, which compacts the slot (work amortised over those
 //   cancels). One node write instead of a swap-remove that touches three cache lines.
-// - Memory: a 24-byte node per timer in a pool of u32-indexed nodes grown in 1.5 MiB chunks up to
+// - Memory: a 24-byte node per timer in a pool of u32-indexed nodes grown in 6 MiB chunks up to
 //   `timers_max`, plus a 4-byte index in its slot's bucket. Cancelled nodes not yet given back are at most the live ones plus
 //   `slot_cancelled_slack` per slot, so the pool holds at most 2 x pending + 2049 x 64 nodes.
 //   When the pool is full, schedule first takes back every cancelled node, then returns nullopt
@@ -66,8 +66,9 @@ class TimingWheel {
   static constexpr uint32_t levels = (64 + slot_bits - 1) / slot_bits;
   // Node indices are u32 and UINT32_MAX means "none".
   static constexpr uint32_t timers_max_limit = UINT32_MAX - 1;
-  // The pool grows by chunks of this many nodes (1.5 MiB), so growth never copies nodes.
-  static constexpr uint32_t pool_chunk_timers_bits = 16;
+  // The pool grows by chunks of this many nodes (6 MiB: three 2 MiB huge pages), so growth never
+  // copies nodes. A wheel with a smaller timers_max has one chunk of timers_max nodes.
+  static constexpr uint32_t pool_chunk_timers_bits = 18;
   static constexpr uint32_t pool_chunk_timers = 1u << pool_chunk_timers_bits;
   // A slot is compacted when its cancelled nodes outnumber its live ones by more than this.
   static constexpr uint32_t slot_cancelled_slack = 64;
@@ -181,6 +182,7 @@ class TimingWheel {
   const Node& node(uint32_t index) const {
     return chunks_[index >> pool_chunk_timers_bits][index & (pool_chunk_timers - 1)];
   }
+  uint32_t chunk_timers() const;  // nodes per pool chunk
   const Node* live_node(TimerHandle handle) const;
   uint32_t acquire_node();
   void release_node(uint32_t index);
@@ -206,7 +208,10 @@ class TimingWheel {
   uint32_t free_head_;
   uint64_t pending_ = 0;
   uint64_t cancelled_listed_ = 0;  // cancelled nodes still listed in a bucket (all buckets)
-  std::vector<std::unique_ptr<Node[]>> chunks_;
+  struct FreeChunk {
+    void operator()(Node* chunk) const;
+  };
+  std::vector<std::unique_ptr<Node[], FreeChunk>> chunks_;
 
   // Buckets by number: level * slots_per_level + slot for the wheel's slots, then one more for
   // the overdue timers (scheduled with due_s <= now), which start the next firing round.
