@@ -7,7 +7,7 @@
 // Times are wall-clock; each structure runs `repetitions_small` times at 1M and
 // `repetitions_large` times at 10M, alternating, and each phase reports its best run. (At 10M a
 // single run made the structure that ran first pay for the virtual machine's first touch of
-// // a few hundred MB: the same wheel scheduled at 96 ns/timer first and 40 ns after a warm-up.)
+// a few hundred MB: the same wheel scheduled at 96 ns/timer first and 40 ns after a warm-up.)
 // The machine may be shared: the load average is printed.
 #include <malloc.h>
 #include <unistd.h>
