@@ -1,8 +1,7 @@
 #include "projections/time.h"
 
 #include <cassert>
-
-#include <fmt/format.h>
+#include <string>
 
 namespace tl {
 namespace {
@@ -60,15 +59,26 @@ std::string format_rfc3339(TimeMs at) {
   const int64_t days = at / ms_per_day;
   const int64_t ms_of_day = at % ms_per_day;
   const Civil date = civil_from_days(days);
-  const int64_t hour = ms_of_day / ms_per_hour;
-  const int64_t minute = ms_of_day % ms_per_hour / ms_per_minute;
-  const int64_t second = ms_of_day % ms_per_minute / ms_per_second;
+  assert(date.year >= 0 && date.year <= 9999);
+  // Digits written in place: every reply shows several times, and fmt's padded fields cost
+  // several times more than the arithmetic (measured: 3.7% of the writer thread under POSTs).
+  char text[] = "0000-00-00T00:00:00.000Z";
+  auto put = [&text](size_t pos, int64_t value, size_t digits) {
+    for (size_t i = digits; i-- > 0; value /= 10) text[pos + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, date.year, 4);
+  put(5, date.month, 2);
+  put(8, date.day, 2);
+  put(11, ms_of_day / ms_per_hour, 2);
+  put(14, ms_of_day % ms_per_hour / ms_per_minute, 2);
+  put(17, ms_of_day % ms_per_minute / ms_per_second, 2);
   const int64_t millis = ms_of_day % ms_per_second;
   if (millis == 0) {
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", date.year, date.month, date.day, hour, minute, second);
+    text[19] = 'Z';
+    return std::string(text, 20);
   }
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", date.year, date.month, date.day, hour, minute,
-                     second, millis);
+  put(20, millis, 3);
+  return std::string(text, 24);
 }
 
 std::string format_rfc3339_seconds(TimeMs at) {

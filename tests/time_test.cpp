@@ -15,6 +15,18 @@ TEST_CASE("Rfc3339RoundTripsUtcWithZ") {
   CHECK(parse_rfc3339("2026-11-24T10:00:00.2Z") == *at + 200);
 }
 
+TEST_CASE("Rfc3339FormatsEveryFieldWithItsPaddingUpToTheLastMillisecond") {
+  CHECK(format_rfc3339(time_ms_max) == "9999-12-31T23:59:59.999Z");
+  CHECK(format_rfc3339(*parse_rfc3339("2024-02-29T07:08:09.005Z")) == "2024-02-29T07:08:09.005Z");
+  CHECK(format_rfc3339(*parse_rfc3339("2001-01-02T03:04:05Z")) == "2001-01-02T03:04:05Z");
+  CHECK(format_rfc3339_seconds(*parse_rfc3339("2026-11-24T10:00:00.999Z")) == "2026-11-24T10:00:00Z");
+  // Every millisecond-step instant of a few years formats to text that parses back to it.
+  for (TimeMs at = 1700000000000; at < 1800000000000; at += 86'399'997) {
+    CAPTURE(at);
+    CHECK(parse_rfc3339(format_rfc3339(at)) == at);
+  }
+}
+
 TEST_CASE("Rfc3339OffsetsAreConvertedToUtc") {
   CHECK(parse_rfc3339("2026-11-24T13:00:00+03:00") == parse_rfc3339("2026-11-24T10:00:00Z"));
   CHECK(parse_rfc3339("2026-11-24T05:30:00-04:30") == parse_rfc3339("2026-11-24T10:00:00Z"));
