@@ -8,10 +8,12 @@
 
 namespace tl::replay {
 
-std::string FeedResult::damage() const {
-  const std::string prefix = fmt::format("position {}: ", damaged_position());
+Finding FeedResult::damage() const {
+  if (status.is_ok()) return Finding::none();
+  const uint64_t position = last_position + 1;
+  const std::string prefix = fmt::format("position {}: ", position);
   const std::string& message = status.message();
-  return message.starts_with(prefix) ? message.substr(prefix.size()) : message;
+  return Finding{position, message.starts_with(prefix) ? message.substr(prefix.size()) : message};
 }
 
 FeedResult feed_events(const LogStore& log, const FeedLimits& limits, Progress& progress, const EventVisitor& visit) {

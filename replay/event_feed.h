@@ -11,6 +11,7 @@
 #include "engine/event_record.h"
 #include "engine/log_store.h"
 #include "projections/events.h"
+#include "replay/finding.h"
 #include "replay/progress.h"
 
 namespace tl::replay {
@@ -29,11 +30,10 @@ struct FeedResult {
   Status status;                // corruption names the position of the event that could not be read
   uint64_t events_visited = 0;
   uint64_t last_position = 0;   // of the last event read whole (visited or skipped); 0 for none
-  // Where the feed stopped on a bad status: the position after the last good one, and what is
-  // wrong there without the "position N: " the status message starts with (reports name the
-  // position once).
-  uint64_t damaged_position() const { return last_position + 1; }
-  std::string damage() const;
+  // Where the feed stopped on a bad status (none when it is ok): the position after the last
+  // good one, and what is wrong there without the "position N: " the status message starts with
+  // (reports name the position once).
+  Finding damage() const;
 };
 
 // Return false to stop early (the result is still ok).

@@ -29,8 +29,7 @@ Finding export_journal(const LogStore& log, const TimeRange& range, Progress& pr
     return true;
   });
   csv.flush();
-  if (!fed.status.is_ok()) return Finding{fed.damaged_position(), fed.damage()};
-  return Finding::none();
+  return fed.damage();
 }
 
 }  // namespace tl::replay

@@ -82,7 +82,7 @@ RebuildFindings rebuild_log(const LogStore& log, Progress& progress) {
     return true;
   });
   findings.events_replayed = fed.events_visited;
-  if (!findings.damage.found() && !fed.status.is_ok()) findings.damage = Finding{fed.damaged_position(), fed.damage()};
+  if (!findings.damage.found()) findings.damage = fed.damage();
   if (!findings.damage.found() && fed.last_position != findings.head.position) {
     findings.damage = Finding{fed.last_position + 1, fmt::format("the log ends at position {} but its head is {}",
                                                                   fed.last_position, findings.head.position)};

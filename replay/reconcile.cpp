@@ -48,8 +48,7 @@ class Matcher {
       }
       return true;
     });
-    if (!fed.status.is_ok()) return Finding{fed.damaged_position(), fed.damage()};
-    return Finding::none();
+    return fed.damage();
   }
 
   void match(const StatementRow& row) {

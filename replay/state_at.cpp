@@ -12,7 +12,7 @@ Finding replay_into(const LogStore& log, const FeedLimits& limits, Progress& pro
     if (damage.found()) return false;
     return !also || also(record, event);
   });
-  if (!damage.found() && !fed.status.is_ok()) damage = Finding{fed.damaged_position(), fed.damage()};
+  if (!damage.found()) damage = fed.damage();
   assert(damage.found() || replay.state().position == fed.last_position);
   return damage;
 }

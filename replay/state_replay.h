@@ -7,17 +7,10 @@
 
 #include "projections/events.h"
 #include "projections/state.h"
+#include "replay/finding.h"
 #include "replay/invariant_watch.h"
 
 namespace tl::replay {
-
-// A problem found at a position of the log; position 0 means none.
-struct Finding {
-  uint64_t position = 0;
-  std::string problem;
-  bool found() const { return position != 0; }
-  static Finding none() { return {}; }
-};
 
 class StateReplay {
  public:

@@ -46,7 +46,7 @@ Finding export_trial_balance(const LogStore& log, TimeMs at, Progress& progress,
     }
     return true;
   });
-  if (!damage.found() && !fed.status.is_ok()) damage = Finding{fed.damaged_position(), fed.damage()};
+  if (!damage.found()) damage = fed.damage();
   if (damage.found()) return damage;
 
   struct Row {

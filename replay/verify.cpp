@@ -36,9 +36,7 @@ DomainWalk walk_domain(const LogStore& log, uint64_t position_max, Progress& pro
     return !walk.first_bad.found();
   });
   walk.events = fed.events_visited;
-  if (!walk.first_bad.found() && !fed.status.is_ok()) {
-    walk.first_bad = Finding{fed.damaged_position(), fed.damage()};
-  }
+  if (!walk.first_bad.found()) walk.first_bad = fed.damage();
   if (!walk.first_bad.found() && fed.last_position < position_max) {
     walk.first_bad = Finding{fed.last_position + 1, fmt::format("the log ends at position {} but its head is {}",
                                                                 fed.last_position, position_max)};
