@@ -364,13 +364,12 @@ void NatsFollower::Impl::note_problem(const std::string& text) {
 
 void NatsFollower::Impl::stop_for_good(const Status& why) {
   const std::string text = fmt::format("STOPPED at position {}: {}", engine.log().head().position, why.to_string());
-  {
-    std::lock_guard lock(mutex);
-    stopped = true;
-    problem = text;
-  }
   log_line(text);
   if (options.on_stopped) options.on_stopped(why);
+  // Published last, so that whoever sees status().stopped also sees what on_stopped did.
+  std::lock_guard lock(mutex);
+  stopped = true;
+  problem = text;
 }
 
 NatsFollower::NatsFollower(Engine& engine, NatsFollowerOptions options)

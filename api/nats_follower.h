@@ -42,7 +42,7 @@ struct NatsFollowerOptions {
   // of its events, in order. Keep it short.
   std::function<void(const std::vector<TimeMs>& applied_ats)> on_applied;
   // Called once on the follower's thread when it stops for good (corruption); the Status names
-  // the position.
+  // the position. status().stopped turns true only after it has returned.
   std::function<void(const Status& why)> on_stopped;
 };
 
