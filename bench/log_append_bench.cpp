@@ -23,9 +23,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bench/bench_common.h"
@@ -49,28 +47,6 @@ struct Flags {
   std::string dir = "/tmp";
   bool sync = true;    // --no-sync isolates the CPU cost from the disk's fsync latency
 };
-
-struct Machine {
-  unsigned cores = 0;
-  std::string cpu;
-  std::string load;  // /proc/loadavg at the start: other work on the machine skews the figures
-};
-
-Machine machine() {
-  Machine m;
-  m.cores = std::thread::hardware_concurrency();
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string line; std::getline(cpuinfo, line);) {
-    if (line.starts_with("model name")) {
-      m.cpu = line.substr(line.find(':') + 2);
-      break;
-    }
-  }
-  std::ifstream loadavg("/proc/loadavg");
-  std::getline(loadavg, m.load);
-  m.load = m.load.substr(0, m.load.find(' ', m.load.find(' ', m.load.find(' ') + 1) + 1));
-  return m;
-}
 
 bool parse_flags(int argc, char** argv, Flags* flags) {
   for (int i = 1; i < argc; ++i) {
@@ -257,11 +233,11 @@ class LogRunner {
 int main(int argc, char** argv) {
   Flags flags;
   if (!parse_flags(argc, argv, &flags)) return 2;
-  const Machine m = machine();
+  const tl::bench::Machine m = tl::bench::machine();
   std::string folder = (fs::path(flags.dir) / "tl-append-bench-XXXXXX").string();
   if (mkdtemp(folder.data()) == nullptr) die("cannot make a folder under " + flags.dir);
   std::printf("log_append_bench: %u cores, %s; load average %s; %.1f s per case in %d rounds; %s; folder %s\n", m.cores,
-              m.cpu.c_str(), m.load.c_str(), flags.seconds, rounds,
+              m.cpu.c_str(), m.load_average.c_str(), flags.seconds, rounds,
               flags.sync ? "synced writes" : "UNSYNCED writes (--no-sync)", folder.c_str());
   std::printf("%8s %14s %16s %10s %20s %12s %14s\n", "batch", "raw keys/s", "log events/s", "log/raw", "log-shaped raw it/s",
               "log/shaped", "stored bytes");
@@ -299,7 +275,7 @@ int main(int argc, char** argv) {
         R"("log_shaped_raw_items_per_s":{:.0f},"ratio_to_log_shaped":{:.3f},"seconds":{:.2f},"raw_keys":{},)"
         R"("log_events":{},"cores":{},"cpu":"{}","load":"{}"}})",
         flags.sync, batch, raw.per_second(), raw_value_bytes, log.per_second(), stored_bytes, ratio, shaped.per_second(),
-        shaped_ratio, flags.seconds, raw.items, log.items, m.cores, m.cpu, m.load));
+        shaped_ratio, flags.seconds, raw.items, log.items, m.cores, m.cpu, m.load_average));
   }
   for (const std::string& result : results) std::printf("RESULT %s\n", result.c_str());
   fs::remove_all(folder);
