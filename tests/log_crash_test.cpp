@@ -111,6 +111,7 @@ TEST_CASE("KilledWriterLeavesALogThatVerifiesAndHoldsEveryAcknowledgedBatch") {
   std::uniform_int_distribution<int> delay_ms(kill_delay_ms_min, kill_delay_ms_max);
 
   std::set<uint64_t> acked;
+  int last_acking_round = -1;
   for (int round = 0; round < kill_rounds; ++round) {
     int fds[2];
     REQUIRE(pipe(fds) == 0);
@@ -136,6 +137,7 @@ TEST_CASE("KilledWriterLeavesALogThatVerifiesAndHoldsEveryAcknowledgedBatch") {
     CHECK(WIFSIGNALED(wait_status));
     CHECK(report.verified_clean);  // what the previous kill left behind
     acked.insert(report.acked.begin(), report.acked.end());
+    if (!report.acked.empty()) last_acking_round = round;
   }
   REQUIRE_FALSE(acked.empty());  // not every round can ack (a delay of 0 ms), but some must
 
@@ -147,7 +149,10 @@ TEST_CASE("KilledWriterLeavesALogThatVerifiesAndHoldsEveryAcknowledgedBatch") {
   CHECK(version % events_per_batch == 0);                           // whole batches only
   const uint64_t batches = version / events_per_batch;
   CHECK(batches >= *acked.rbegin());
-  CHECK(batches <= *acked.rbegin() + 1);                            // at most one unreported batch
+  // A kill between a batch's write and its "ack" line leaves that batch in the log unreported:
+  // at most one per round. Those after the last acknowledged batch come from the round that
+  // acknowledged it and from the later rounds, which acknowledged nothing (killed early).
+  CHECK(batches <= *acked.rbegin() + static_cast<uint64_t>(kill_rounds - last_acking_round));
   CHECK(log->head().position == batches * (events_per_batch + 1));  // and its side event with it
   for (const uint64_t batch : acked) {
     std::vector<EventRecord> events;
