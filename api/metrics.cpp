@@ -7,6 +7,20 @@
 #include <fmt/format.h>
 
 namespace tl {
+
+// 500 -> "0.0005", 1500000 -> "1.5", 5000000 -> "5": exact, no floating point.
+void append_prometheus_seconds(std::string& out, uint64_t micros) {
+  fmt::format_to(std::back_inserter(out), "{}", micros / 1'000'000);
+  uint64_t fraction = micros % 1'000'000;
+  if (fraction == 0) return;
+  int digits = 6;
+  while (fraction % 10 == 0) {
+    fraction /= 10;
+    --digits;
+  }
+  fmt::format_to(std::back_inserter(out), ".{:0{}}", fraction, digits);
+}
+
 namespace metrics_detail {
 namespace {
 
@@ -50,19 +64,6 @@ void append_help(std::string& out, std::string_view help) {
     else if (c == '\n') out += "\\n";
     else out.push_back(c);
   }
-}
-
-// 500 -> "0.0005", 1500000 -> "1.5", 5000000 -> "5": exact, no floating point.
-void append_seconds(std::string& out, uint64_t micros) {
-  fmt::format_to(std::back_inserter(out), "{}", micros / 1'000'000);
-  uint64_t fraction = micros % 1'000'000;
-  if (fraction == 0) return;
-  int digits = 6;
-  while (fraction % 10 == 0) {
-    fraction /= 10;
-    --digits;
-  }
-  fmt::format_to(std::back_inserter(out), ".{:0{}}", fraction, digits);
 }
 
 }  // namespace
@@ -201,7 +202,7 @@ class Family {
       out += "_bucket";
       append_labels_open(out, series);
       out += label_names_.empty() ? "le=\"" : ",le=\"";
-      if (i < bounds_micros_.size()) append_seconds(out, bounds_micros_[i]);
+      if (i < bounds_micros_.size()) append_prometheus_seconds(out, bounds_micros_[i]);
       else out += "+Inf";
       fmt::format_to(std::back_inserter(out), "\"}} {}\n", snapshot.cumulative[i]);
     }
@@ -209,7 +210,7 @@ class Family {
     out += "_sum";
     append_labels(out, series);
     out += ' ';
-    append_seconds(out, snapshot.sum_micros);
+    append_prometheus_seconds(out, snapshot.sum_micros);
     out += '\n';
     out += name_;
     out += "_count";

@@ -29,6 +29,9 @@ constexpr size_t metric_labels_max = 4;
 constexpr std::array<uint64_t, 13> latency_buckets_micros_default = {
     500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000, 5'000'000};
 
+// Appends a duration given in microseconds as Prometheus seconds, exactly: 500 -> "0.0005".
+void append_prometheus_seconds(std::string& out, uint64_t micros);
+
 constexpr std::string_view prometheus_content_type = "text/plain; version=0.0.4; charset=utf-8";
 
 class Counter {

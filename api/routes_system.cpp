@@ -104,6 +104,21 @@ void App::register_engine_metrics() {
     fmt::format_to(std::back_inserter(out), "tl_engine_batch_commands_bucket{{le=\"+Inf\"}} {}\n", batches);
     fmt::format_to(std::back_inserter(out), "tl_engine_batch_commands_sum {}\n", stats.commands_total.load(std::memory_order_relaxed));
     fmt::format_to(std::back_inserter(out), "tl_engine_batch_commands_count {}\n", batches);
+
+    out += "# HELP tl_engine_batch_write_seconds Durable write of one group commit (WriteBatch and fsync)\n"
+           "# TYPE tl_engine_batch_write_seconds histogram\n";
+    uint64_t writes = 0;
+    for (size_t i = 0; i < EngineStats::batch_write_bounds_micros.size(); ++i) {
+      writes += stats.batch_write_counts[i].load(std::memory_order_relaxed);
+      out += "tl_engine_batch_write_seconds_bucket{le=\"";
+      append_prometheus_seconds(out, EngineStats::batch_write_bounds_micros[i]);
+      fmt::format_to(std::back_inserter(out), "\"}} {}\n", writes);
+    }
+    writes += stats.batch_write_counts[EngineStats::batch_write_bounds_micros.size()].load(std::memory_order_relaxed);
+    fmt::format_to(std::back_inserter(out), "tl_engine_batch_write_seconds_bucket{{le=\"+Inf\"}} {}\n", writes);
+    out += "tl_engine_batch_write_seconds_sum ";
+    append_prometheus_seconds(out, stats.batch_write_micros_sum.load(std::memory_order_relaxed));
+    fmt::format_to(std::back_inserter(out), "\ntl_engine_batch_write_seconds_count {}\n", writes);
   });
 }
 

@@ -69,6 +69,13 @@ size_t batch_size_bucket(size_t commands) {
 
 }  // namespace
 
+void EngineStats::observe_batch_write_micros(uint64_t micros) {
+  size_t bucket = 0;
+  while (bucket < batch_write_bounds_micros.size() && micros > batch_write_bounds_micros[bucket]) ++bucket;
+  batch_write_counts[bucket].fetch_add(1, std::memory_order_relaxed);
+  batch_write_micros_sum.fetch_add(micros, std::memory_order_relaxed);
+}
+
 Reply error_reply(int status, std::string_view code, std::string_view message) {
   std::string body = "{\"error\":{\"code\":";
   json::append_string(body, code);
@@ -310,7 +317,10 @@ struct Engine::Writer {
 
     AppendResult appended;
     if (!append.streams.empty() || !append.idempotency.empty()) {
+      const auto write_started = std::chrono::steady_clock::now();
       appended = log->append(append);
+      const auto write_took = std::chrono::steady_clock::now() - write_started;
+      stats.observe_batch_write_micros(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(write_took).count()));
       if (!appended.status.is_ok()) {
         fail_batch(batch, outcomes, appended.status);
         return false;

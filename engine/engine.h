@@ -4,6 +4,7 @@
 // state, appends all resulting events and idempotency records in one synced WriteBatch, applies
 // them, and only then answers each caller. Timers from the projections fire as system commands
 // through the same path. Readers get a consistent view through a short shared lock.
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -87,6 +88,14 @@ struct EngineStats {
   // Batch sizes in commands: bucket i counts batches of at most 2^i commands.
   static constexpr size_t batch_size_buckets = 13;
   std::atomic<uint64_t> batch_size_counts[batch_size_buckets] = {};
+  // How long each durable write took (LogStore::append: the WriteBatch and its fsync), failed
+  // ones included, so that a slow disk shows apart from slow commands. Bucket i counts writes of
+  // at most batch_write_bounds_micros[i] (not cumulative); the last bucket counts the slower ones.
+  static constexpr std::array<uint64_t, 14> batch_write_bounds_micros = {
+      100, 250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000, 1'000'000, 5'000'000};
+  std::atomic<uint64_t> batch_write_counts[batch_write_bounds_micros.size() + 1] = {};
+  std::atomic<uint64_t> batch_write_micros_sum{0};
+  void observe_batch_write_micros(uint64_t micros);
 };
 
 // What start-up did, for logs and the recovery benchmark.

@@ -211,3 +211,44 @@ TEST_CASE("SessionStartHandsOutAnAgoraTokenThatIsNeverStored") {
   CHECK(std::string_view(api.json(r.body)["booking"]["status"]) == "in_session");
   CHECK(std::string_view(api.json(r.body)["rtc"]["token"]).starts_with("007"));
 }
+
+namespace {
+
+// The value of one sample line `name value` (or `name{labels} value`) of a Prometheus text.
+uint64_t sample(const std::string& text, std::string_view series) {
+  const std::string prefix = std::string(series) + " ";
+  const size_t at = text.find("\n" + prefix);
+  REQUIRE_MESSAGE(at != std::string::npos, series);
+  return std::stoull(text.substr(at + 1 + prefix.size()));
+}
+
+}  // namespace
+
+TEST_CASE("MetricsTimeEveryDurableWriteOfAGroupCommit") {
+  ApiFixture api;
+  for (int i = 0; i < 3; ++i) api.create_booking(s1, "t1", example_start + i * 2 * ms_per_hour);
+  // Refused by the domain: a batch is decided, nothing is written.
+  CHECK(api.call("POST", path("no-such-booking", "accept"), "", t1).status == 404);
+
+  const auto metrics = api.call("GET", "/metrics");
+  REQUIRE(metrics.status == 200);
+  const std::string& text = metrics.body;
+  CHECK(text.find("# TYPE tl_engine_batch_write_seconds histogram\n") != std::string::npos);
+  const uint64_t batches = sample(text, "tl_engine_batch_commands_count");
+  const uint64_t writes = sample(text, "tl_engine_batch_write_seconds_count");
+  CHECK(writes >= 3);
+  CHECK(batches == writes + 1);  // the refused command's batch wrote nothing
+  CHECK(sample(text, "tl_engine_batch_write_seconds_bucket{le=\"+Inf\"}") == writes);
+  // Buckets are cumulative, in seconds, and the slowest bound holds every write that was quick.
+  uint64_t previous = 0;
+  for (std::string_view le : {"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
+                              "0.25", "0.5", "1", "5"}) {
+    const uint64_t count = sample(text, fmt::format("tl_engine_batch_write_seconds_bucket{{le=\"{}\"}}", le));
+    CHECK(count >= previous);
+    previous = count;
+  }
+  CHECK(previous <= writes);
+  const size_t sum_at = text.find("\ntl_engine_batch_write_seconds_sum ");
+  REQUIRE(sum_at != std::string::npos);
+  CHECK(std::stod(text.substr(sum_at + 35)) > 0.0);  // an fsync takes time
+}

@@ -422,6 +422,9 @@ def markdown(results, notes, meta, target_rows, made, analysis):
                           r["non_2xx"], r["socket_errors"],
                           ratio_text(r["requests_per_s"], peer and peer["tps"]) if r["endpoint"] == "create" else ""]
                          for r in http]))
+    server_side = results.one("http_server_side", endpoint="create")
+    if server_side:
+        md.append(server_side_text(server_side))
     md.append(skipped_text(notes, "http") + chart_link(made, "http", "HTTP"))
 
     # 5. replay
@@ -544,6 +547,19 @@ def markdown(results, notes, meta, target_rows, made, analysis):
     if analysis:
         md.append("\n---\n\n" + analysis)
     return "".join(md)
+
+
+def server_side_text(r):
+    """The POST run as the server measured it (its /metrics before and after the run)."""
+    def at_most(value):
+        return "above the last bucket" if value is None else f"≤ {fmt_num(value, 2)} ms"
+    return ("\nThe create run as the server saw it (`/metrics` before and after): requests from arrival to "
+            f"response end p50 {at_most(r['server_p50_ms_at_most'])}, p99 {at_most(r['server_p99_ms_at_most'])} "
+            f"({fmt_int(r['server_requests'])} requests); {fmt_int(r['writes'])} durable writes (WriteBatch + "
+            f"fsync), average batch {fmt_num(r['batch_avg'], 1)}, write mean {fmt_num(r['write_mean_ms'], 2)} ms, "
+            f"p50 {at_most(r['write_p50_ms_at_most'])}, p99 {at_most(r['write_p99_ms_at_most'])}, "
+            f"p99.9 {at_most(r['write_p999_ms_at_most'])}; {r['writes_over_10ms']} writes took over 10 ms. "
+            "Quantiles are histogram bucket bounds.\n")
 
 
 def main():
