@@ -204,7 +204,9 @@ std::string evolve_booking_event(State& state, const Event& event) {
     Booking& booking = state.bookings.emplace_back();
     apply_to_booking(booking, event);
     const auto index = static_cast<uint32_t>(state.bookings.size() - 1);
-    state.booking_index.emplace(booking.id, index);
+    const bool indexed = state.index_last_booking();
+    assert(indexed);  // find_booking said the id is new
+    (void)indexed;
     state.bookings_by_student[booking.student_id].push_back(index);
     state.bookings_by_tutor[booking.tutor_id].push_back(index);
     state.tutors.try_emplace(booking.tutor_id);
@@ -212,12 +214,10 @@ std::string evolve_booking_event(State& state, const Event& event) {
     return {};
   }
   const std::string_view booking_id = booking_id_of(event.data);
-  auto found = state.booking_index.find(booking_id);
-  if (found == state.booking_index.end()) {
-    return fmt::format("{} for unknown booking {}", event_name(event.data), booking_id);
-  }
-  Booking& booking = state.bookings[found->second];
-  apply_booking_effects(state, booking, found->second, event);
+  const std::optional<uint32_t> found = state.find_booking_index(booking_id);
+  if (!found) return fmt::format("{} for unknown booking {}", event_name(event.data), booking_id);
+  Booking& booking = state.bookings[*found];
+  apply_booking_effects(state, booking, *found, event);
   apply_to_booking(booking, event);
   return {};
 }
@@ -231,20 +231,22 @@ std::string evolve_withdrawal_event(State& state, const Event& event) {
     Withdrawal& withdrawal = state.withdrawals.emplace_back();
     apply_to_withdrawal(withdrawal, event);
     const auto index = static_cast<uint32_t>(state.withdrawals.size() - 1);
-    state.withdrawal_index.emplace(withdrawal.id, index);
+    const bool indexed = state.index_last_withdrawal();
+    assert(indexed);  // find_withdrawal said the id is new
+    (void)indexed;
     state.withdrawals_by_tutor[withdrawal.tutor_id].push_back(index);
     state.tutors[withdrawal.tutor_id].stream_version = event.version;
     notify(state, withdrawal.tutor_id, event, index);
     return {};
   }
   const std::string_view withdrawal_id = withdrawal_id_of(event.data);
-  auto found = state.withdrawal_index.find(withdrawal_id);
-  if (found == state.withdrawal_index.end()) return fmt::format("unknown withdrawal {}", withdrawal_id);
+  const std::optional<uint32_t> found = state.find_withdrawal_index(withdrawal_id);
+  if (!found) return fmt::format("unknown withdrawal {}", withdrawal_id);
   apply_postings(state, postings_of(event.data));
-  Withdrawal& withdrawal = state.withdrawals[found->second];
+  Withdrawal& withdrawal = state.withdrawals[*found];
   apply_to_withdrawal(withdrawal, event);
   state.tutors[withdrawal.tutor_id].stream_version = event.version;
-  notify(state, withdrawal.tutor_id, event, found->second);
+  notify(state, withdrawal.tutor_id, event, *found);
   return {};
 }
 

@@ -74,28 +74,59 @@ State& State::operator=(const State& other) {
   return *this;
 }
 
+namespace {
+
+auto booking_ids(const State& state) {
+  return [&state](uint32_t i) -> std::string_view { return state.bookings[i].id; };
+}
+auto withdrawal_ids(const State& state) {
+  return [&state](uint32_t i) -> std::string_view { return state.withdrawals[i].id; };
+}
+
+}  // namespace
+
 void State::rebuild_indexes() {
   booking_index.clear();
   booking_index.reserve(bookings.size());
-  for (uint32_t i = 0; i < bookings.size(); ++i) booking_index.emplace(bookings[i].id, i);
+  for (uint32_t i = 0; i < bookings.size(); ++i) booking_index.insert(bookings[i].id, i, booking_ids(*this));
   withdrawal_index.clear();
   withdrawal_index.reserve(withdrawals.size());
-  for (uint32_t i = 0; i < withdrawals.size(); ++i) withdrawal_index.emplace(withdrawals[i].id, i);
+  for (uint32_t i = 0; i < withdrawals.size(); ++i) withdrawal_index.insert(withdrawals[i].id, i, withdrawal_ids(*this));
+}
+
+bool State::index_last_booking() {
+  assert(!bookings.empty() && bookings.size() - 1 <= IdIndex::index_max);
+  const auto index = static_cast<uint32_t>(bookings.size() - 1);
+  return booking_index.insert(bookings.back().id, index, booking_ids(*this));
+}
+
+bool State::index_last_withdrawal() {
+  assert(!withdrawals.empty() && withdrawals.size() - 1 <= IdIndex::index_max);
+  const auto index = static_cast<uint32_t>(withdrawals.size() - 1);
+  return withdrawal_index.insert(withdrawals.back().id, index, withdrawal_ids(*this));
+}
+
+std::optional<uint32_t> State::find_booking_index(std::string_view id) const {
+  return booking_index.find(id, booking_ids(*this));
+}
+
+std::optional<uint32_t> State::find_withdrawal_index(std::string_view id) const {
+  return withdrawal_index.find(id, withdrawal_ids(*this));
 }
 
 const Booking* State::find_booking(std::string_view id) const {
-  auto found = booking_index.find(id);
-  return found == booking_index.end() ? nullptr : &bookings[found->second];
+  const std::optional<uint32_t> found = find_booking_index(id);
+  return found ? &bookings[*found] : nullptr;
 }
 
 Booking* State::find_booking(std::string_view id) {
-  auto found = booking_index.find(id);
-  return found == booking_index.end() ? nullptr : &bookings[found->second];
+  const std::optional<uint32_t> found = find_booking_index(id);
+  return found ? &bookings[*found] : nullptr;
 }
 
 const Withdrawal* State::find_withdrawal(std::string_view id) const {
-  auto found = withdrawal_index.find(id);
-  return found == withdrawal_index.end() ? nullptr : &withdrawals[found->second];
+  const std::optional<uint32_t> found = find_withdrawal_index(id);
+  return found ? &withdrawals[*found] : nullptr;
 }
 
 const Tutor* State::find_tutor(std::string_view id) const {
@@ -113,9 +144,9 @@ int64_t State::balance(std::string_view account, const Currency& currency) const
 }
 
 uint32_t State::index_of(const Booking& booking) const {
-  auto found = booking_index.find(booking.id);
-  assert(found != booking_index.end() && &bookings[found->second] == &booking);
-  return found->second;
+  const std::optional<uint32_t> found = find_booking_index(booking.id);
+  assert(found && &bookings[*found] == &booking);
+  return *found;
 }
 
 }  // namespace tl

@@ -16,6 +16,7 @@
 #include "projections/booking_names.h"
 #include "projections/compact_fields.h"
 #include "projections/events.h"
+#include "projections/id_index.h"
 #include "projections/money.h"
 #include "projections/time.h"
 
@@ -167,10 +168,10 @@ using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>
 using CurrencyBalances = std::vector<std::pair<Currency, int64_t>>;
 
 struct State {
-  std::deque<Booking> bookings;                              // log order
-  std::unordered_map<std::string_view, uint32_t> booking_index;  // views into bookings[i].id
+  std::deque<Booking> bookings;        // log order
+  IdIndex booking_index;               // bookings[i].id -> i
   std::deque<Withdrawal> withdrawals;
-  std::unordered_map<std::string_view, uint32_t> withdrawal_index;
+  IdIndex withdrawal_index;            // withdrawals[i].id -> i
   StringMap<std::vector<uint32_t>> bookings_by_student;
   StringMap<std::vector<uint32_t>> bookings_by_tutor;
   StringMap<std::vector<uint32_t>> withdrawals_by_tutor;
@@ -189,6 +190,11 @@ struct State {
   State(State&&) = default;
   State& operator=(State&&) = default;
 
+  // Adds an index entry for the last booking (withdrawal); false if its id was there already.
+  bool index_last_booking();
+  bool index_last_withdrawal();
+  std::optional<uint32_t> find_booking_index(std::string_view id) const;
+  std::optional<uint32_t> find_withdrawal_index(std::string_view id) const;
   const Booking* find_booking(std::string_view id) const;
   Booking* find_booking(std::string_view id);
   const Withdrawal* find_withdrawal(std::string_view id) const;

@@ -1,12 +1,16 @@
 // The booking's compact fields (projections/compact_fields.h, state.h): they behave as the wider
 // types they replace, derived texts come back as the log said them, and values that do not fit
-// the narrow fields are refused, never stored truncated.
+// the narrow fields are refused, never stored truncated. The id index (projections/id_index.h)
+// finds what it was given, and only that.
 #include <doctest/doctest.h>
 
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "engine/state_hash.h"
 #include "projections/evolve.h"
+#include "projections/id_index.h"
 #include "projections/state_codec.h"
 #include "projections/views.h"
 #include "support/domain_harness.h"
@@ -147,4 +151,60 @@ TEST_CASE("EvolveRefusesAnEventPositionTheNotificationsCannotHold") {
   Event event = booking_event(state, 1, requested_bk_1());
   CHECK(evolve(state, event).find("beyond the limit") != std::string::npos);
   CHECK(state.bookings.empty());
+}
+
+// ---- IdIndex: the booking and withdrawal id indexes -------------------------------------------
+
+TEST_CASE("IdIndexFindsEveryIdItWasGivenThroughManyGrowthsAndNothingElse") {
+  std::vector<std::string> ids;
+  const auto id_of = [&ids](uint32_t index) -> std::string_view { return ids[index]; };
+  tl::IdIndex index;
+  CHECK_FALSE(index.find("b-0", id_of).has_value());  // empty table
+  constexpr uint32_t count = 100'000;
+  for (uint32_t i = 0; i < count; ++i) {
+    ids.push_back("b-" + std::to_string(i));
+    REQUIRE(index.insert(ids.back(), i, id_of));
+  }
+  CHECK(index.size() == count);
+  for (uint32_t i = 0; i < count; ++i) {
+    const auto found = index.find("b-" + std::to_string(i), id_of);
+    REQUIRE(found.has_value());
+    CHECK(*found == i);
+  }
+  for (uint32_t i = count; i < count + 1000; ++i) CHECK_FALSE(index.find("b-" + std::to_string(i), id_of).has_value());
+  CHECK_FALSE(index.find("", id_of).has_value());
+  // 8-byte slots at a load factor of at most 3/4: under 22 bytes per id.
+  CHECK(index.memory_bytes() <= count * 22);
+}
+
+TEST_CASE("IdIndexRefusesAnIdTwiceAndKeepsTheFirstIndex") {
+  std::vector<std::string> ids = {"w-1", "w-2", "w-1"};
+  const auto id_of = [&ids](uint32_t index) -> std::string_view { return ids[index]; };
+  tl::IdIndex index;
+  CHECK(index.insert(ids[0], 0, id_of));
+  CHECK(index.insert(ids[1], 1, id_of));
+  CHECK_FALSE(index.insert(ids[2], 2, id_of));
+  CHECK(index.size() == 2);
+  CHECK(*index.find("w-1", id_of) == 0);
+  index.clear();
+  CHECK(index.size() == 0);
+  CHECK_FALSE(index.find("w-1", id_of).has_value());
+  index.reserve(1000);
+  CHECK(index.insert(ids[1], 1, id_of));
+  CHECK(*index.find("w-2", id_of) == 1);
+}
+
+TEST_CASE("StateFindsBookingsByIdAfterACopy") {
+  tl::State state;
+  for (int i = 0; i < 50; ++i) {
+    state.bookings.emplace_back().id = "b-" + std::to_string(i);
+    REQUIRE(state.index_last_booking());
+  }
+  const tl::State copy = state;  // the copy's index must point into its own deque
+  for (int i = 0; i < 50; ++i) {
+    const tl::Booking* booking = copy.find_booking("b-" + std::to_string(i));
+    REQUIRE(booking != nullptr);
+    CHECK(booking == &copy.bookings[static_cast<size_t>(i)]);
+  }
+  CHECK(copy.find_booking("b-50") == nullptr);
 }
