@@ -113,7 +113,11 @@ class LogStore {
 
   // Walks the log from position 1: hash chain, gapless positions, stream versions in order,
   // decodable records. `progress` (may be empty) is called now and then with events checked.
-  VerifyReport verify(const std::function<void(uint64_t)>& progress = {}) const;
+  // `visit_good` (may be empty) is handed each record that passed its checks, in position order,
+  // as the walk reaches it (the record is reused between calls), so that a caller can also
+  // evolve the events without reading the log a second time.
+  VerifyReport verify(const std::function<void(uint64_t)>& progress = {},
+                      const std::function<void(const EventRecord&)>& visit_good = {}) const;
 
   // nullopt when there is none (or it cannot be read or decoded).
   std::optional<IdempotencyRecord> find_idempotency(std::string_view actor, std::string_view key) const;

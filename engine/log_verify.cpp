@@ -24,8 +24,9 @@ constexpr uint64_t progress_interval_events = 1 << 16;
 
 class Verifier {
  public:
-  Verifier(const LogStore::Impl& impl, const std::function<void(uint64_t)>& progress)
-      : impl_(impl), progress_(progress), events_(seed()), index_(events_) {
+  Verifier(const LogStore::Impl& impl, const std::function<void(uint64_t)>& progress,
+           const std::function<void(const EventRecord&)>& visit_good)
+      : impl_(impl), progress_(progress), visit_good_(visit_good), events_(seed()), index_(events_) {
     snapshot_ = impl.take_snapshot();
     read_ = sequential_read_options(nullptr);
     read_.snapshot = snapshot_;
@@ -96,6 +97,7 @@ class Verifier {
       events_.add(record_.stream, record_.version, expected);
       last_good_ = LogHead{expected, record_.hash};
       ++events_checked_;
+      if (visit_good_) visit_good_(record_);
       if (progress_ && events_checked_ % progress_interval_events == 0) progress_(events_checked_);
     }
     if (!it->status().ok()) note(expected, fmt::format("read error: {}", it->status().ToString()));
@@ -242,6 +244,7 @@ class Verifier {
 
   const LogStore::Impl& impl_;
   const std::function<void(uint64_t)>& progress_;
+  const std::function<void(const EventRecord&)>& visit_good_;
   const rocksdb::Snapshot* snapshot_ = nullptr;
   rocksdb::ReadOptions read_;
   RecordDecoder decoder_;
@@ -259,8 +262,9 @@ class Verifier {
 
 }  // namespace
 
-VerifyReport LogStore::verify(const std::function<void(uint64_t)>& progress) const {
-  Verifier verifier(*impl_, progress);
+VerifyReport LogStore::verify(const std::function<void(uint64_t)>& progress,
+                              const std::function<void(const EventRecord&)>& visit_good) const {
+  Verifier verifier(*impl_, progress, visit_good);
   VerifyReport report = verifier.run();
   assert(report.clean == (report.first_bad_position == 0));
   return report;

@@ -8,10 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "engine/event_codec.h"
-#include "engine/record_codec.h"
 
 namespace tl::replay {
 namespace {
@@ -84,17 +81,18 @@ class BatchQueue {
   bool stopped_ = false;
 };
 
-// The reader thread's work: fills batches until the limits, the end, damage, or a stop.
+// The reader thread's work: fills batches from the source until the limits, the end, damage, or
+// a stop.
 class Reader {
  public:
-  Reader(const LogStore& log, const FeedLimits& limits, FeedChecks checks, BatchQueue& queue)
-      : log_(log), limits_(limits), checks_(checks), queue_(queue) {}
+  Reader(const RecordSource& source, const FeedLimits& limits, BatchQueue& queue)
+      : source_(source), limits_(limits), queue_(queue) {}
 
   void run() {
     batch_ = queue_.take_empty();
     if (batch_ != nullptr) {
-      const Status scanned = checks_ == FeedChecks::chain ? scan_chained() : scan_positions();
-      if (failure_.is_ok()) failure_ = scanned;
+      const Status walked = source_([this](const EventRecord& record) { return add(record); });
+      if (failure_.is_ok()) failure_ = walked;
       if (batch_ != nullptr && batch_->size > 0) queue_.put_full(std::move(batch_));
     }
     queue_.finish_reading();
@@ -104,31 +102,6 @@ class Reader {
   uint64_t last_position() const { return last_position_; }
 
  private:
-  Status scan_chained() {
-    return log_.scan(1, [this](const EventRecord& record) { return add(record); });
-  }
-
-  // Gapless positions, decoded records; hashes are LogStore::verify's to check.
-  Status scan_positions() {
-    RecordDecoder decoder;
-    EventRecord record;
-    return log_.scan_raw(1, [&](uint64_t position, std::string_view value) {
-      if (position != last_position_ + 1) {
-        failure_ = Status::corruption(fmt::format("gap: expected position {}, found {}", last_position_ + 1, position));
-        return false;
-      }
-      if (Status decoded = decoder.decode(value, &record); !decoded.is_ok()) {
-        failure_ = Status::corruption(fmt::format("position {}: {}", position, decoded.message()));
-        return false;
-      }
-      if (record.position != position) {
-        failure_ = Status::corruption(fmt::format("position {}: the key holds the record of position {}", position, record.position));
-        return false;
-      }
-      return add(record);
-    });
-  }
-
   bool add(const EventRecord& record) {
     if (record.position > limits_.position_max || record.at > limits_.at_max) return false;
     Event& event = batch_->events[batch_->size];
@@ -147,9 +120,8 @@ class Reader {
     return true;
   }
 
-  const LogStore& log_;
+  const RecordSource& source_;
   const FeedLimits& limits_;
-  FeedChecks checks_;
   BatchQueue& queue_;
   std::unique_ptr<Batch> batch_;
   Status failure_;
@@ -158,10 +130,16 @@ class Reader {
 
 }  // namespace
 
-FeedResult feed_events_pipelined(const LogStore& log, const FeedLimits& limits, FeedChecks checks, Progress& progress,
+FeedResult feed_events_pipelined(const LogStore& log, const FeedLimits& limits, Progress& progress,
                                  const DecodedVisitor& visit) {
+  const RecordSource scan = [&log](const RecordAccept& accept) { return log.scan(1, accept); };
+  return feed_records_pipelined(scan, limits, progress, visit);
+}
+
+FeedResult feed_records_pipelined(const RecordSource& source, const FeedLimits& limits, Progress& progress,
+                                  const DecodedVisitor& visit) {
   BatchQueue queue;
-  Reader reader(log, limits, checks, queue);
+  Reader reader(source, limits, queue);
   std::thread reading([&reader] { reader.run(); });
   FeedResult result;
   bool stopped = false;

@@ -1,6 +1,6 @@
 #pragma once
-// The event feed on two threads: a reader thread scans the log, checks the hash chain (or not,
-// see FeedChecks) and decodes each event; the calling thread visits the decoded events. Rebuilds
+// The event feed on two threads: a reader thread walks the log (checking the hash chain) and
+// decodes each event; the calling thread visits the decoded events. Rebuilds
 // and the domain walk of verify spend about as long evolving as reading and decoding, so the
 // two halves run side by side. Events are handed over in batches through a short bounded queue:
 // memory stays a few batches, whatever the log size.
@@ -15,16 +15,22 @@ namespace tl::replay {
 constexpr size_t pipeline_batch_events_max = 2048;
 constexpr size_t pipeline_batches_in_flight_max = 4;
 
-enum class FeedChecks {
-  chain,      // LogStore::scan: gapless positions, each record's hash recomputed and linked
-  positions,  // gapless positions only: for a walk that runs beside LogStore::verify
-};
-
 // The visitor sees the decoded event and the stored hash of its record. Return false to stop.
 using DecodedVisitor = std::function<bool(const Event&, const Digest& hash)>;
 
-// Visits events from position 1 through the limits (the stream filter does not apply here).
-FeedResult feed_events_pipelined(const LogStore& log, const FeedLimits& limits, FeedChecks checks, Progress& progress,
+// Hands records in position order to `accept` (which returns false once it wants no more) and
+// says how its walk ended; corruption names the position. Runs on the reader thread.
+using RecordAccept = std::function<bool(const EventRecord&)>;
+using RecordSource = std::function<Status(const RecordAccept& accept)>;
+
+// Visits events from position 1 through the limits (the stream filter does not apply here),
+// read by LogStore::scan: gapless positions, each record's hash recomputed and linked.
+FeedResult feed_events_pipelined(const LogStore& log, const FeedLimits& limits, Progress& progress,
                                  const DecodedVisitor& visit);
+
+// The same from another walk of the log, e.g. LogStore::verify's, so that a command which checks
+// the records and evolves the events reads the log once.
+FeedResult feed_records_pipelined(const RecordSource& source, const FeedLimits& limits, Progress& progress,
+                                  const DecodedVisitor& visit);
 
 }  // namespace tl::replay

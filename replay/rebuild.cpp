@@ -75,7 +75,7 @@ RebuildFindings rebuild_log(const LogStore& log, Progress& progress) {
   FeedLimits limits;
   limits.position_max = findings.head.position;
   // Reading, hashing and decoding on one thread, evolving on this one.
-  const FeedResult fed = feed_events_pipelined(log, limits, FeedChecks::chain, progress, [&](const Event& event, const Digest& hash) {
+  const FeedResult fed = feed_events_pipelined(log, limits, progress, [&](const Event& event, const Digest& hash) {
     findings.damage = replay.apply(event);
     if (findings.damage.found()) return false;
     if (checkpoint && event.position == checkpoint->position) compare_with_checkpoint(replay.state(), *checkpoint, hash, &findings);

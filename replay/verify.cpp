@@ -1,8 +1,6 @@
 #include "replay/verify.h"
 
-#include <atomic>
 #include <cassert>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -18,50 +16,43 @@ void keep_first(Finding& first, Finding candidate) {
   if (candidate.found() && (!first.found() || candidate.position < first.position)) first = std::move(candidate);
 }
 
-struct DomainWalk {
-  Finding first_bad;
-  uint64_t events = 0;
-  uint64_t commands = 0;
-};
-
-DomainWalk walk_domain(const LogStore& log, uint64_t position_max, Progress& progress) {
-  DomainWalk walk;
-  StateReplay replay(/*watch_invariants=*/true);
-  FeedLimits limits;
-  limits.position_max = position_max;
-  // The chain walk checks the hashes: this walk only needs the events, decoded on a thread of
-  // their own while this one evolves them.
-  const FeedResult fed = feed_events_pipelined(log, limits, FeedChecks::positions, progress, [&](const Event& event, const Digest&) {
-    walk.first_bad = replay.apply(event);
-    return !walk.first_bad.found();
-  });
-  walk.events = fed.events_visited;
-  if (!walk.first_bad.found()) walk.first_bad = fed.damage();
-  if (!walk.first_bad.found() && fed.last_position < position_max) {
-    walk.first_bad = Finding{fed.last_position + 1, fmt::format("the log ends at position {} but its head is {}",
-                                                                fed.last_position, position_max)};
-  }
-  if (!walk.first_bad.found()) walk.first_bad = replay.finish();
-  walk.commands = replay.commands_checked();
-  return walk;
-}
-
 }  // namespace
 
 VerifyFindings verify_log(const LogStore& log, const std::optional<LedgerDigest>& digest, Progress& progress) {
   VerifyFindings findings;
   findings.head = log.head();
-  // The chain walk runs beside the domain walk: both are mostly CPU (hashing, parsing, evolve).
+  // One read of the log on two threads: the reader thread walks the chain and the index
+  // (LogStore::verify) and decodes each record it vouched for; this thread evolves the events and
+  // watches the invariants.
   VerifyReport chain;
-  std::thread chain_walk([&log, &chain] { chain = log.verify(); });
-  const DomainWalk domain = walk_domain(log, findings.head.position, progress);
-  chain_walk.join();
+  const RecordSource chain_walk = [&log, &chain](const RecordAccept& accept) {
+    bool accepting = true;
+    chain = log.verify({}, [&](const EventRecord& record) {
+      if (accepting) accepting = accept(record);
+    });
+    return Status::ok();  // damage is the chain report's to name
+  };
+  StateReplay replay(/*watch_invariants=*/true);
+  Finding domain_bad;
+  FeedLimits limits;
+  limits.position_max = findings.head.position;
+  const FeedResult fed = feed_records_pipelined(chain_walk, limits, progress, [&](const Event& event, const Digest&) {
+    domain_bad = replay.apply(event);
+    return !domain_bad.found();
+  });
+  if (!domain_bad.found()) domain_bad = fed.damage();
+  if (!domain_bad.found() && chain.clean && fed.last_position < findings.head.position) {
+    domain_bad = Finding{fed.last_position + 1, fmt::format("the log ends at position {} but its head is {}",
+                                                            fed.last_position, findings.head.position)};
+  }
+  // Invariants over the whole state only hold for a whole log.
+  if (!domain_bad.found() && chain.clean) domain_bad = replay.finish();
 
   findings.events_checked = chain.events_checked;
-  findings.events_replayed = domain.events;
-  findings.commands_checked = domain.commands;
+  findings.events_replayed = fed.events_visited;
+  findings.commands_checked = replay.commands_checked();
   if (!chain.clean) findings.first_bad = Finding{chain.first_bad_position, chain.problem};
-  keep_first(findings.first_bad, domain.first_bad);
+  keep_first(findings.first_bad, domain_bad);
   if (digest) {
     const DigestCheck check = check_ledger_digest(log, *digest);
     if (!check.matches) keep_first(findings.first_bad, Finding{check.bad_position, "digest: " + check.problem});

@@ -5,8 +5,9 @@
 //   2. the domain: every event decodes and evolves, and the invariants hold (at each command
 //      boundary; the money ones after every event: replay/invariant_watch.h);
 //   3. optionally an auditor's digest: the event at POS still has HASH.
-// Walks 1 and 2 read the log side by side on two threads; the report names the first bad
-// position any of them found.
+// Walks 1 and 2 share one read of the log: a reader thread runs walk 1 and decodes each record
+// it vouched for, the calling thread evolves the events (the domain walk stops where the chain
+// walk found damage). The report names the first bad position any of them found.
 #include <cstdint>
 #include <optional>
 #include <string>
