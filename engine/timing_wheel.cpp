@@ -94,17 +94,10 @@ uint16_t slot_number(uint32_t level, uint32_t slot) {
 // Reallocates a bucket that holds much more memory than it needs: an empty one to nothing, a
 // sparse one (thinned out by cancels) to twice its size. Amortised over the removals that
 // made it sparse.
-void shrink_bucket(std::vector<uint32_t>& bucket) {
-  std::vector<uint32_t> smaller;
-  if (!bucket.empty()) {
-    smaller.reserve(bucket.size() * 2);
-    smaller.assign(bucket.begin(), bucket.end());
-  }
-  bucket.swap(smaller);
-}
+void shrink_bucket(IndexArray& bucket) { bucket.set_capacity(bucket.size() * 2); }
 
 // The cheap test for the hot paths; the work is out of line.
-inline void release_excess_capacity(std::vector<uint32_t>& bucket) {
+inline void release_excess_capacity(IndexArray& bucket) {
   if (bucket.capacity() > bucket_capacity_kept_max && bucket.size() * 4 < bucket.capacity()) shrink_bucket(bucket);
 }
 
@@ -218,7 +211,7 @@ void TimingWheel::compact_bucket(uint16_t number) {
     earliest = std::min(earliest, node(index).due_s);
     bucket[kept++] = index;
   }
-  bucket.resize(kept);
+  bucket.truncate(static_cast<uint32_t>(kept));
   forget_cancelled(number);
   if (bucket.empty()) {
     if (number != overdue_bucket) occupied_[number / slots_per_level].reset(number % slots_per_level);

@@ -26,13 +26,15 @@
 //   When the pool is full, schedule first takes back every cancelled node, then returns nullopt
 //   instead of growing. The pool is a high-water mark: nodes freed by firing or cancelling are
 //   reused, not returned.
-//   (A failed pool chunk allocation is the nullopt above; bucket arrays grow with std::vector,
+//   (A failed pool chunk allocation is the nullopt above; bucket arrays grow with realloc (IndexArray),
 //   whose rare std::bad_alloc is left to end the process like any other allocation failure.)
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
+
+#include "engine/index_array.h"
 
 namespace tl {
 
@@ -176,7 +178,7 @@ class TimingWheel {
     uint32_t slot;
     uint64_t deadline_key;  // the first second the slot covers
   };
-  using Bucket = std::vector<uint32_t>;  // node indices (live and cancelled), in no particular order
+  using Bucket = IndexArray;  // node indices (live and cancelled), in no particular order
 
   Node& node(uint32_t index) { return chunks_[index >> pool_chunk_timers_bits][index & (pool_chunk_timers - 1)]; }
   const Node& node(uint32_t index) const {
