@@ -16,6 +16,7 @@
 #include "projections/booking_names.h"
 #include "projections/compact_fields.h"
 #include "projections/events.h"
+#include "projections/flat_string_map.h"
 #include "projections/id_index.h"
 #include "projections/money.h"
 #include "projections/time.h"
@@ -156,13 +157,14 @@ struct PaymentRecord {
   CompactText reason;    // empty when accepted
 };
 
-// Hash maps keyed by std::string that can be searched with a string_view, without allocating.
+// Hashes std::string keys and string_views alike (for std::unordered_set of strings).
 struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
 };
+// The state's maps: searched with a string_view without allocating (flat_string_map.h).
 template <class T>
-using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+using StringMap = FlatStringMap<T>;
 
 // An account's non-zero balances, one per currency (almost always exactly one).
 using CurrencyBalances = std::vector<std::pair<Currency, int64_t>>;
