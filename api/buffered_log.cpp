@@ -1,4 +1,5 @@
 #include "api/buffered_log.h"
+#include "engine/thread_name.h"
 
 #include <chrono>
 
@@ -7,7 +8,10 @@
 namespace tl {
 
 BufferedLog::BufferedLog(std::FILE* out, BufferedLogOptions options)
-    : out_(out), options_(options), thread_([this] { run(); }) {}
+    : out_(out), options_(options), thread_([this] {
+        name_this_thread("tl-log-writer");
+        run();
+      }) {}
 
 BufferedLog::~BufferedLog() {
   {

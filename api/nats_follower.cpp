@@ -13,6 +13,7 @@
 #include "api/nats_connection.h"
 #include "engine/record_codec.h"
 #include "projections/json_text.h"
+#include "engine/thread_name.h"
 
 namespace tl {
 namespace {
@@ -382,7 +383,10 @@ NatsFollower::~NatsFollower() { stop(); }
 
 void NatsFollower::start() {
   assert(!impl_->thread.joinable());
-  impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+  impl_->thread = std::thread([impl = impl_.get()] {
+    name_this_thread("tl-nats-follow");
+    impl->run();
+  });
 }
 
 void NatsFollower::stop() {

@@ -14,6 +14,7 @@
 #include "api/nats_connection.h"
 #include "engine/record_codec.h"
 #include "projections/json_text.h"
+#include "engine/thread_name.h"
 
 namespace tl {
 namespace {
@@ -380,7 +381,10 @@ NatsPublisher::~NatsPublisher() { stop(); }
 
 void NatsPublisher::start() {
   assert(!impl_->thread.joinable());
-  impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+  impl_->thread = std::thread([impl = impl_.get()] {
+    name_this_thread("tl-nats-publish");
+    impl->run();
+  });
 }
 
 void NatsPublisher::stop() {

@@ -35,6 +35,7 @@
 #include <fmt/format.h>
 
 #include "api/http_errors.h"
+#include "engine/thread_name.h"
 
 namespace tl {
 namespace {
@@ -372,7 +373,12 @@ Status Server::Impl::start() {
   asio::co_spawn(acceptor.get_executor(), accept_loop(), asio::detached);
   work.emplace(ioc.get_executor());
   const size_t thread_count = options.io_threads > 0 ? options.io_threads : std::max(1u, std::thread::hardware_concurrency());
-  for (size_t i = 0; i < thread_count; ++i) threads.emplace_back([this] { ioc.run(); });
+  for (size_t i = 0; i < thread_count; ++i) {
+    threads.emplace_back([this, i] {
+      name_this_thread(fmt::format("tl-http-{}", i));
+      ioc.run();
+    });
+  }
   started = true;
   return Status::ok();
 }

@@ -18,6 +18,7 @@
 #include "engine/timer_schedule.h"
 #include "projections/evolve.h"
 #include "projections/invariants.h"
+#include "engine/thread_name.h"
 
 namespace tl {
 namespace {
@@ -559,7 +560,10 @@ Status Engine::open(const EngineOptions& options, std::unique_ptr<Clock> clock, 
   writer.stats.last_position = engine->state_->position;
   writer.stats.checkpoint_position = writer.recovery.checkpoint_position;
   writer.stats.timers_pending = writer.timers->size();
-  writer.thread = std::thread([&writer] { writer.run(); });
+  writer.thread = std::thread([&writer] {
+    name_this_thread("tl-writer");
+    writer.run();
+  });
   *out = std::move(engine);
   return Status::ok();
 }

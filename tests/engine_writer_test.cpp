@@ -1,6 +1,9 @@
 // The single writer: concurrency, group commit, idempotency, back-pressure, checkpoints.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <latch>
 #include <map>
@@ -223,4 +226,17 @@ TEST_CASE("ACheckpointThatDoesNotMatchIsDiscardedAndTheLogRebuilt") {
   CHECK(f.engine->recovery().checkpoint_discarded.find("state hash") != std::string::npos);
   CHECK(f.engine->recovery().events_replayed == 5);
   CHECK(live_state_hash(*f.engine) == expected);
+}
+
+TEST_CASE("TheWriterThreadIsNamedSoProfilesAndTopShowIt") {
+  // `top -H` and `perf report --sort comm` tell the writer from the HTTP threads by this name.
+  EngineFixture f;
+  std::vector<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.push_back(name);
+  }
+  CHECK(std::count(names.begin(), names.end(), "tl-writer") == 1);
 }
