@@ -5,11 +5,11 @@
 // approximation of LRU that keeps every operation O(1)). A miss is answered from the `s` keys.
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+
+#include "projections/flat_string_map.h"
 
 namespace tl {
 
@@ -35,11 +35,9 @@ class StreamVersionCache {
   size_t entries_max() const { return entries_max_; }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
-  };
-  using Map = std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>>;
+  // Flat tables: a look-up reads a slot and the entry, not a bucket and two list nodes (the
+  // writer looks up every stream of every batch here).
+  using Map = FlatStringMap<uint32_t>;
 
   size_t entries_max_;
   Map young_;
