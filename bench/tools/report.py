@@ -486,8 +486,8 @@ def markdown(results, notes, meta, target_rows, made, analysis):
                       f"{r['booking_struct_bytes_per_booking']:,.0f} B, its heap strings "
                       f"{r['booking_string_bytes_per_booking']:,.0f} B, {r['notifications_per_booking']:.1f} notifications "
                       f"{r['notification_bytes_per_booking']:,.0f} B (vector capacities), user indexes "
-                      f"{r['user_index_bytes_per_booking']:,.0f} B; the rest is the booking id index, hash-map nodes and "
-                      f"buckets ({r['payments']:,} payment records, {r['accounts_with_balance']:,} accounts with a "
+                      f"{r['user_index_bytes_per_booking']:,.0f} B; the rest is the booking id index, the flat maps' "
+                      f"entries and slots ({r['payments']:,} payment records, {r['accounts_with_balance']:,} accounts with a "
                       "balance, users) and allocator overhead.\n")
     md.append(skipped_text(notes, "memory"))
 
