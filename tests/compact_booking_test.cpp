@@ -194,6 +194,56 @@ TEST_CASE("IdIndexRefusesAnIdTwiceAndKeepsTheFirstIndex") {
   CHECK(*index.find("w-2", id_of) == 1);
 }
 
+TEST_CASE("IdIndexEraseLeavesEveryOtherIdFindableAndTheErasedOneGone") {
+  // Every other id erased from a table grown through several sizes: the backward shift must keep
+  // the rest reachable.
+  std::vector<std::string> ids;
+  const auto id_of = [&ids](uint32_t index) -> std::string_view { return ids[index]; };
+  tl::IdIndex index;
+  constexpr uint32_t count = 12'000;  // 16,384 slots at 73% load: long runs
+  for (uint32_t i = 0; i < count; ++i) {
+    ids.push_back("w-" + std::to_string(i));
+    REQUIRE(index.insert(ids.back(), i, id_of));
+  }
+  for (uint32_t i = 0; i < count; i += 2) index.erase(ids[i], id_of);
+  CHECK(index.size() == count / 2);
+  for (uint32_t i = 0; i < count; ++i) {
+    const auto found = index.find(ids[i], id_of);
+    if (i % 2 == 0) {
+      CHECK_FALSE(found.has_value());
+    } else {
+      REQUIRE(found.has_value());
+      CHECK(*found == i);
+    }
+  }
+  CHECK(index.insert(ids[0], 0, id_of));  // an erased id can come back
+  CHECK(*index.find(ids[0], id_of) == 0);
+}
+
+TEST_CASE("IdIndexEraseKeepsAnIdWhoseRunWrapsPastTheTableEnd") {
+  // A new table has 16 slots. Ids homed at slots 14, 15, 15 and 0 fill 14, 15, 0 and 1, so the
+  // third one's run wraps. Erasing the first must leave the third where its home (15) can still
+  // reach it, and move the fourth back to its own home.
+  const auto id_homed_at = [](uint32_t home, std::string_view not_this) {
+    for (int n = 0;; ++n) {
+      std::string id = "k-" + std::to_string(n);
+      if ((tl::IdIndex::hash_of(id) & 15) == home && id != not_this) return id;
+    }
+  };
+  const std::string second = id_homed_at(15, "");
+  std::vector<std::string> ids = {id_homed_at(14, ""), second, id_homed_at(15, second), id_homed_at(0, "")};
+  const auto id_of = [&ids](uint32_t index) -> std::string_view { return ids[index]; };
+  tl::IdIndex index;
+  for (uint32_t i = 0; i < ids.size(); ++i) REQUIRE(index.insert(ids[i], i, id_of));
+  index.erase(ids[0], id_of);
+  CHECK_FALSE(index.find(ids[0], id_of).has_value());
+  for (uint32_t i = 1; i < ids.size(); ++i) {
+    const auto found = index.find(ids[i], id_of);
+    REQUIRE_MESSAGE(found.has_value(), ids[i]);
+    CHECK(*found == i);
+  }
+}
+
 TEST_CASE("StateFindsBookingsByIdAfterACopy") {
   tl::State state;
   for (int i = 0; i < 50; ++i) {
