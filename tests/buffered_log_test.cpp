@@ -1,13 +1,13 @@
 // The access log's writer: whole lines, in order, soon; never blocking an answer.
 #include <doctest/doctest.h>
 
-#include <chrono>
 #include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "api/buffered_log.h"
+#include "support/eventually.h"
 
 using namespace tl;
 
@@ -60,10 +60,7 @@ TEST_CASE("AQuietLogIsWrittenWithinItsInterval") {
   MemoryFile out;
   BufferedLog log(out.file, BufferedLogOptions{20, 1 << 20, 1 << 20});
   log.write("one\n");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (out.text().empty() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  CHECK(tl::test::eventually([&] { return !out.text().empty(); }, 5000));
   CHECK(out.text() == "one\n");
 }
 

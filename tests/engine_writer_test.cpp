@@ -14,6 +14,7 @@
 #include "engine/recovery.h"
 #include "engine/state_hash.h"
 #include "support/engine_fixture.h"
+#include "support/eventually.h"
 
 using namespace tl;
 using namespace tl::test;
@@ -242,10 +243,6 @@ TEST_CASE("TheWriterThreadIsNamedSoProfilesAndTopShowIt") {
     }
     return count;
   };
-  long named = 0;
-  for (int attempt = 0; attempt < 500 && named == 0; ++attempt) {
-    named = writers_named();
-    if (named == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  CHECK(named == 1);
+  CHECK(tl::test::eventually([&] { return writers_named() > 0; }, 5000));
+  CHECK(writers_named() == 1);
 }

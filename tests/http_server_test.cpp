@@ -19,6 +19,7 @@
 #include "api/query_string.h"
 #include "api/router.h"
 #include "api/server.h"
+#include "support/eventually.h"
 #include "support/http_client.h"
 
 namespace {
@@ -410,12 +411,9 @@ TEST_CASE("SlowlorisIsClosedAtTheReadTimeoutWhileOthersAreServed") {
   CHECK(elapsed_ms(start) >= 350);
   CHECK(elapsed_ms(start) < 1500);
   // The timer closes the socket first, the session counts the timeout just after.
-  bool counted = false;
-  for (int attempt = 0; attempt < 100 && !counted; ++attempt) {
-    counted = test.server().metrics().render().find("tl_http_read_timeouts_total 1\n") != std::string::npos;
-    if (!counted) std::this_thread::sleep_for(10ms);
-  }
-  CHECK(counted);
+  CHECK(tl::test::eventually(
+      [&] { return test.server().metrics().render().find("tl_http_read_timeouts_total 1\n") != std::string::npos; },
+      1000));
 }
 
 TEST_CASE("IdleKeepAliveConnectionIsClosedAtTheReadTimeout") {
@@ -447,14 +445,13 @@ TEST_CASE("ConnectionsOverTheLimitGet503ThenRoomIsMadeWhenOneCloses") {
   CHECK(third.wait_closed(3000));
 
   first.reset();  // frees a place
-  bool admitted = false;
-  for (int attempt = 0; attempt < 50 && !admitted; ++attempt) {
-    HttpClient next = test.client();
-    const auto response = next.request("GET", "/hello");
-    admitted = response && response->status == 200;
-    if (!admitted) std::this_thread::sleep_for(20ms);
-  }
-  CHECK(admitted);
+  CHECK(tl::test::eventually(
+      [&] {
+        HttpClient next = test.client();
+        const auto response = next.request("GET", "/hello");
+        return response && response->status == 200;
+      },
+      1000));
   CHECK(test.server().metrics().render().find("tl_http_connections_refused_total ") != std::string::npos);
 }
 

@@ -44,15 +44,6 @@ uint64_t json_number(const std::string& body, const std::string& key) {
 
 }  // namespace
 
-bool eventually(const std::function<bool()>& condition, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
-
 void create_stream(const std::string& url, int replicas, std::string_view stream) {
   auto session = connect_for_test(url);
   const std::string name(stream);

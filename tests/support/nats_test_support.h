@@ -1,7 +1,7 @@
 #pragma once
 // Checks and drivers shared by the NATS tests: read a whole JetStream stream back, compare it with
 // a log folder, publish raw messages (to plant damage), drive a `tutorledger serve --nats` child
-// with HTTP load, and wait for conditions with a deadline.
+// with HTTP load.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -12,13 +12,11 @@
 
 #include "engine/sha256.h"
 #include "support/child_process.h"
+#include "support/eventually.h"
 
 namespace tl::test {
 
 constexpr std::string_view test_stream = "TUTORLEDGER_EVENTS";
-
-// Polls `condition` every 20 ms; false when it is still false after timeout_ms.
-bool eventually(const std::function<bool()>& condition, int timeout_ms);
 
 struct StreamMessage {
   uint64_t sequence = 0;
