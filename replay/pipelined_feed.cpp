@@ -13,21 +13,21 @@
 namespace tl::replay {
 namespace {
 
+// Records, not decoded events: the visitor thread decodes `data`, which evens out the two
+// threads (the reader also hashes and parses each record; the visitor evolves).
 struct Batch {
-  std::vector<Event> events;  // the first `size` are filled
-  std::vector<Digest> hashes;
+  std::vector<EventRecord> records;  // the first `size` are filled
   size_t size = 0;
 };
 
-// Batches go reader → visitor through `full` and come back through `empty`, so that events and
+// Batches go reader → visitor through `full` and come back through `empty`, so that records and
 // their strings are reused rather than allocated again.
 class BatchQueue {
  public:
   BatchQueue() {
     for (size_t i = 0; i < pipeline_batches_in_flight_max; ++i) {
       auto batch = std::make_unique<Batch>();
-      batch->events.resize(pipeline_batch_events_max);
-      batch->hashes.resize(pipeline_batch_events_max);
+      batch->records.resize(pipeline_batch_events_max);
       empty_.push_back(std::move(batch));
     }
   }
@@ -81,8 +81,8 @@ class BatchQueue {
   bool stopped_ = false;
 };
 
-// The reader thread's work: fills batches from the source until the limits, the end, damage, or
-// a stop.
+// The reader thread's work: fills batches with copies of the source's records until the limits,
+// the end, damage, or a stop.
 class Reader {
  public:
   Reader(const RecordSource& source, const FeedLimits& limits, BatchQueue& queue)
@@ -104,12 +104,7 @@ class Reader {
  private:
   bool add(const EventRecord& record) {
     if (record.position > limits_.position_max || record.at > limits_.at_max) return false;
-    Event& event = batch_->events[batch_->size];
-    if (Status decoded = decode_event(record, &event); !decoded.is_ok()) {
-      failure_ = std::move(decoded);
-      return false;
-    }
-    batch_->hashes[batch_->size] = record.hash;
+    batch_->records[batch_->size] = record;  // the strings keep their capacity: no allocation once warm
     ++batch_->size;
     last_position_ = record.position;
     if (batch_->size == pipeline_batch_events_max) {
@@ -142,12 +137,19 @@ FeedResult feed_records_pipelined(const RecordSource& source, const FeedLimits& 
   Reader reader(source, limits, queue);
   std::thread reading([&reader] { reader.run(); });
   FeedResult result;
+  Status undecodable;  // the first record whose data does not decode ends the feed there
+  Event event;
   bool stopped = false;
   while (std::unique_ptr<Batch> batch = queue.take_full()) {
     for (size_t i = 0; i < batch->size && !stopped; ++i) {
+      const EventRecord& record = batch->records[i];
+      if (undecodable = decode_event(record, &event); !undecodable.is_ok()) {
+        stopped = true;
+        break;
+      }
       ++result.events_visited;
-      result.last_position = batch->events[i].position;
-      stopped = !visit(batch->events[i], batch->hashes[i]);
+      result.last_position = record.position;
+      stopped = !visit(event, record.hash);
     }
     batch->size = 0;
     progress.update(result.last_position);
@@ -158,7 +160,9 @@ FeedResult feed_records_pipelined(const RecordSource& source, const FeedLimits& 
     }
   }
   reading.join();
-  if (!stopped) {
+  if (!undecodable.is_ok()) {
+    result.status = std::move(undecodable);  // before anything the reader found later in the log
+  } else if (!stopped) {
     result.status = reader.failure();
     assert(result.last_position == reader.last_position() || !result.status.is_ok());
   }

@@ -1,9 +1,9 @@
 #pragma once
 // The event feed on two threads: a reader thread walks the log (checking the hash chain) and
-// decodes each event; the calling thread visits the decoded events. Rebuilds
-// and the domain walk of verify spend about as long evolving as reading and decoding, so the
-// two halves run side by side. Events are handed over in batches through a short bounded queue:
-// memory stays a few batches, whatever the log size.
+// parses each record; the calling thread decodes each event's data and visits it. Rebuilds and
+// the domain walk of verify spend about as long evolving as reading, so the two halves run side
+// by side. Records are handed over in batches through a short bounded queue: memory stays a few
+// batches, whatever the log size.
 #include <cstdint>
 #include <functional>
 

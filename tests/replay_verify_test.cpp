@@ -186,6 +186,32 @@ TEST_CASE("EventOnAnotherBookingsStreamIsCaught") {
   check_damage(verify(folder.sub("data")), 6, "SessionStarted of booking bk_2 is on stream booking-bk_1");
 }
 
+TEST_CASE("RecordWhoseDataDoesNotDecodeIsReportedAtItsPositionUnderAnIntactChain") {
+  // A well-formed, correctly hashed record of a known type whose data lacks the type's fields,
+  // followed by a good one: verify and rebuild both stop at it and name it.
+  logtest::TempFolder folder;
+  write_log(folder.sub("data"), paid_booking("c4"));
+  {
+    LogOptions options;
+    options.sync = false;
+    std::unique_ptr<LogStore> log = logtest::open_log(folder.sub("data"), options);
+    for (const auto& [type, data] : {std::pair{"SessionStarted", R"({"booking":"bk_1"})"},
+                                      std::pair{"SessionStarted", R"({"booking_id":"bk_1","channel":"tl-bk_1"})"}}) {
+      AppendBatch batch;
+      batch.streams.push_back(
+          StreamAppend{"booking-bk_1", ExpectedVersion::any(), {NewEvent{type, 1, t0 + 1, "student:s1", "c6", data}}});
+      REQUIRE(log->append(batch).status.is_ok());
+    }
+  }
+  REQUIRE(stored_head(folder.sub("data")) == 7);
+  check_damage(verify(folder.sub("data")), 6, "SessionStarted data: expected field booking_id, found booking");
+  const CliRun rebuilt = run_replay({"rebuild", "--data", folder.sub("data")});
+  CHECK(rebuilt.exit_code == 1);
+  CHECK_MESSAGE(rebuilt.out.find("damaged: position 6: SessionStarted data: expected field booking_id") != std::string::npos,
+                rebuilt.out);
+  CHECK_MESSAGE(rebuilt.out.find("rebuilt: 5 events") != std::string::npos, rebuilt.out);
+}
+
 TEST_CASE("TimeGoingBackwardsIsCaught") {
   logtest::TempFolder folder;
   std::vector<Event> events = paid_booking("c4");
