@@ -297,6 +297,7 @@ void apply_to_booking(Booking& b, const Event& event) {
             b.release_at = e.release_at;
             b.tutor_amount = e.tutor_amount;
             b.fee_amount = e.fee_amount;
+            b.scheduled_release_amount = e.tutor_amount;
           },
           [&](const EscrowReleased& e) {
             b.escrow_status = EscrowStatus::released;

@@ -36,9 +36,11 @@ std::string booking_text(const Booking& b, uint8_t kind) {
   if (kind == kind_of<SessionStarted>()) return fmt::format("Session started: {}", b.subject);
   if (kind == kind_of<SessionEnded>()) return fmt::format("Session completed: {}", b.subject);
   if (kind == kind_of<BookingNoShow>()) return fmt::format("Session missed: nobody started {} at {}", b.subject, when);
+  // A notification keeps saying what its event said: the figures of later events (a dispute's
+  // resolution changes tutor_amount) must not rewrite it.
   if (kind == kind_of<EscrowReleaseScheduled>()) {
     return fmt::format("Payment of {} will be released at {}",
-                       format_money(Money{b.tutor_amount.value_or(0), b.price.currency}),
+                       format_money(Money{b.scheduled_release_amount.value_or(0), b.price.currency}),
                        b.release_at ? format_rfc3339(*b.release_at) : std::string("a later time"));
   }
   if (kind == kind_of<EscrowReleased>()) {

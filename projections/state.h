@@ -63,6 +63,9 @@ struct Booking {
   OptionalInt64 tutor_amount;
   OptionalInt64 fee_amount;
   OptionalInt64 refunded_amount;
+  // What EscrowReleaseScheduled announced to the tutor. A dispute's resolution changes
+  // tutor_amount later, and the notification of the scheduled release must keep its own figure.
+  OptionalInt64 scheduled_release_amount;
 
   CompactText notes;           // empty = none
   CompactText dispute_reason;

@@ -183,6 +183,7 @@ void write_booking(Writer& w, const Booking& b) {
   w.optional_i64(b.tutor_amount);
   w.optional_i64(b.fee_amount);
   w.optional_i64(b.refunded_amount);
+  w.optional_i64(b.scheduled_release_amount);
   w.str(b.dispute_reason);
   w.i64(b.rating_stars);
   w.str(b.rating_comment);
@@ -218,6 +219,7 @@ Booking read_booking(Reader& r) {
   b.tutor_amount = r.narrow_optional_i64();
   b.fee_amount = r.narrow_optional_i64();
   b.refunded_amount = r.narrow_optional_i64();
+  b.scheduled_release_amount = r.narrow_optional_i64();
   b.dispute_reason = r.str();
   b.rating_stars = r.narrow_i64<uint8_t>();
   b.rating_comment = r.str();

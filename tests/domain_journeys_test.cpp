@@ -120,6 +120,8 @@ TEST_CASE("DisputeInsideTheHoldStopsTheReleaseAndASplitPaysBothSides") {
   h.advance_to(example_start + 30 * ms_per_minute);
   REQUIRE_FALSE(h.run(student(), EndSession{"bk_1", ""}).rejected());
   h.advance_by(23 * ms_per_hour);
+  const std::string announced = "Payment of ETB 297.50 will be released at 2026-11-25T10:30:00Z";
+  CHECK(has_notification(h, "t1", "escrow_release_scheduled", announced));
   CHECK_FALSE(h.run(student(), OpenDispute{"bk_1", "Tutor left early"}).rejected());
   CHECK(h.state.find_tutor("t1")->pending_release.empty());
   // The hold passes: nothing is released while disputed.
@@ -136,6 +138,10 @@ TEST_CASE("DisputeInsideTheHoldStopsTheReleaseAndASplitPaysBothSides") {
   CHECK(balance(h, "tutor:t1") == 21250);
   CHECK(balance(h, "platform:fees") == 3750);
   CHECK(balance(h, "escrow:bk_1") == 0);
+  // The tutor's notifications still say what each event said: the scheduled release announced
+  // 297.50 even though the resolution paid 212.50.
+  CHECK(has_notification(h, "t1", "escrow_release_scheduled", announced));
+  CHECK(has_notification(h, "t1", "dispute_resolved", "Dispute resolved: ETB 100.00 refunded, ETB 212.50 paid to the tutor"));
 }
 
 TEST_CASE("DisputeResolvedWithNothingOrEverythingRefunded") {

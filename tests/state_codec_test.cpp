@@ -2,6 +2,7 @@
 
 #include "engine/state_hash.h"
 #include "projections/invariants.h"
+#include "projections/notifications.h"
 #include "projections/state_codec.h"
 #include "support/domain_harness.h"
 
@@ -37,6 +38,19 @@ TEST_CASE("StateDumpRoundTripsToTheSameHash") {
   CHECK(check_invariants(loaded).empty());
   CHECK(loaded.find_booking("bk_2")->price.amount == 100000);
   CHECK(loaded.find_withdrawal("wd_1") != nullptr);
+  // A field the dump left out would round-trip unnoticed above; the notifications' texts read
+  // the booking's fields, so a loaded state must render every one of them the same.
+  CHECK(loaded.find_booking("bk_1")->scheduled_release_amount == 29750);
+  size_t rendered = 0;
+  for (const auto& [user, notifications] : h.state.notifications) {
+    const auto found = loaded.notifications.find(user);
+    REQUIRE(found != loaded.notifications.end());
+    REQUIRE(found->second.size() == notifications.size());
+    for (size_t i = 0; i < notifications.size(); ++i, ++rendered) {
+      CHECK(render_notification(loaded, found->second[i]).text == render_notification(h.state, notifications[i]).text);
+    }
+  }
+  CHECK(rendered >= 10);
 }
 
 TEST_CASE("StateHashDiffersWhenAnythingDiffers") {
