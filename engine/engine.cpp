@@ -16,6 +16,7 @@
 #include "projections/json_text.h"
 #include "engine/recovery.h"
 #include "engine/timer_schedule.h"
+#include "projections/time.h"
 #include "projections/evolve.h"
 #include "projections/invariants.h"
 #include "engine/thread_name.h"
@@ -462,6 +463,10 @@ struct Engine::Writer {
     assert(clock->is_manual());
     if (advance.to < stamp_now()) {
       advance.done(Status::invalid_argument("time never moves backwards"), last_now.load());
+      return;
+    }
+    if (advance.to > time_ms_max) {  // every time the ledger shows is RFC 3339: four-digit years
+      advance.done(Status::invalid_argument("time cannot pass 9999-12-31T23:59:59Z"), last_now.load());
       return;
     }
     // Step from due time to due time: each timer fires at its own instant, in due order.

@@ -304,6 +304,14 @@ TEST_CASE("TheTestClockRouteExistsOnlyWithTheFlagAndNeverGoesBack") {
   CHECK(api.call("POST", "/api/test/clock", R"({})", admin()).status == 400);
   const auto r = api.call("POST", "/api/test/clock", R"({"set":"2026-11-30T00:00:00Z"})", admin());
   CHECK(r.body == R"({"now":"2026-11-30T00:00:00Z"})");
+  // The last second RFC 3339 can show, and not one past it: the clock would read year 0000.
+  auto last = api.call("POST", "/api/test/clock", R"({"set":"9999-12-31T23:59:59Z"})", admin());
+  CHECK(last.body == R"({"now":"9999-12-31T23:59:59Z"})");
+  last = api.call("POST", "/api/test/clock", R"({"advance_seconds":1})", admin());
+  CHECK(last.status == 400);
+  CHECK(last.body.find("time cannot pass 9999-12-31T23:59:59Z") != std::string::npos);
+  last = api.call("POST", "/api/test/clock", R"({"advance_seconds":0})", admin());
+  CHECK(last.body == R"({"now":"9999-12-31T23:59:59Z"})");
 }
 
 TEST_CASE("TheTestClockTakesAnIdempotencyKeyLikeEveryPost") {
