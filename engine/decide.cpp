@@ -70,6 +70,13 @@ class Decider {
     if (c.scheduled_start - now_ > policy_.scheduled_start_ahead_ms_max) {
       return field_invalid("scheduled_start", "must be within a year");
     }
+    // Every instant the booking can lead to (its auto-end, the release a hold later) must be one
+    // the contract can show: RFC 3339, four-digit years.
+    const TimeMs last_instant = c.scheduled_start + c.duration_minutes * ms_per_minute + policy_.auto_end_grace_ms +
+                                policy_.escrow_hold_ms;
+    if (last_instant > time_ms_max) {
+      return field_invalid("scheduled_start", "must leave room for the session and its escrow hold before 9999-12-31T23:59:59Z");
+    }
     if (c.tutor_id == actor_.id) return field_invalid("tutor_id", "a student cannot book themselves");
     if (state_.find_booking(c.booking_id) != nullptr) {
       return reject(Rejection::already_exists, fmt::format("booking {} already exists", c.booking_id));

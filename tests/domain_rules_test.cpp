@@ -200,6 +200,26 @@ TEST_CASE("RejectionsComeInPrecedenceOrderRoleFieldsNotFoundPartyState") {
   }
 }
 
+TEST_CASE("ABookingMustEndAndReleaseBeforeTheLastTimeTheContractCanShow") {
+  // 9999-12-31T23:59:59Z is the last RFC 3339 second; a session whose auto-end or release
+  // would fall after it is refused, one whose release lands on it is taken.
+  const TimeMs room = 60 * ms_per_minute + Policy{}.auto_end_grace_ms + Policy{}.escrow_hold_ms;
+  const TimeMs latest_start = floor_to_second(time_ms_max) - room;
+  DomainHarness h(latest_start - 30 * ms_per_day);
+  const Decision late = h.run(student(), RequestBooking{"bk_late", "t1", "Physics", latest_start + ms_per_second, 60, etb_amount(35000)});
+  CHECK(late.rejection == Rejection::field_invalid);
+  CHECK(late.message.find("before 9999-12-31T23:59:59Z") != std::string::npos);
+  CHECK_FALSE(h.run(student(), RequestBooking{"bk_last", "t1", "Physics", latest_start, 60, etb_amount(35000)}).rejected());
+  // Nobody ends it: the auto-end fires, and the release a day later on the very last second.
+  h.accept_and_pay("bk_last");
+  h.advance_to(latest_start);
+  REQUIRE_FALSE(h.run(student(), StartSession{"bk_last"}).rejected());
+  h.advance_to(floor_to_second(time_ms_max));
+  const Booking& booking = *h.state.find_booking("bk_last");
+  CHECK(booking.escrow_status == EscrowStatus::released);
+  CHECK(format_rfc3339_seconds(*booking.released_at) == "9999-12-31T23:59:59Z");
+}
+
 TEST_CASE("RejectionsMapToTheContractsErrorCodes") {
   CHECK(rejection_code(Rejection::role_not_allowed) == "forbidden");
   CHECK(rejection_code(Rejection::not_a_party) == "forbidden");
