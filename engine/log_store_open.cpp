@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "engine/big_endian.h"
+#include "engine/data_files_check.h"
 #include "engine/log_keys.h"
 #include "engine/log_store_impl.h"
 
@@ -46,7 +47,12 @@ Status check_folder(const std::string& path, const LogOptions& options, const Ro
   // Every tutorledger database has it from its first open. Without it this is someone else's
   // database: a primary must not add the family to it (and a secondary could not).
   const bool has_projections = std::find(families.begin(), families.end(), projections_column_family) != families.end();
-  if (!has_projections) return not_tutorledger(path, "it has no projections column family");
+  if (!has_projections) {
+    // A damaged MANIFEST can list just the default family: that is a damaged ledger, not a
+    // foreign database, and deserves to be called so.
+    if (Status complete = check_data_files_complete(path, tuning, families); !complete.is_ok()) return complete;
+    return not_tutorledger(path, "it has no projections column family");
+  }
   return Status::ok();
 }
 
@@ -231,6 +237,11 @@ Status LogStore::open(const std::string& path, const LogOptions& options, std::u
   impl.path = path;
   impl.tuning = make_rocksdb_tuning(options);
   if (Status status = check_folder(path, options, impl.tuning); !status.is_ok()) return status;
+  // A primary's own open is strict about missing data files; a secondary's is not.
+  if (impl.secondary()) {
+    const std::vector<std::string> families{rocksdb::kDefaultColumnFamilyName, projections_column_family};
+    if (Status complete = check_data_files_complete(path, impl.tuning, families); !complete.is_ok()) return complete;
+  }
   if (Status status = open_database(impl); !status.is_ok()) return status;
   if (Status status = check_schema(impl); !status.is_ok()) return status;
   if (Status status = recover_head(impl); !status.is_ok()) return status;

@@ -3,6 +3,9 @@
 // position; folders that are not logs are usage errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 
@@ -318,6 +321,40 @@ TEST_CASE("RandomJourneysVerifyCleanWithTheIncrementalInvariants") {
   write_log(folder.sub("data"), h.log);
   const CliRun run = verify(folder.sub("data"));
   CHECK_MESSAGE(run.exit_code == 0, "seed ", seed, ": ", run.out);
+}
+
+TEST_CASE("AMissingOrShortDataFileOrAnUnreadableManifestIsDamageNotAnOlderCleanLedger") {
+  // A RocksDB secondary would quietly open the newest state whose files all exist: with the
+  // newest table file gone it saw an older ledger and called it clean. Every audit command opens
+  // through the same check, so exports and reconcile refuse such a folder too.
+  for (const std::string damage : {"missing", "short", "manifest"}) {
+    CAPTURE(damage);
+    SeedLog seed;
+    {
+      logtest::RawDb raw(seed.dir());
+      raw.flush();  // the seed ledger in one table file
+      raw.put("later", "a later write", /*projections=*/true);
+      raw.flush();  // and a newer one
+    }
+    std::vector<std::filesystem::path> tables;
+    std::filesystem::path manifest;
+    for (const auto& entry : std::filesystem::directory_iterator(seed.dir())) {
+      if (entry.path().extension() == ".sst") tables.push_back(entry.path());
+      if (entry.path().filename().string().starts_with("MANIFEST-")) manifest = entry.path();
+    }
+    REQUIRE(tables.size() >= 2);
+    const std::filesystem::path newest = *std::max_element(tables.begin(), tables.end());
+    if (damage == "missing") std::filesystem::remove(newest);
+    if (damage == "short") std::filesystem::resize_file(newest, std::filesystem::file_size(newest) / 2);
+    if (damage == "manifest") std::ofstream(manifest, std::ios::binary | std::ios::trunc) << std::string(500, '\x5a');
+
+    const CliRun run = verify(seed.dir());
+    CHECK_MESSAGE(run.exit_code == 1, run.out, run.err);
+    CHECK_MESSAGE(run.err.find("are damaged or incomplete") != std::string::npos, run.err);
+    CHECK(run.out.find("clean") == std::string::npos);
+    const CliRun exported = run_export({"trial-balance", "--data", seed.dir()});
+    CHECK_MESSAGE(exported.exit_code == 1, exported.out, exported.err);
+  }
 }
 
 TEST_CASE("MissingFolderAndFoldersThatAreNotLogsAreUsageErrors") {

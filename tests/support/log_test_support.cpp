@@ -86,6 +86,10 @@ void RawDb::put(std::string_view key, std::string_view value, bool projections) 
   REQUIRE(db_->Put(write, family(projections), key, value).ok());
 }
 
+void RawDb::flush() {
+  REQUIRE(db_->Flush(rocksdb::FlushOptions(), handles_).ok());
+}
+
 void RawDb::erase(std::string_view key, bool projections) {
   rocksdb::WriteOptions write;
   write.sync = true;

@@ -50,6 +50,8 @@ class RawDb {
   std::string get(std::string_view key, bool projections = false);  // "" when absent
   void put(std::string_view key, std::string_view value, bool projections = false);
   void erase(std::string_view key, bool projections = false);
+  // Writes both column families' memtables to table files (*.sst), as a long-running server would.
+  void flush();
   // Every key and value of one column family, in key order.
   std::vector<std::pair<std::string, std::string>> all(bool projections = false);
 
