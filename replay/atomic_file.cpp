@@ -25,10 +25,23 @@ Status AtomicFile::create(const std::string& path, std::unique_ptr<AtomicFile>* 
   assert(out != nullptr);
   if (path.empty()) return Status::invalid_argument("the output path is empty");
   std::error_code error;
-  if (std::filesystem::is_directory(path, error)) return Status::invalid_argument(fmt::format("{} is a folder", path));
-  std::string temporary = path + ".tmp-XXXXXX";
+  const std::filesystem::file_status status = std::filesystem::status(path, error);  // follows links
+  if (std::filesystem::is_directory(status)) return Status::invalid_argument(fmt::format("{} is a folder", path));
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    std::FILE* stream = std::fopen(path.c_str(), "wb");
+    if (stream == nullptr) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+    out->reset(new AtomicFile(path, "", stream));
+    return Status::ok();
+  }
+  // Replace the file a link points to, not the link.
+  const std::string target = std::filesystem::is_symlink(std::filesystem::symlink_status(path, error)) &&
+                                     std::filesystem::exists(status)
+                                 ? std::filesystem::canonical(path, error).string()
+                                 : path;
+  if (error) return Status::io_error(fmt::format("cannot resolve {}: {}", path, error.message()));
+  std::string temporary = target + ".tmp-XXXXXX";
   const int fd = mkstemp(temporary.data());
-  if (fd < 0) return Status::io_error(fmt::format("cannot create a file beside {}: {}", path, std::strerror(errno)));
+  if (fd < 0) return Status::io_error(fmt::format("cannot create a file beside {}: {}", target, std::strerror(errno)));
   std::FILE* file = fdopen(fd, "wb");
   if (file == nullptr) {
     const int saved = errno;
@@ -36,17 +49,19 @@ Status AtomicFile::create(const std::string& path, std::unique_ptr<AtomicFile>* 
     unlink(temporary.c_str());
     return Status::io_error(fmt::format("cannot open {}: {}", temporary, std::strerror(saved)));
   }
-  out->reset(new AtomicFile(path, std::move(temporary), file));
+  out->reset(new AtomicFile(target, std::move(temporary), file));
   return Status::ok();
 }
 
 AtomicFile::~AtomicFile() {
   if (file_ != nullptr) std::fclose(file_);
-  if (!committed_) unlink(temporary_path_.c_str());
+  if (!committed_ && !direct()) unlink(temporary_path_.c_str());
 }
 
 void AtomicFile::fail(std::string_view what) {
-  if (status_.is_ok()) status_ = Status::io_error(fmt::format("{} {}: {}", what, temporary_path_, std::strerror(errno)));
+  if (status_.is_ok()) {
+    status_ = Status::io_error(fmt::format("{} {}: {}", what, direct() ? path_ : temporary_path_, std::strerror(errno)));
+  }
 }
 
 void AtomicFile::write(std::string_view text) {
@@ -56,6 +71,13 @@ void AtomicFile::write(std::string_view text) {
 
 Status AtomicFile::commit() {
   assert(!committed_);
+  if (direct()) {  // a pipe or a device: nothing to sync or rename
+    if (status_.is_ok() && std::fflush(file_) != 0) fail("flushing");
+    if (std::fclose(file_) != 0) fail("closing");
+    file_ = nullptr;
+    committed_ = status_.is_ok();
+    return status_;
+  }
   if (status_.is_ok() && std::fflush(file_) != 0) fail("flushing");
   if (status_.is_ok() && fsync(fileno(file_)) != 0) fail("syncing");
   if (std::fclose(file_) != 0) fail("closing");

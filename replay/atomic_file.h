@@ -2,7 +2,12 @@
 // `--output FILE`: the export goes to a temporary file beside FILE, which is synced and renamed
 // over FILE only when the export is complete. A reader of FILE sees the old file or the whole
 // new one, never half an export; a failed export leaves FILE as it was. Exports hold money
-// data: the file is private to its owner (mode 0600, as mkstemp makes it).
+// data: the file is private to its owner (mode 0600, as mkstemp makes it). When FILE is a
+// symbolic link, the file it points to is the one replaced.
+//
+// When FILE exists and is not a regular file (a named pipe, /dev/stdout, a terminal), the export
+// is written to it directly: renaming over it would replace the device or pipe with an ordinary
+// file. Write errors (a full device) still fail the export.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -21,13 +26,16 @@ class AtomicFile final : public TextSink {
   void write(std::string_view text) override;
   Status status() const override { return status_; }
 
-  // Flushes, syncs, renames the temporary file to the path, and syncs the folder.
+  // Flushes, syncs, renames the temporary file to the path, and syncs the folder (direct: flushes
+  // and closes).
   Status commit();
-  const std::string& temporary_path() const { return temporary_path_; }
+  const std::string& temporary_path() const { return temporary_path_; }  // empty when direct
 
  private:
+  // An empty temporary_path: writing straight to `path`, which is not a regular file.
   AtomicFile(std::string path, std::string temporary_path, std::FILE* file)
       : path_(std::move(path)), temporary_path_(std::move(temporary_path)), file_(file) {}
+  bool direct() const { return temporary_path_.empty(); }
   void fail(std::string_view what);
 
   std::string path_;
