@@ -90,8 +90,12 @@ int token(Args args) {
   environment.now_unix_s = static_cast<int64_t>(std::time(nullptr));
   std::string out;
   std::string err;
-  const int exit_code = run_token_command(args, environment, out, err);
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  int exit_code = run_token_command(args, environment, out, err);
+  const bool written = std::fwrite(out.data(), 1, out.size(), stdout) == out.size() && std::fflush(stdout) == 0;
+  if (!written && exit_code == 0) {  // a script reading the token must not take "nothing" for success
+    err += "tutorledger token: writing to stdout failed\n";
+    exit_code = 1;
+  }
   std::fwrite(err.data(), 1, err.size(), stderr);
   return exit_code;
 }

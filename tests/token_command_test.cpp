@@ -125,4 +125,9 @@ TEST_CASE("BinaryPrintsATokenThatVerifies") {
   const std::string unset =
       "env -u TL_JWT_SECRET '" + std::string(binary) + "' token --sub s1 --role tutor 2>/dev/null";
   CHECK(WEXITSTATUS(std::system(unset.c_str())) == 2);
+
+  // A token that could not be written is a failure, not an empty success.
+  const std::string unwritable = "TL_JWT_SECRET=" + std::string(secret) + " '" + binary +
+                                 "' token --sub s1 --role tutor >/dev/full 2>/dev/null";
+  CHECK(WEXITSTATUS(std::system(unwritable.c_str())) == 1);
 }
