@@ -69,6 +69,9 @@ int replica(Args args) {
 
   ServerOptions server_options;
   server_options.listen = std::string(parsed.args.value("listen").value_or("127.0.0.1:8081"));
+  if (const Status listen = check_listen_address(server_options.listen); !listen.is_ok()) {
+    return usage_error("--listen: " + listen.message());
+  }
   if (auto threads = parsed.args.value("io-threads")) {
     const int count = std::atoi(std::string(*threads).c_str());
     if (count < 1 || count > io_threads_max) return usage_error("--io-threads must be 1 to 256");

@@ -103,6 +103,10 @@ int serve(Args args) {
 
   ServerOptions server_options;
   server_options.listen = std::string(parsed.args.value("listen").value_or("127.0.0.1:8080"));
+  if (const Status listen = check_listen_address(server_options.listen); !listen.is_ok()) {
+    std::fprintf(stderr, "tutorledger serve: --listen: %s\n", listen.message().c_str());
+    return 2;
+  }
   if (auto threads = parsed.args.value("io-threads")) {
     const int count = std::atoi(std::string(*threads).c_str());
     if (count < 1 || count > 256) {

@@ -708,6 +708,11 @@ Server::Server(ServerOptions options, Handler handler)
 
 Server::~Server() { stop(); }
 
+Status check_listen_address(std::string_view listen) {
+  const ParsedListen parsed = parse_listen(listen);
+  return parsed.error.empty() ? Status::ok() : Status::invalid_argument(parsed.error);
+}
+
 Status Server::start() { return impl_->start(); }
 
 uint16_t Server::port() const { return impl_->port; }

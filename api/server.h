@@ -65,6 +65,11 @@ struct ServerOptions {
   std::shared_ptr<MetricsRegistry> metrics;      // empty: the server makes its own
 };
 
+// ok when `listen` is "host:port" or "[v6]:port" with an IP address (or localhost) and a port
+// of 0 to 65535; invalid_argument naming the problem otherwise. No name resolution. Commands
+// check it before they open anything, so a typo changes nothing on disk.
+Status check_listen_address(std::string_view listen);
+
 class Server {
  public:
   // `handler` is called on I/O threads; it must outlive the server.

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <poll.h>
 #include <regex>
@@ -162,6 +163,15 @@ TEST_CASE("UsageErrorsExitTwo") {
   CHECK(child.wait_exit() == 2);
   Child extra = spawn({"serve", "positional"}, {});
   CHECK(extra.wait_exit() == 2);
+  // A bad --listen is found before the ledger folder is created or opened.
+  logtest::TempFolder folder;
+  for (const std::string listen : {"nonsense", "127.0.0.1:99999", "example.com:80"}) {
+    CAPTURE(listen);
+    Child bad_listen = spawn({"serve", "--data", folder.sub("ledger"), "--listen", listen}, {});
+    CHECK(bad_listen.wait_exit() == 2);
+    CHECK(bad_listen.stderr_text.find("--listen: listen address '" + listen + "'") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(folder.sub("ledger")));
+  }
 }
 
 namespace {
