@@ -35,6 +35,13 @@ bool read_time_option(const ParsedArgs& args, std::string_view name, std::option
   return true;
 }
 
+bool read_at_option(const ParsedArgs& args, std::optional<TimeMs>* out, std::string* error) {
+  if (!read_time_option(args, "at", out, error)) return false;
+  const bool whole_second = *out && args.value("at")->find('.') == std::string_view::npos;
+  if (whole_second && **out <= time_ms_max - (ms_per_second - 1)) **out += ms_per_second - 1;
+  return true;
+}
+
 int run_on_standard_streams(int (*run)(Args, replay::Console&, TimeMs), Args args) {
   replay::FileSink out(stdout);
   replay::FileSink err(stderr);

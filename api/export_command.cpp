@@ -60,7 +60,7 @@ int run_export_command(Args args, replay::Console& console, TimeMs now) {
   std::string error;
   std::optional<TimeMs> at;
   if (!read_time_option(parsed.args, "from", &request.range.from, &error) ||
-      !read_time_option(parsed.args, "to", &request.range.to, &error) || !read_time_option(parsed.args, "at", &at, &error)) {
+      !read_time_option(parsed.args, "to", &request.range.to, &error) || !read_at_option(parsed.args, &at, &error)) {
     return audit_usage_error(console, command, error, usage_text);
   }
   if (request.range.from && request.range.to && *request.range.from > *request.range.to) {

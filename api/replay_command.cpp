@@ -91,7 +91,7 @@ int run_replay_command(Args args, replay::Console& console, TimeMs now) {
     if (!parse_subcommand(rest, state_options, 0, "replay state", console, &parsed, &exit_code)) return exit_code;
     std::optional<TimeMs> at;
     std::string error;
-    if (!read_time_option(parsed.result.args, "at", &at, &error)) {
+    if (!read_at_option(parsed.result.args, &at, &error)) {
       return audit_usage_error(console, "replay state", error, usage_text);
     }
     return replay::run_state(parsed.data_dir, at, now, console);

@@ -15,7 +15,9 @@
 #include "replay/data_folder.h"
 #include "replay/state_at.h"
 #include "support/audit_cli_runner.h"
+#include "support/event_log_writer.h"
 #include "support/golden.h"
+#include "support/log_test_support.h"
 #include "support/seed_ledger.h"
 
 using namespace tl;
@@ -200,6 +202,38 @@ TEST_CASE("TrialBalanceWithoutAtIsAsOfNowOrTheLastEventWhicheverIsLater") {
   // Asked for a moment before the first event, it shows nothing.
   CHECK(export_ok({"trial-balance", "--data", seed_dir(), "--at", rfc(example_start - 2 * ms_per_day - 1)}).out ==
         "account,currency,balance\r\n");
+}
+
+TEST_CASE("AtAWholeSecondIncludesTheEventsTheApiShowsAtThatSecond") {
+  // The real clock stamps milliseconds; the API shows the capture below at t (whole second).
+  // `--at t` takes in the whole second, `--at t.000` means exactly that instant.
+  const TimeMs t = example_start - ms_per_day;
+  const TimeMs captured = t + 413;
+  const Money price{35000, *Currency::parse("ETB")};
+  const std::string stream = "booking-bk_1";
+  logtest::TempFolder folder;
+  write_log(folder.sub("data"),
+            {make_event(stream, BookingRequested{"bk_1", "s1", "t1", "Maths", example_start, 60, price}, student(), t - 5000, "c1"),
+             make_event(stream, BookingAccepted{"bk_1"}, tutor(), t - 4000, "c2"),
+             make_event(stream, CheckoutOpened{"bk_1", "tx-bk_1", price}, student(), t - 3000, "c3"),
+             make_event(stream,
+                        PaymentCaptured{"bk_1", "tx-bk_1", "ref-1", price,
+                                        {Posting{"external:psp", "escrow:bk_1", 35000, price.currency}}},
+                        system_actor(), captured, "c4"),
+             make_event(stream, EscrowHeld{"bk_1", price}, system_actor(), captured, "c4")});
+  const std::string data = folder.sub("data");
+  const std::string whole = format_rfc3339_seconds(t);
+  REQUIRE(whole.ends_with(":00Z"));
+
+  const CliRun balances = run_export({"trial-balance", "--data", data, "--at", whole});
+  CHECK_MESSAGE(balances.out.find("escrow:bk_1,ETB,35000") != std::string::npos, balances.out);
+  const CliRun exact = run_export({"trial-balance", "--data", data, "--at", whole.substr(0, whole.size() - 1) + ".000Z"});
+  CHECK_MESSAGE(exact.out.find("escrow:bk_1") == std::string::npos, exact.out);
+  const CliRun state = run_replay({"state", "--data", data, "--at", whole});
+  CHECK_MESSAGE(state.out.find(R"("status":"held")") != std::string::npos, state.out);
+  // Exactly a day after the second the API shows as held_at, the escrow is a day old.
+  const CliRun aged = run_export({"escrow", "--data", data, "--at", format_rfc3339_seconds(t + ms_per_day)});
+  CHECK_MESSAGE(aged.out.find(",1-3d\r\n") != std::string::npos, aged.out);
 }
 
 TEST_CASE("EscrowAgingListsOnlyEscrowsHoldingMoneyInTheirAgeBuckets") {
