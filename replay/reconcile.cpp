@@ -70,13 +70,16 @@ class Matcher {
   }
 
   // Rows under a reference the ledger does not know, paired by tx_ref with a capture no row named
-  // (the same payment under two references); then the captures no row named, in log order.
+  // and of the same amount and currency (the same payment under two references: a row of another
+  // amount is another payment, missing in the ledger); then the captures no row named, in log order.
   void finish() {
     for (const StatementRow& row : unknown_references_) {
       Capture* capture = nullptr;
       if (auto by_tx_ref = references_by_tx_ref_.find(row.tx_ref); by_tx_ref != references_by_tx_ref_.end()) {
         Capture& candidate = captures_.find(*by_tx_ref->second)->second;
-        if (!candidate.named) capture = &candidate;
+        const bool same_money =
+            candidate.amount.currency == row.amount.currency && candidate.amount.amount == row.amount.amount;
+        if (!candidate.named && same_money) capture = &candidate;
       }
       if (capture == nullptr) {
         note(Difference::missing_in_ledger, row, nullptr);

@@ -123,6 +123,24 @@ TEST_CASE("ARowUnderAnotherReferenceIsPairedWithItsCaptureByTxRef") {
   CHECK(run.out.find("missing in ledger: reference ref-bk_paid-THIRD") != std::string::npos);
 }
 
+TEST_CASE("ARowUnderAnotherReferenceWithOtherMoneyIsAnotherPaymentNotAReferenceMismatch") {
+  // Pairing by tx_ref must not hide a difference of amount or currency.
+  for (const auto& [amount, currency] : {std::pair{"300.00", "ETB"}, std::pair{"350.00", "USD"}}) {
+    CAPTURE(amount);
+    CAPTURE(currency);
+    std::string text = header;
+    text += fmt::format("ref-bk_paid-OTHER,tx-bk_paid,{},{},success,2026-11-22T10:00:00Z\r\n", amount, currency);
+    text += clean_rows().substr(row("bk_paid").size());
+    const CliRun run = reconcile(text);
+    CHECK(run.exit_code == 1);
+    CHECK(has_line(run.out, "reference mismatch: 0"));
+    CHECK(has_line(run.out, "missing in ledger: 1"));
+    CHECK(has_line(run.out, "missing in statement: 1"));
+    CHECK(run.out.find("missing in ledger: reference ref-bk_paid-OTHER") != std::string::npos);
+    CHECK(run.out.find("missing in statement: reference ref-bk_paid ") != std::string::npos);
+  }
+}
+
 TEST_CASE("StatementInAnotherColumnOrderWithQuotesAndABomIsRead") {
   std::string text = "\xEF\xBB\xBF" "status, at, currency, amount, tx_ref, reference, note\n";
   text += "success,2026-11-22T10:00:00Z,USD,50.00,tx-bk_usd,ref-bk_usd,\"paid, \"\"in full\"\"\nsecond line\"\n";
