@@ -159,6 +159,12 @@ struct Engine::Writer {
       }
       if (stop_now) break;
       turn();
+      // The gauge counts what still waits: the turn took commands from `pending`.
+      pending_depth.store(pending.size(), std::memory_order_relaxed);
+      {
+        std::lock_guard lock(queue_mutex);
+        stats.queue_depth.store(queue.size() + pending.size(), std::memory_order_relaxed);
+      }
     }
     if (!options.checkpoint_on_stop) return;
     const Status status = write_checkpoint();

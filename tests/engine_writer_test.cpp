@@ -80,6 +80,8 @@ TEST_CASE("ManyThreadsSubmittingAtOnceLoseNothingAndKeepEachCallersOrder") {
   CHECK(position_of.size() == threads * per_thread);
   CHECK(f.engine->stats().batches_total < f.engine->stats().commands_total);  // group commit happened
   CHECK(live_state_hash(*f.engine) == state_hash(f.rebuilt_from_log()));
+  // Nothing waits any more, and the queue-depth gauge says so (it stayed at the last batch's size).
+  CHECK(tl::test::eventually([&] { return f.engine->stats().queue_depth.load() == 0; }, 5000));
 }
 
 TEST_CASE("IdempotentRetriesFromSeveralThreadsProduceOneSetOfEvents") {
