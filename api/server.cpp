@@ -540,7 +540,10 @@ asio::awaitable<void> Server::Impl::answer_read_error(Session& s, http::request_
     co_return;
   }
   response->log_route = std::string(unrouted_log_route);
-  const std::string method = parser.is_header_done() ? std::string(to_std(parser.get().method_string())) : "-";
+  // A body over the limit is refused once the headers are read, before the parser calls them done:
+  // the request line is known by then, and the log line names its method.
+  const std::string_view method_text = to_std(parser.get().method_string());
+  const std::string method = method_text.empty() ? "-" : std::string(method_text);
   const unsigned version = parser.is_header_done() ? parser.get().version() : 11;
   const HttpResponse summary{response->status, {}, {}, {}, response->log_route, {}};
   error_code write_ec;

@@ -257,6 +257,10 @@ TEST_CASE("BodyOverTheLimitGets413WithTheJsonErrorThenClose") {
           R"({"error":{"code":"payload_too_large","message":"the request body is larger than 65536 bytes"}})");
     CHECK(response->header("Connection") == "close");
     CHECK(client.wait_closed(3000));
+    const auto lines = test.log_lines(1);
+    REQUIRE(lines.size() == 1);
+    CHECK_MESSAGE(lines[0].find(R"("method":"POST")") != std::string::npos, lines[0]);  // the request line was read
+    CHECK(lines[0].find(R"("status":413)") != std::string::npos);
   }
   SUBCASE("declared by Content-Length, not sent: answered before the body is read") {
     HttpClient client = test.client();
