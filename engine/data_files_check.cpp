@@ -1,5 +1,6 @@
 #include "engine/data_files_check.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdarg>
 #include <memory>
@@ -39,9 +40,11 @@ Status check_data_files_complete(const std::string& path, const RocksTuning& tun
   rocksdb::DBOptions db_options = tuning.db;
   db_options.info_log = std::make_shared<SilentLogger>();
   db_options.max_open_files = -1;  // open every table file: each one must be there and whole
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const std::string& family : families) {
-    descriptors.emplace_back(family, family == rocksdb::kDefaultColumnFamilyName ? tuning.log : tuning.projections);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;  // the families listed, tuned as the log opens them
+  for (rocksdb::ColumnFamilyDescriptor& descriptor : column_family_descriptors(tuning)) {
+    if (std::find(families.begin(), families.end(), descriptor.name) != families.end()) {
+      descriptors.push_back(std::move(descriptor));
+    }
   }
   Status checked;
   for (int attempt = 1; attempt <= data_files_check_attempts; ++attempt) {

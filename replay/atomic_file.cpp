@@ -71,18 +71,16 @@ void AtomicFile::write(std::string_view text) {
 
 Status AtomicFile::commit() {
   assert(!committed_);
-  if (direct()) {  // a pipe or a device: nothing to sync or rename
-    if (status_.is_ok() && std::fflush(file_) != 0) fail("flushing");
-    if (std::fclose(file_) != 0) fail("closing");
-    file_ = nullptr;
-    committed_ = status_.is_ok();
-    return status_;
-  }
   if (status_.is_ok() && std::fflush(file_) != 0) fail("flushing");
-  if (status_.is_ok() && fsync(fileno(file_)) != 0) fail("syncing");
+  // A pipe or a device (direct) has nothing to sync or rename.
+  if (status_.is_ok() && !direct() && fsync(fileno(file_)) != 0) fail("syncing");
   if (std::fclose(file_) != 0) fail("closing");
   file_ = nullptr;
   if (!status_.is_ok()) return status_;
+  if (direct()) {
+    committed_ = true;
+    return status_;
+  }
   if (std::rename(temporary_path_.c_str(), path_.c_str()) != 0) {
     fail("renaming");
     return status_;
