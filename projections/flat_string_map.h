@@ -10,9 +10,9 @@
 // 64-byte node plus a bucket per entry.
 //
 // Erasing leaves the entry's place empty (its key cleared, its value reset) for the next insert
-// to reuse; the IdIndex removes the slot without leaving a tombstone. Iteration visits the live entries in index order; callers that need a
-// canonical order sort (state_codec.cpp does). Searches take a std::string_view and do not
-// allocate.
+// to reuse; the IdIndex removes the slot without leaving a tombstone. Iteration visits the live
+// entries in index order; callers that need a canonical order sort (state_codec.cpp does).
+// Searches take a std::string_view and do not allocate.
 #include <cassert>
 #include <cstdint>
 #include <deque>
