@@ -157,6 +157,11 @@ int serve(Args args) {
                static_cast<unsigned long long>(recovery.timers_scheduled), static_cast<long long>(recovery.elapsed_ms));
   if (!recovery.checkpoint_discarded.empty()) {
     std::fprintf(stderr, "tutorledger: checkpoint discarded: %s\n", recovery.checkpoint_discarded.c_str());
+    if (recovery.checkpoint_rewrite_failed.empty()) {
+      std::fprintf(stderr, "tutorledger: a new checkpoint of the restored state was written\n");
+    } else {
+      std::fprintf(stderr, "tutorledger: new checkpoint failed: %s\n", recovery.checkpoint_rewrite_failed.c_str());
+    }
   }
 
   // Declared before the server, so it stops after the server (and before the engine closes the log).

@@ -571,6 +571,12 @@ Status Engine::open(const EngineOptions& options, std::unique_ptr<Clock> clock, 
   writer.stats.last_position = engine->state_->position;
   writer.stats.checkpoint_position = writer.recovery.checkpoint_position;
   writer.stats.timers_pending = writer.timers->size();
+  if (!writer.recovery.checkpoint_discarded.empty() && engine->state_->position > 0) {
+    // Without this, every start until the next scheduled checkpoint (up to 1M events or 10
+    // minutes away) would rebuild from the whole log again.
+    const Status written = writer.write_checkpoint();
+    if (!written.is_ok()) writer.recovery.checkpoint_rewrite_failed = written.to_string();
+  }
   writer.thread = std::thread([&writer] {
     name_this_thread("tl-writer");
     writer.run();

@@ -102,6 +102,9 @@ struct EngineStats {
 struct RecoveryReport {
   bool checkpoint_used = false;
   std::string checkpoint_discarded;  // why a checkpoint was not used, empty if none or used
+  // After a discard, start-up writes a checkpoint of the restored state at once, so the next
+  // start (and `replay rebuild`) does not meet the unusable one again: empty when written.
+  std::string checkpoint_rewrite_failed;
   uint64_t checkpoint_position = 0;
   uint64_t events_replayed = 0;
   uint64_t timers_scheduled = 0;

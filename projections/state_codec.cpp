@@ -349,6 +349,14 @@ std::string dump_state(const State& state) {
   return out;
 }
 
+std::optional<uint32_t> state_dump_format(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.u32() != state_magic || !r.ok()) return std::nullopt;
+  const uint32_t version = r.u32();
+  if (!r.ok()) return std::nullopt;
+  return version;
+}
+
 std::string load_state(std::string_view bytes, State* out) {
   Reader r(bytes);
   State state;

@@ -4,7 +4,9 @@
 //
 // Layout: a magic and format version, then each part in a fixed order; integers little-endian
 // fixed width, strings length-prefixed; deques in log order; hash maps sorted by key.
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +20,10 @@ constexpr uint32_t state_format_version = 2;
 // Streams the dump to `sink` in pieces of at most about `piece_bytes_max`.
 void write_state(const State& state, const std::function<void(std::string_view)>& sink);
 std::string dump_state(const State& state);
+
+// The format version a dump was written in, or nothing when `bytes` does not start like a dump.
+// Lets a reader tell a dump of an older version (expected after an upgrade) from a damaged one.
+std::optional<uint32_t> state_dump_format(std::string_view bytes);
 
 // Reads a dump back. Returns an empty string on success, else why the bytes are not a valid dump
 // (and `out` is left empty).

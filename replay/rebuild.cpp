@@ -68,6 +68,14 @@ RebuildFindings rebuild_log(const LogStore& log, Progress& progress) {
     findings.checkpoint_read = true;
     findings.checkpoint_position = checkpoint->position;
     findings.checkpoint_state_hash = checkpoint->state_hash;
+    const std::string_view payload = checkpoint->payload;
+    const std::optional<uint32_t> format =
+        payload.size() < Digest{}.size() ? std::nullopt : state_dump_format(payload.substr(Digest{}.size()));
+    if (format && *format < state_format_version) {
+      findings.verdict = CheckpointVerdict::older_format;
+      findings.checkpoint_format = *format;
+      checkpoint.reset();
+    }
   }
 
   StateReplay replay(/*watch_invariants=*/false);
@@ -127,13 +135,20 @@ int run_rebuild(const std::string& data_dir, Console& console) {
                   : fmt::format("checkpoint: differs: {}\n", findings.difference);
       break;
     case CheckpointVerdict::unreadable: text += fmt::format("checkpoint: unreadable: {}\n", findings.difference); break;
+    case CheckpointVerdict::older_format:
+      text += fmt::format(
+          "checkpoint: position {}: state format {} of an earlier version, not compared (the server replaces it "
+          "when it next starts)\n",
+          findings.checkpoint_position, findings.checkpoint_format);
+      break;
   }
   if (!findings.damage.found()) {
     text += fmt::format("head: position {}, state hash {}\n", findings.head.position, to_hex(findings.state_hash_at_head));
   }
   console.out.write(text);
-  const bool compared = findings.verdict == CheckpointVerdict::none || findings.verdict == CheckpointVerdict::equal;
-  return findings.damage.found() || !compared ? exit_failed : exit_ok;
+  const bool checkpoint_fine = findings.verdict == CheckpointVerdict::none || findings.verdict == CheckpointVerdict::equal ||
+                        findings.verdict == CheckpointVerdict::older_format;
+  return findings.damage.found() || !checkpoint_fine ? exit_failed : exit_ok;
 }
 
 }  // namespace tl::replay

@@ -14,7 +14,9 @@
 
 namespace tl::replay {
 
-enum class CheckpointVerdict { none, equal, differs, unreadable };
+// older_format: the checkpoint holds a state dump of an earlier format (written before an
+// upgrade, and replaced by the server's next checkpoint); there is nothing to compare it with.
+enum class CheckpointVerdict { none, equal, differs, unreadable, older_format };
 
 struct RebuildFindings {
   Finding damage;                      // the replay stopped here (none when it reached the head)
@@ -27,11 +29,12 @@ struct RebuildFindings {
   Digest checkpoint_state_hash{};      // as stored
   Digest rebuilt_state_hash{};         // of the rebuild at the checkpoint's position
   std::string difference;              // why it differs, one line
+  uint32_t checkpoint_format = 0;      // the dump's format, when older_format
 };
 
 RebuildFindings rebuild_log(const LogStore& log, Progress& progress);
 
-// Exit 0 when equal or there is no checkpoint; 1 when it differs, cannot be read, or the log is
+// Exit 0 when equal, of an older format, or there is no checkpoint; 1 when it differs, cannot be read, or the log is
 // damaged.
 int run_rebuild(const std::string& data_dir, Console& console);
 

@@ -13,6 +13,7 @@
 
 #include "engine/recovery.h"
 #include "engine/state_hash.h"
+#include "projections/state_codec.h"
 #include "support/engine_fixture.h"
 #include "support/eventually.h"
 
@@ -229,6 +230,48 @@ TEST_CASE("ACheckpointThatDoesNotMatchIsDiscardedAndTheLogRebuilt") {
   CHECK(f.engine->recovery().checkpoint_discarded.find("state hash") != std::string::npos);
   CHECK(f.engine->recovery().events_replayed == 5);
   CHECK(live_state_hash(*f.engine) == expected);
+  CHECK(f.engine->recovery().checkpoint_rewrite_failed.empty());
+
+  // Start-up replaced the bad checkpoint at once: a crash now (no checkpoint on stop) still
+  // finds a usable one instead of rebuilding from the whole log again.
+  f.options.checkpoint_on_stop = false;
+  f.restart();
+  CHECK(f.engine->recovery().checkpoint_used);
+  CHECK(f.engine->recovery().events_replayed == 0);
+  CHECK(live_state_hash(*f.engine) == expected);
+}
+
+TEST_CASE("ACheckpointOfAnEarlierStateFormatIsReplacedAtStartUp") {
+  EngineFixture f;
+  for (int i = 0; i < 3; ++i) f.book(fmt::format("bk_{}", i), example_start);
+  const Digest expected = live_state_hash(*f.engine);
+  f.close();
+  const auto read_checkpoint = [&f] {
+    std::unique_ptr<LogStore> log;
+    REQUIRE(LogStore::open(f.options.data_dir, f.options.log, &log).is_ok());
+    std::optional<Checkpoint> checkpoint;
+    REQUIRE(log->read_checkpoint(&checkpoint).is_ok());
+    REQUIRE(checkpoint);
+    return *checkpoint;
+  };
+  {
+    // What the previous version wrote: its format number right after the magic (little-endian).
+    Checkpoint older = read_checkpoint();
+    const size_t format_offset = Digest{}.size() + 4;
+    REQUIRE(older.payload.size() > format_offset + 4);
+    older.payload[format_offset] = static_cast<char>(state_format_version - 1);
+    std::unique_ptr<LogStore> log;
+    REQUIRE(LogStore::open(f.options.data_dir, f.options.log, &log).is_ok());
+    REQUIRE(log->write_checkpoint(older).is_ok());
+  }
+  f.options.checkpoint_on_stop = false;
+  f.open();
+  CHECK(f.engine->recovery().checkpoint_discarded.find("state dump format") != std::string::npos);
+  CHECK(live_state_hash(*f.engine) == expected);
+  f.close();
+  const Checkpoint rewritten = read_checkpoint();
+  CHECK(state_dump_format(std::string_view(rewritten.payload).substr(Digest{}.size())) == state_format_version);
+  CHECK(rewritten.state_hash == expected);
 }
 
 TEST_CASE("TheWriterThreadIsNamedSoProfilesAndTopShowIt") {

@@ -11,6 +11,7 @@
 #include "engine/recovery.h"
 #include "engine/rocksdb_tuning.h"
 #include "engine/state_hash.h"
+#include "projections/state_codec.h"
 #include "replay/data_folder.h"
 #include "replay/rebuild.h"
 #include "replay/state_at.h"
@@ -93,6 +94,31 @@ TEST_CASE("CheckpointOfAnotherStateDiffersWithExitOne") {
   CHECK(run.exit_code == 1);
   CHECK_MESSAGE(run.out.find("checkpoint: position 30: differs: the rebuilt state hash") != std::string::npos, run.out);
   CHECK(run.out.find("head: position") != std::string::npos);  // the head is still rebuilt and shown
+}
+
+TEST_CASE("CheckpointOfAnEarlierStateFormatIsNamedAndNotCalledADifference") {
+  // A folder last served by the previous version: its checkpoint cannot be compared, and nothing
+  // is wrong with it (the server replaces it when it next starts).
+  EngineFixture f;
+  run_seed_journeys(f);  // and closes, writing a checkpoint at the head
+  uint64_t head = 0;
+  {
+    std::unique_ptr<LogStore> log = logtest::open_log(f.options.data_dir);
+    std::optional<Checkpoint> checkpoint;
+    REQUIRE(log->read_checkpoint(&checkpoint).is_ok());
+    REQUIRE(checkpoint);
+    head = checkpoint->position;
+    REQUIRE(head == log->head().position);
+    checkpoint->payload[Digest{}.size() + 4] = static_cast<char>(state_format_version - 1);
+    REQUIRE(log->write_checkpoint(*checkpoint).is_ok());
+  }
+  const CliRun run = rebuild(f.options.data_dir);
+  CHECK_MESSAGE(run.exit_code == 0, run.out, run.err);
+  CHECK_MESSAGE(run.out.find(fmt::format("checkpoint: position {}: state format {} of an earlier version, not compared",
+                                         head, state_format_version - 1)) != std::string::npos,
+                run.out);
+  const std::string hash = to_hex(state_hash(state_up_to(f.options.data_dir, UINT64_MAX)));
+  CHECK(run.out.find(fmt::format("head: position {}, state hash {}", head, hash)) != std::string::npos);
 }
 
 TEST_CASE("TornCheckpointDiffersWithExitOne") {
