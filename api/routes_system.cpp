@@ -42,13 +42,13 @@ void App::add_system_routes(Router& router) {
     if (advance_seconds.has_value() == set.has_value()) {
       return respond(error_http(400, "invalid_request", "give exactly one of advance_seconds and set", actor_text(caller)));
     }
-    TimeMs to = 0;
+    Engine::ClockMove move;
     if (set) {
       const auto at = parse_rfc3339(*set);
       if (!at) return respond(error_http(400, "invalid_request", "set: must be an RFC 3339 time", actor_text(caller)));
-      to = floor_to_second(*at);  // the test clock keeps to whole seconds
+      move = Engine::ClockMove::to(floor_to_second(*at));  // the test clock keeps to whole seconds
     } else {
-      to = engine_.now() + *advance_seconds * ms_per_second;
+      move = Engine::ClockMove::by(*advance_seconds * ms_per_second);  // from the clock the writer finds
     }
     const std::string user = actor_text(caller);
     HttpResponse refused;
@@ -61,7 +61,7 @@ void App::add_system_routes(Router& router) {
       body += '}';
       return Reply{200, std::move(body), false};
     };
-    const auto queued = engine_.advance_clock(to, caller, std::move(idempotency), render,
+    const auto queued = engine_.advance_clock(move, caller, std::move(idempotency), render,
                                               [respond, user](Reply reply) { respond(reply_response(std::move(reply), user)); });
     switch (queued) {
       case SubmitResult::queued: return;

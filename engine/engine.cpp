@@ -26,6 +26,7 @@ namespace {
 
 struct ClockAdvance {
   TimeMs to = 0;
+  bool relative = false;  // `to` is a span to add to the clock when the writer takes the advance
   std::function<void(Status, TimeMs)> done;
   // A request with an Idempotency-Key (the test clock's POST): its answer is rendered and stored.
   std::optional<IdempotencyTag> idempotency;
@@ -467,6 +468,11 @@ struct Engine::Writer {
   void advance_clock(ClockAdvance& advance) {
     auto* manual = static_cast<ManualClock*>(clock.get());
     assert(clock->is_manual());
+    if (advance.relative) {
+      assert(advance.to >= 0 && advance.to <= time_ms_max);
+      advance.to = std::min(stamp_now() + advance.to, time_ms_max + 1);  // past the limit: refused below
+      advance.relative = false;
+    }
     if (advance.to < stamp_now()) {
       advance.done(Status::invalid_argument("time never moves backwards"), last_now.load());
       return;
@@ -597,19 +603,20 @@ SubmitResult Engine::replicate(std::vector<std::string> stored_values, std::func
 
 SubmitResult Engine::advance_clock(TimeMs to, std::function<void(Status, TimeMs)> done) {
   if (!writer_->clock->is_manual() || writer_->options.replica) return SubmitResult::read_only;
-  return writer_->enqueue(ClockAdvance{to, std::move(done), std::nullopt, {}, {}, {}});
+  return writer_->enqueue(ClockAdvance{to, false, std::move(done), std::nullopt, {}, {}, {}});
 }
 
-SubmitResult Engine::advance_clock(TimeMs to, const Actor& actor, std::optional<IdempotencyTag> idempotency,
+SubmitResult Engine::advance_clock(ClockMove move, const Actor& actor, std::optional<IdempotencyTag> idempotency,
                                    std::function<Reply(Status, TimeMs)> render, Completion done) {
   if (!writer_->clock->is_manual() || writer_->options.replica) return SubmitResult::read_only;
   if (!idempotency) {
-    return advance_clock(to, [render = std::move(render), done = std::move(done)](Status status, TimeMs now) {
+    auto answer = [render = std::move(render), done = std::move(done)](Status status, TimeMs now) {
       done(render(status, now));
-    });
+    };
+    return writer_->enqueue(ClockAdvance{move.amount, move.relative, std::move(answer), std::nullopt, {}, {}, {}});
   }
-  return writer_->enqueue(
-      ClockAdvance{to, {}, std::move(idempotency), actor_text(actor), std::move(render), std::move(done)});
+  return writer_->enqueue(ClockAdvance{move.amount, move.relative, {}, std::move(idempotency), actor_text(actor),
+                                       std::move(render), std::move(done)});
 }
 
 SubmitResult Engine::checkpoint(std::function<void(Status)> done) {

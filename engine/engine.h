@@ -137,10 +137,19 @@ class Engine {
   // (each at its own due time) before `done` runs. A time in the past is invalid_argument; a
   // failed write stops the advance early with io_error (the clock stays at the last due time).
   SubmitResult advance_clock(TimeMs to, std::function<void(Status, TimeMs)> done);
+  // Where a request moves the test clock: to an instant, or forward by a span from wherever the
+  // writer finds the clock when it takes the request. Two concurrent "advance by 7 s" requests
+  // then add up to 14 s, instead of both reading the same now() and landing on the same second.
+  struct ClockMove {
+    TimeMs amount = 0;
+    bool relative = false;
+    static ClockMove to(TimeMs at) { return {at, false}; }
+    static ClockMove by(TimeMs span_ms) { return {span_ms, true}; }
+  };
   // The same for a request (the contract's POST /api/test/clock): `render` turns the outcome into
   // the answer. With an Idempotency-Key the answer is stored like a command's (2xx and 409), so
   // a retry gets it again instead of moving the clock twice.
-  SubmitResult advance_clock(TimeMs to, const Actor& actor, std::optional<IdempotencyTag> idempotency,
+  SubmitResult advance_clock(ClockMove move, const Actor& actor, std::optional<IdempotencyTag> idempotency,
                              std::function<Reply(Status, TimeMs)> render, Completion done);
 
   // Read replicas only: appends the primary's records (stored values, in position order, starting

@@ -1,6 +1,11 @@
 // Every error code of the contract, in its order of precedence, over HTTP.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <latch>
+#include <thread>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "api/base64.h"
@@ -312,6 +317,31 @@ TEST_CASE("TheTestClockRouteExistsOnlyWithTheFlagAndNeverGoesBack") {
   CHECK(last.body.find("time cannot pass 9999-12-31T23:59:59Z") != std::string::npos);
   last = api.call("POST", "/api/test/clock", R"({"advance_seconds":0})", admin());
   CHECK(last.body == R"({"now":"9999-12-31T23:59:59Z"})");
+}
+
+TEST_CASE("ConcurrentAdvancesOfTheTestClockAddUp") {
+  // Each advance counts from the clock the writer finds, not from a now() read while an earlier
+  // advance was still queued: a harness moving the clock from several threads gets all its time.
+  ApiFixture api;
+  const TimeMs before = api.engine->now();
+  constexpr int callers = 16;
+  std::latch go(callers);
+  std::vector<std::string> answers(callers);
+  std::vector<int> statuses(callers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < callers; ++i) {
+    threads.emplace_back([&, i] {
+      go.arrive_and_wait();
+      const auto r = api.call("POST", "/api/test/clock", R"({"advance_seconds":7})", admin());
+      statuses[i] = r.status;
+      answers[i] = r.body;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int i = 0; i < callers; ++i) CHECK_MESSAGE(statuses[i] == 200, answers[i]);
+  CHECK(api.engine->now() == before + callers * 7 * ms_per_second);
+  std::sort(answers.begin(), answers.end());
+  CHECK(std::adjacent_find(answers.begin(), answers.end()) == answers.end());  // each caller its own step
 }
 
 TEST_CASE("TheTestClockTakesAnIdempotencyKeyLikeEveryPost") {
