@@ -28,13 +28,18 @@ void App::add_feed_routes(Router& router) {
     if (!list_request) return respond(std::move(error));
     const QueryParams* query = &list_request->query;
     const Paging* paging = &list_request->paging;
+    // A client that keeps its ?after= and adds each page's cursor must move on: with both, the
+    // list continues after the later of the two (a cursor is never before the after it came from).
     uint64_t after = 0;
-    std::string_view after_text = paging->cursor;
-    if (auto given = query->get("after")) after_text = *given;
-    if (!after_text.empty()) {
-      auto position = parse_position(after_text);
+    if (auto given = query->get("after"); given && !given->empty()) {
+      auto position = parse_position(*given);
       if (!position) return respond(error_http(400, "invalid_request", "after: must be a notification id", actor_text(caller)));
       after = *position;
+    }
+    if (!paging->cursor.empty()) {
+      auto position = parse_position(paging->cursor);
+      if (!position) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
+      after = std::max(after, *position);
     }
     respond(engine_.read([&](const State& state) {
       std::string items;

@@ -393,3 +393,27 @@ TEST_CASE("ListsPageWithLimitAndCursor") {
   CHECK(int64_t(api.json(digest.body)["position"]) == 5);
   CHECK(std::string_view(api.json(digest.body)["hash"]) == to_hex(api.engine->log().head().hash));
 }
+
+TEST_CASE("NotificationsFollowTheCursorAlsoWhenTheFirstRequestGaveAfter") {
+  // A client that keeps ?after= and adds each page's cursor must reach the end, not get the
+  // first page again forever.
+  ApiFixture api;
+  for (int i = 0; i < 5; ++i) api.create_booking(s1, "t1", example_start + i * ms_per_hour);  // one notice each for t1
+  const auto all = api.call("GET", "/api/me/notifications", "", t1);
+  std::vector<std::string> expected;
+  for (auto item : api.json(all.body)["data"].get_array()) expected.emplace_back(std::string_view(item["id"]));
+  REQUIRE(expected.size() == 5);
+  std::vector<std::string> seen;
+  const std::string first = "/api/me/notifications?limit=2&after=" + expected[0];
+  std::string target = first;
+  for (int page = 0; page < 5; ++page) {
+    const auto r = api.call("GET", target, "", t1);
+    REQUIRE(r.status == 200);
+    auto doc = api.json(r.body);
+    for (auto item : doc["data"].get_array()) seen.emplace_back(std::string_view(item["id"]));
+    if (doc["next_cursor"].is_null()) break;
+    target = first + "&cursor=" + std::string(std::string_view(doc["next_cursor"]));
+  }
+  CHECK(seen == std::vector<std::string>(expected.begin() + 1, expected.end()));
+  CHECK(api.call("GET", "/api/me/notifications?cursor=n_x", "", t1).status == 400);
+}
