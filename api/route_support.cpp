@@ -113,6 +113,10 @@ RouteHandler guarded(const AppConfig& config, uint8_t roles, GuardedHandler hand
                          actor_text(caller)));
       return;
     }
+    if (params.malformed()) {
+      respond(error_http(400, "invalid_request", "the request path is malformed", actor_text(caller)));
+      return;
+    }
     handler(caller, std::move(request), std::move(params), std::move(respond));
   };
 }

@@ -57,6 +57,7 @@ struct Captures {
 }  // namespace
 
 const std::string& RouteParams::get(std::string_view name) const {
+  assert(!malformed_ && "a route must refuse malformed params before reading them");
   const std::string* value = find(name);
   assert(value != nullptr && "the route has no such parameter");
   static const std::string empty;
@@ -147,24 +148,24 @@ const Route* match_node(const Node& node, const std::array<std::string_view, pat
 
 RouteMatch Router::match(std::string_view method, std::string_view raw_path) const {
   RouteMatch result;
-  if (raw_path.empty() || raw_path[0] != '/' || raw_path.size() > path_bytes_max) {
+  if (raw_path.empty() || raw_path[0] != '/') {
     result.outcome = RouteMatch::Outcome::bad_path;
     return result;
   }
   std::array<std::string_view, path_segments_max> raw_segments;
   size_t count = 0;
-  if (!split_path(raw_path, raw_segments, count)) {
-    result.outcome = RouteMatch::Outcome::bad_path;
-    return result;
-  }
-  // Decode each segment after splitting: an encoded "/" (%2F) stays inside its segment.
+  if (raw_path.size() > path_bytes_max || !split_path(raw_path, raw_segments, count)) return result;
+  // Decode each segment after splitting: an encoded "/" (%2F) stays inside its segment. One that
+  // does not decode stays raw: it can only be captured by a parameter (literals hold no '%').
   std::array<std::string, path_segments_max> decoded_storage;
   std::array<std::string_view, path_segments_max> segments;
+  bool malformed = false;
   for (size_t i = 0; i < count; ++i) {
     auto decoded = percent_decode(raw_segments[i], PlusMeans::plus);
     if (!decoded) {
-      result.outcome = RouteMatch::Outcome::bad_path;
-      return result;
+      malformed = true;
+      segments[i] = raw_segments[i];
+      continue;
     }
     decoded_storage[i] = std::move(*decoded);
     segments[i] = decoded_storage[i];
@@ -173,6 +174,7 @@ RouteMatch Router::match(std::string_view method, std::string_view raw_path) con
   const Route* route = match_node<Node, Route>(*root_, segments, count, 0, method, captures);
   if (!route) return result;
   assert(captures.count == route->param_names.size());
+  if (malformed) result.params.mark_malformed();
   result.outcome = RouteMatch::Outcome::matched;
   result.handler = &route->handler;
   result.log_route = *route->log_route;

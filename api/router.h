@@ -33,9 +33,16 @@ class RouteParams {
   size_t size() const { return size_; }
   void add(std::string_view name, std::string value);  // `name` must outlive this object
 
+  // A value did not percent-decode (bad escape, control character, invalid UTF-8): it is kept
+  // raw so the route still matches and can check the token and role first (401 and 403 come
+  // before 400 in the contract's order); the route must then answer 400 without reading it.
+  bool malformed() const { return malformed_; }
+  void mark_malformed() { malformed_ = true; }
+
  private:
   std::array<std::pair<std::string_view, std::string>, route_params_max> entries_{};
   size_t size_ = 0;
+  bool malformed_ = false;
 };
 
 // Handles a routed request. The same rules as `Handler` (never block, respond exactly once).
@@ -62,8 +69,10 @@ class Router {
   // error (asserted; in release builds the first one stays).
   void add(std::string_view method, std::string_view pattern, RouteHandler handler);
 
-  // Matches a raw (not yet decoded) path. bad_path: malformed percent-escape, control character,
-  // invalid UTF-8, longer than path_bytes_max or deeper than path_segments_max.
+  // Matches a raw (not yet decoded) path. bad_path: not an absolute path. A path longer than
+  // path_bytes_max or deeper than path_segments_max fits no route (no_route). A segment that does
+  // not decode is matched as it stands: captured by a `{param}`, the match has
+  // params.malformed() set; no literal segment can equal it.
   RouteMatch match(std::string_view method, std::string_view raw_path) const;
 
   // Answers requests no route matched, instead of the plain 404 (the app checks the token of
@@ -71,7 +80,9 @@ class Router {
   void set_unmatched(RouteHandler handler) { unmatched_ = std::move(handler); }
 
   // A server Handler dispatching to the routes: 404 `not_found` ("no such route") for unknown
-  // paths and methods (or the unmatched handler's answer), 400 `invalid_request` for bad paths.
+  // paths and methods (or the unmatched handler's answer), 400 `invalid_request` for paths that
+  // are not absolute. A match with malformed params goes to its route, which answers 400 after
+  // its own checks (api/route_support.h: guarded).
   // Sets `log_route` on the response to the route's pattern (or "unmatched") unless the route
   // handler set one. The router must outlive the returned handler.
   Handler handler() const;

@@ -175,6 +175,22 @@ TEST_CASE("NotFoundForUnknownRoutesBookingsAndWithdrawals") {
   CHECK(code_of(api, api.call("GET", "/nothing")) == "not_found");
 }
 
+TEST_CASE("AMalformedPathLosesToTheTokenAndRoleChecksAndALongIdIsNotFound") {
+  // The contract's order: 401 -> 403 -> 400 -> 404, also when the 400 is the path's.
+  ApiFixture api;
+  CHECK(code_of(api, api.call("GET", "/api/bookings/%ZZ")) == "unauthorized");
+  CHECK(code_of(api, api.call("GET", "/api/bookings/x%00")) == "unauthorized");
+  CHECK(code_of(api, api.call("POST", "/api/admin/bookings/%ZZ/resolve", "", t1)) == "forbidden");
+  const auto malformed = api.call("GET", "/api/bookings/%ZZ", "", s1);
+  CHECK(malformed.status == 400);
+  CHECK(malformed.body.find("the request path is malformed") != std::string::npos);
+  CHECK(code_of(api, api.call("GET", "/api/nothing%ZZ", "", s1)) == "not_found");
+  // Longer than any path a route takes: no such booking, not a malformed request.
+  const std::string long_id(2100, 'a');
+  CHECK(code_of(api, api.call("GET", "/api/bookings/" + long_id)) == "unauthorized");
+  CHECK(code_of(api, api.call("GET", "/api/bookings/" + long_id, "", s1)) == "not_found");
+}
+
 TEST_CASE("StateConflictsAre409WithTheirCodes") {
   ApiFixture api;
   const std::string id = api.create_booking(s1, "t1", example_start);

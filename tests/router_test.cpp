@@ -114,21 +114,42 @@ TEST_CASE("LiteralSegmentsMatchAfterDecoding") {
   CHECK(routes.call("GET", "/%68ealthz") == "/healthz");
 }
 
-TEST_CASE("MalformedPathsAreBadRequests") {
+TEST_CASE("PathsThatAreNotAbsoluteAreBadRequests") {
   NamedRoutes routes;
   routes.add("GET", "/api/bookings/{id}");
-  const char* bad_paths[] = {"/api/bookings/%zz", "/api/bookings/%4", "/api/bookings/%00", "/api/bookings/a%0Ab",
-                             "/api/bookings/%FF", "relative/path", ""};
-  for (const char* path : bad_paths) {
+  for (const char* path : {"relative/path", ""}) {
     CAPTURE(path);
     tl::HttpResponse response;
     CHECK(routes.call("GET", path, &response) == "400");
     CHECK(response.body.find("\"invalid_request\"") != std::string::npos);
   }
+}
+
+TEST_CASE("AParamThatDoesNotDecodeStillMatchesItsRouteMarkedMalformed") {
+  // The route answers 400 itself, after its token and role checks (401 and 403 come first).
+  tl::Router router;
+  router.add("GET", "/api/bookings/{id}", [](tl::HttpRequest&&, tl::RouteParams, tl::Respond) {});
+  router.add("GET", "/api/bookings/mine", [](tl::HttpRequest&&, tl::RouteParams, tl::Respond) {});
+  for (const char* path : {"/api/bookings/%zz", "/api/bookings/%4", "/api/bookings/%00", "/api/bookings/a%0Ab",
+                           "/api/bookings/%FF"}) {
+    CAPTURE(path);
+    const tl::RouteMatch match = router.match("GET", path);
+    REQUIRE(match.outcome == tl::RouteMatch::Outcome::matched);
+    CHECK(match.log_route == "GET /api/bookings/{id}");
+    CHECK(match.params.malformed());
+  }
+  CHECK_FALSE(router.match("GET", "/api/bookings/bk_1").params.malformed());
+  // A literal segment never matches an undecodable one: no route.
+  CHECK(router.match("GET", "/api/%zz/mine").outcome == tl::RouteMatch::Outcome::no_route);
+}
+
+TEST_CASE("PathsTooLongOrTooDeepForAnyRouteAreNotFound") {
+  NamedRoutes routes;
+  routes.add("GET", "/api/bookings/{id}");
   std::string deep = "/";
   for (size_t i = 0; i <= tl::path_segments_max; ++i) deep += "a/";
-  CHECK(routes.call("GET", deep) == "400");
-  CHECK(routes.call("GET", "/" + std::string(tl::path_bytes_max, 'a')) == "400");
+  CHECK(routes.call("GET", deep) == "404");
+  CHECK(routes.call("GET", "/api/bookings/" + std::string(tl::path_bytes_max, 'a')) == "404");
 }
 
 TEST_CASE("RouteHandlerGetsParamsAndTheResponseGetsItsPattern") {
