@@ -49,6 +49,9 @@ void App::add_payment_routes(Router& router) {
     CommandBody body;
     if (event == "charge.success" && status == "success") {
       body = CapturePayment{tx_ref, reference, amount, currency};
+    } else if (event != "charge.success") {
+      // Name what was wrong: a failed charge reported with status "success" is not a status problem.
+      body = RejectPayment{tx_ref, reference, "provider_event:" + event};
     } else {
       body = RejectPayment{tx_ref, reference, "provider_status:" + status};
     }

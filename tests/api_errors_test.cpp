@@ -266,6 +266,13 @@ TEST_CASE("WebhookSignaturesAmountsAndRepeatDeliveries") {
   CHECK(api.call("GET", "/api/bookings/" + id, "", s1).body.find(R"("status":"accepted")") != std::string::npos);
   r = api.webhook(body("abc", "ch_2"));
   CHECK(r.status == 400);
+  // A delivery that is not a successful charge names what it is.
+  std::string failed = body("350.00", "ch_5");
+  failed.replace(failed.find("charge.success"), 14, "charge.failed");
+  CHECK(api.webhook(failed).body == R"({"accepted":false,"reason":"provider_event:charge.failed"})");
+  std::string pending = body("350.00", "ch_6");
+  pending.replace(pending.find(R"("status":"success")"), 18, R"("status":"pending")");
+  CHECK(api.webhook(pending).body == R"({"accepted":false,"reason":"provider_status:pending"})");
   r = api.webhook(body("350.00", "ch_3", "tx-unknown"));
   CHECK(r.body == R"({"accepted":false,"reason":"unknown_tx_ref"})");
   r = api.webhook(body("350.00", "ch_4"));
