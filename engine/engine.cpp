@@ -275,6 +275,17 @@ struct Engine::Writer {
 
   // ---- one group commit ---------------------------------------------------------------------
 
+  // A key reused with a different request. The contract ranks 400, 404 and 403 (a request
+  // refused before deciding) above 409, so the request is decided (and the decision dropped):
+  // such a refusal is its answer, anything else is the conflict.
+  Reply conflict_or_refusal(const Submission& submission) {
+    const Decision decision = decide(state(), submission.command, options.policy);
+    const RenderInput input{state(), submission.command, decision, options.policy};
+    Reply reply = submission.render ? submission.render(input) : default_render(input);
+    if (!stored_status(reply.status)) return reply;
+    return error_reply(409, "idempotency_conflict", "this Idempotency-Key was used with a different request");
+  }
+
   // Returns false when the write failed (every command of the batch was answered 503).
   bool process_batch(std::vector<Submission>& batch, TimeMs now) {
     assert(!batch.empty() && batch.size() <= options.batch_commands_max);
@@ -294,8 +305,7 @@ struct Engine::Writer {
             outcome.reply = Reply{stored->status, std::move(stored->body), true};
             stats.idempotent_replays_total.fetch_add(1, std::memory_order_relaxed);
           } else {
-            outcome.reply = error_reply(409, "idempotency_conflict",
-                                        "this Idempotency-Key was used with a different request");
+            outcome.reply = conflict_or_refusal(submission);
           }
           continue;
         }

@@ -216,6 +216,15 @@ TEST_CASE("IdempotentRetriesGetTheFirstAnswerAndConflictsAre409") {
   const auto different = api.call("POST", "/api/bookings", good_booking + " ", s1, key);
   CHECK(different.status == 409);
   CHECK(code_of(api, different) == "idempotency_conflict");
+  // A different request that is refused before deciding gets that refusal, as the contract's
+  // order ranks 400, 404 and 403 above 409; the key still holds the first answer.
+  std::string too_short = good_booking;
+  too_short.replace(too_short.find(R"("duration_minutes":60)"), 21, R"("duration_minutes":5)");
+  CHECK(code_of(api, api.call("POST", "/api/bookings", too_short, s1, key)) == "invalid_request");
+  CHECK(api.call("POST", "/api/bookings/bk_nope/cancel", "", s1, key).status == 404);
+  const std::string strangers = api.create_booking(s2, "t1", example_start);
+  CHECK(api.call("POST", "/api/bookings/" + strangers + "/cancel", "", s1, key).status == 403);
+  CHECK(api.call("POST", "/api/bookings", good_booking, s1, key).body == first.body);
   // The same key from another user is not a conflict.
   CHECK(api.call("POST", "/api/bookings", good_booking, s2, key).status == 201);
   // A refused request (400) is not stored: the key stays free.

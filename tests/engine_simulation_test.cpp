@@ -106,7 +106,11 @@ class Model {
           expectation.status = stored->second.second;
           expectation.replayed = true;
         } else {
-          expectation.status = 409;  // idempotency_conflict
+          // idempotency_conflict, unless the request is refused before deciding (400, 403, 404):
+          // the contract ranks those above 409.
+          const Decision decision = decide(h.state, Command{op.actor, h.now, op.command_id, op.body}, h.policy);
+          const int refusal = decision.rejected() ? rejection_http_status(decision.rejection) : 200;
+          expectation.status = refusal / 100 == 4 && refusal != 409 ? refusal : 409;
         }
         return expectation;
       }
