@@ -97,14 +97,20 @@ HttpResponse reply_response(Reply reply, std::string_view user) {
 RouteHandler guarded(const AppConfig& config, uint8_t roles, GuardedHandler handler) {
   return [&config, roles, handler = std::move(handler)](HttpRequest&& request, RouteParams params, Respond respond) {
     const std::optional<std::string_view> token = bearer_token(request.authorization);
+    // A 401 names the scheme to use (RFC 9110 §11.6.1, RFC 6750 §3).
     if (!token) {
-      respond(error_http(401, "unauthorized", "an Authorization: Bearer token is required"));
+      HttpResponse refused = error_http(401, "unauthorized", "an Authorization: Bearer token is required");
+      refused.headers.emplace_back("WWW-Authenticate", "Bearer");
+      respond(std::move(refused));
       return;
     }
     const JwtResult verified = verify_jwt(*token, config.jwt_secret, wall_clock_seconds());
     if (!verified.ok()) {
       // The reason stays out of the answer (it would help a forger) but names the failure kind.
-      respond(error_http(401, "unauthorized", fmt::format("token refused: {}", jwt_failure_name(verified.failure()))));
+      HttpResponse refused =
+          error_http(401, "unauthorized", fmt::format("token refused: {}", jwt_failure_name(verified.failure())));
+      refused.headers.emplace_back("WWW-Authenticate", R"(Bearer error="invalid_token")");
+      respond(std::move(refused));
       return;
     }
     const Actor caller{role_of(verified.claims().role), verified.claims().sub};

@@ -34,6 +34,7 @@
 
 #include <fmt/format.h>
 
+#include "api/http_date.h"
 #include "api/http_errors.h"
 #include "engine/thread_name.h"
 
@@ -56,8 +57,8 @@ constexpr int64_t accept_retry_ms = 50;
 // After the drain timeout, how long stop() waits for force-closed connections to wind down.
 constexpr int64_t force_close_wait_ms = 1'000;
 // Headers the API reads; more than one of them in a request is refused (which one would count?).
-constexpr std::array<std::string_view, 4> single_headers = {"Authorization", "Idempotency-Key", "X-Chapa-Signature",
-                                                           "Content-Type"};
+constexpr std::array<std::string_view, 5> single_headers = {"Authorization", "Idempotency-Key", "X-Chapa-Signature",
+                                                           "Content-Type", "Host"};
 
 std::string_view to_std(beast::string_view text) { return {text.data(), text.size()}; }
 
@@ -200,6 +201,10 @@ bool to_http_request(http::request<http::string_body>& message, const std::strin
     refusal = "the request target must be a path starting with '/'";
     return false;
   }
+  if (message.version() >= 11 && message.find(http::field::host) == message.end()) {
+    refusal = "an HTTP/1.1 request needs a Host header";  // RFC 9112 §3.2
+    return false;
+  }
   for (std::string_view name : single_headers) {
     if (message.count(beast::string_view(name.data(), name.size())) > 1) {
       refusal = fmt::format("the request has more than one {} header", name);
@@ -245,16 +250,25 @@ bool is_valid_response(const HttpResponse& response) {
   return true;
 }
 
-http::response<http::string_body> to_beast_response(HttpResponse&& response, unsigned version, bool keep_alive) {
+// `head`: the answer to a HEAD request, which is the GET answer's header without its body
+// (RFC 9110 §9.3.2): Content-Length still gives the length the body would have.
+http::response<http::string_body> to_beast_response(HttpResponse&& response, unsigned version, bool keep_alive,
+                                                    bool head) {
   assert(is_valid_response(response));
   http::response<http::string_body> message;
   message.version(version);
   message.result(static_cast<unsigned>(response.status));
+  const std::string_view date = http_date_now();
+  message.set(http::field::date, beast::string_view(date.data(), date.size()));
   message.set(http::field::content_type, response.content_type);
   for (const auto& [name, value] : response.headers) message.set(name, value);
-  message.body() = std::move(response.body);
   message.keep_alive(keep_alive);
-  message.prepare_payload();
+  if (head) {
+    message.content_length(response.body.size());
+  } else {
+    message.body() = std::move(response.body);
+    message.prepare_payload();
+  }
   return message;
 }
 
@@ -311,7 +325,7 @@ struct Server::Impl {
                                           const error_code& ec, const Arrival& arrival);
   asio::awaitable<std::optional<HttpResponse>> exchange(std::shared_ptr<Session> session, HttpRequest request);
   asio::awaitable<void> write_response(Session& s, HttpResponse response, unsigned version, bool keep_alive,
-                                       error_code& ec);
+                                       error_code& ec, bool head = false);
   asio::awaitable<void> linger_close(Session& s);
   asio::awaitable<void> refuse(std::shared_ptr<Session> session);
   void record(std::string_view method, const HttpResponse& response, const Arrival& arrival, const Session& s);
@@ -472,7 +486,10 @@ asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session> session
     HttpRequest request;
     std::string refusal;
     std::optional<HttpResponse> response;
+    // HEAD is GET without the body (RFC 9110 §9.3.2): routed and answered as GET, body dropped.
+    const bool head = message.method() == http::verb::head;
     if (to_http_request(message, s.remote, request, refusal)) {
+      if (head) request.method = "GET";
       s.phase = Phase::handling;
       response = co_await exchange(session, std::move(request));
       if (!response) co_return;  // abandoned by a forced stop
@@ -491,7 +508,7 @@ asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session> session
     keep_alive = keep_alive && !stopping && served < options.requests_per_connection_max;
     const HttpResponse summary{response->status, {}, {}, {}, response->log_route, response->log_user};
     s.phase = Phase::writing;
-    co_await write_response(s, std::move(*response), version, keep_alive, ec);
+    co_await write_response(s, std::move(*response), version, keep_alive, ec, head);
     record(method, summary, arrival, s);
     if (ec) co_return;
     if (!keep_alive) {
@@ -589,8 +606,8 @@ asio::awaitable<std::optional<HttpResponse>> Server::Impl::exchange(std::shared_
 }
 
 asio::awaitable<void> Server::Impl::write_response(Session& s, HttpResponse response, unsigned version,
-                                                   bool keep_alive, error_code& ec) {
-  auto message = to_beast_response(std::move(response), version, keep_alive);
+                                                   bool keep_alive, error_code& ec, bool head) {
+  auto message = to_beast_response(std::move(response), version, keep_alive, head);
   s.stream.expires_after(milliseconds(options.write_timeout_ms));
   co_await http::async_write(s.stream, message, asio::redirect_error(asio::use_awaitable, ec));
 }

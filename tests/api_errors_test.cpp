@@ -72,7 +72,11 @@ TEST_CASE("BadTokensAre401") {
   auto status_with = [&](const std::string& authorization) {
     return api.call("GET", "/api/bookings", "", std::nullopt, {{"Authorization", authorization}});
   };
-  CHECK(api.call("GET", "/api/bookings").status == 401);
+  const auto without = api.call("GET", "/api/bookings");
+  CHECK(without.status == 401);
+  CHECK(without.header("WWW-Authenticate") == "Bearer");  // the scheme to use (RFC 9110, RFC 6750)
+  CHECK(api.call("GET", "/api/nothing").header("WWW-Authenticate") == "Bearer");
+  CHECK(status_with("Bearer not.a.jwt").header("WWW-Authenticate") == R"(Bearer error="invalid_token")");
   CHECK(status_with("Basic abc").status == 401);
   CHECK(status_with("Bearer not.a.jwt").status == 401);
   // Forged: signed with another secret.

@@ -10,10 +10,14 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "api/http_date.h"
 #include "api/http_errors.h"
 #include "api/json_body.h"
 #include "api/query_string.h"
@@ -323,6 +327,8 @@ TEST_CASE("MalformedRequestsGet400WithTheJsonError") {
       "POST /echo HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
       "GET http://example.com/hello HTTP/1.1\r\nHost: t\r\n\r\n",  // absolute form: not a path
       "GET /hello HTTP/1.1\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n",
+      "GET /hello HTTP/1.1\r\n\r\n",                                // HTTP/1.1 needs a Host (RFC 9112)
+      "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",           // and only one
   };
   for (const char* text : requests) {
     CAPTURE(text);
@@ -334,6 +340,34 @@ TEST_CASE("MalformedRequestsGet400WithTheJsonError") {
     CHECK(response->body.find(R"({"error":{"code":"invalid_request","message":")") == 0);
     CHECK(response->header("Connection") == "close");
   }
+}
+
+TEST_CASE("HeadIsAnsweredAsGetWithoutTheBody") {
+  TestServer test;
+  HttpClient client = test.client();
+  REQUIRE(client.send_raw("HEAD /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  const std::string wire = client.read_until_closed(5000);
+  INFO(wire);
+  CHECK(wire.starts_with("HTTP/1.1 200 OK\r\n"));
+  // The length the GET body has, and nothing after the header.
+  CHECK(wire.find(fmt::format("Content-Length: {}\r\n", std::string_view(R"({"hello":"world"})").size())) != std::string::npos);
+  CHECK(wire.ends_with("\r\n\r\n"));
+  HttpClient other = test.client();  // a HEAD of no GET route gets that 404's header
+  REQUIRE(other.send_raw("HEAD /nothing HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  const std::string not_found = other.read_until_closed(5000);
+  CHECK(not_found.starts_with("HTTP/1.1 404 Not Found\r\n"));
+  CHECK(not_found.ends_with("\r\n\r\n"));
+}
+
+TEST_CASE("EveryResponseCarriesADateHeader") {
+  TestServer test;
+  HttpClient client = test.client();
+  const auto response = client.request("GET", "/hello");
+  REQUIRE(response.has_value());
+  const std::string date = response->header("Date");
+  CHECK(std::regex_match(date, std::regex(R"((Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT)")));
+  CHECK(tl::format_http_date(0) == "Thu, 01 Jan 1970 00:00:00 GMT");
+  CHECK(tl::format_http_date(1796538600) == "Sun, 06 Dec 2026 06:30:00 GMT");
 }
 
 TEST_CASE("UnknownRouteGets404WithTheJsonError") {

@@ -1,5 +1,7 @@
 #include "support/http_client.h"
 
+#include <utility>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -228,6 +230,11 @@ bool HttpClient::wait_closed(int timeout_ms) {
     if (received <= 0) return true;  // end of stream or reset: closed
     buffer_.append(chunk, static_cast<size_t>(received));
   }
+}
+
+std::string HttpClient::read_until_closed(int timeout_ms) {
+  wait_closed(timeout_ms);
+  return std::exchange(buffer_, {});
 }
 
 void HttpClient::shutdown_send() { ::shutdown(fd_, SHUT_WR); }

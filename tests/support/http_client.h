@@ -53,6 +53,9 @@ class HttpClient {
   // True when the server closes the connection (end of stream or reset) within `timeout_ms`;
   // bytes that arrive meanwhile are kept for read_response().
   bool wait_closed(int timeout_ms);
+  // Every byte until the server closes the connection (or `timeout_ms` passes), unparsed: for
+  // answers a response parser would misread, such as HEAD's header without its body.
+  std::string read_until_closed(int timeout_ms);
   // Stops sending (the server reads end of stream), keeps reading possible.
   void shutdown_send();
 
