@@ -45,6 +45,21 @@ std::optional<EscrowSplit> split_escrow(int64_t price, int64_t refund, int64_t f
   return EscrowSplit{refund, released - *fee, *fee};
 }
 
+// C0 controls and DEL, and the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F); `lines` allows
+// tab, line feed and carriage return.
+bool has_control_character(std::string_view text, bool lines) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte == 0x7F) return true;
+    if (byte < 0x20 && !(lines && (byte == '\t' || byte == '\n' || byte == '\r'))) return true;
+    if (byte == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      return true;
+    }
+  }
+  return false;
+}
+
 class Decider {
  public:
   Decider(const State& state, const Command& command, const Policy& policy)
@@ -54,9 +69,7 @@ class Decider {
     if (actor_.role != Role::student) return role_not_allowed("only a student can book a session");
     if (!valid_entity_id(c.booking_id)) return field_invalid("booking_id", "must be 1 to 64 of [A-Za-z0-9_-]");
     if (!valid_user_id(c.tutor_id)) return field_invalid("tutor_id", "must be 1 to 64 of [A-Za-z0-9_-]");
-    if (c.subject.empty() || c.subject.size() > policy_.subject_bytes_max) {
-      return field_invalid("subject", fmt::format("must be 1 to {} bytes", policy_.subject_bytes_max));
-    }
+    if (auto refused = refuse_text("subject", c.subject, policy_.subject_bytes_max, Text::one_line_required)) return *refused;
     if (c.duration_minutes < policy_.duration_minutes_min || c.duration_minutes > policy_.duration_minutes_max) {
       return field_invalid("duration_minutes", fmt::format("must be {} to {} minutes", policy_.duration_minutes_min,
                                                            policy_.duration_minutes_max));
@@ -99,7 +112,7 @@ class Decider {
 
   Decision operator()(const DeclineBooking& c) {
     if (actor_.role != Role::tutor) return role_not_allowed("only the tutor can decline a booking");
-    if (c.reason.size() > policy_.reason_bytes_max) return text_too_long("reason", policy_.reason_bytes_max);
+    if (auto refused = refuse_text("reason", c.reason, policy_.reason_bytes_max, Text::lines_optional)) return *refused;
     const Booking* booking = nullptr;
     if (auto refused = find_party_booking(c.booking_id, &booking)) return *refused;
     if (auto refused = require_open_request(*booking)) return *refused;
@@ -110,7 +123,7 @@ class Decider {
     if (actor_.role != Role::student && actor_.role != Role::tutor) {
       return role_not_allowed("only the student or the tutor can cancel a booking");
     }
-    if (c.reason.size() > policy_.reason_bytes_max) return text_too_long("reason", policy_.reason_bytes_max);
+    if (auto refused = refuse_text("reason", c.reason, policy_.reason_bytes_max, Text::lines_optional)) return *refused;
     const Booking* booking = nullptr;
     if (auto refused = find_party_booking(c.booking_id, &booking)) return *refused;
     switch (booking->status) {
@@ -205,7 +218,7 @@ class Decider {
     if (actor_.role != Role::student && actor_.role != Role::tutor) {
       return role_not_allowed("only the student or the tutor can end a session");
     }
-    if (c.notes.size() > policy_.notes_bytes_max) return text_too_long("notes", policy_.notes_bytes_max);
+    if (auto refused = refuse_text("notes", c.notes, policy_.notes_bytes_max, Text::lines_optional)) return *refused;
     const Booking* booking = nullptr;
     if (auto refused = find_party_booking(c.booking_id, &booking)) return *refused;
     if (booking->status != BookingStatus::in_session) return invalid_transition(*booking, "its session is not active");
@@ -216,7 +229,7 @@ class Decider {
   Decision operator()(const RateSession& c) {
     if (actor_.role != Role::student) return role_not_allowed("only the student can rate a session");
     if (c.stars < 1 || c.stars > 5) return field_invalid("stars", "must be 1 to 5");
-    if (c.comment.size() > policy_.comment_bytes_max) return text_too_long("comment", policy_.comment_bytes_max);
+    if (auto refused = refuse_text("comment", c.comment, policy_.comment_bytes_max, Text::lines_optional)) return *refused;
     const Booking* booking = nullptr;
     if (auto refused = find_party_booking(c.booking_id, &booking)) return *refused;
     if (booking->status != BookingStatus::completed) return invalid_transition(*booking, "only a completed session can be rated");
@@ -226,9 +239,7 @@ class Decider {
 
   Decision operator()(const OpenDispute& c) {
     if (actor_.role != Role::student) return role_not_allowed("only the student can dispute a session");
-    if (c.reason.empty() || c.reason.size() > policy_.reason_bytes_max) {
-      return field_invalid("reason", fmt::format("must be 1 to {} bytes", policy_.reason_bytes_max));
-    }
+    if (auto refused = refuse_text("reason", c.reason, policy_.reason_bytes_max, Text::lines_required)) return *refused;
     const Booking* booking = nullptr;
     if (auto refused = find_party_booking(c.booking_id, &booking)) return *refused;
     if (booking->escrow_status != EscrowStatus::release_scheduled) {
@@ -270,8 +281,8 @@ class Decider {
     if (c.amount.amount <= 0 || c.amount.amount > policy_.withdrawal_amount_max) {
       return field_invalid("amount.amount", "must be a positive number of minor units");
     }
-    if (c.destination.empty() || c.destination.size() > policy_.destination_bytes_max) {
-      return field_invalid("destination", fmt::format("must be 1 to {} bytes", policy_.destination_bytes_max));
+    if (auto refused = refuse_text("destination", c.destination, policy_.destination_bytes_max, Text::one_line_required)) {
+      return *refused;
     }
     if (state_.find_withdrawal(c.withdrawal_id) != nullptr) {
       return reject(Rejection::already_exists, fmt::format("withdrawal {} already exists", c.withdrawal_id));
@@ -299,7 +310,7 @@ class Decider {
 
   Decision operator()(const FailWithdrawal& c) {
     if (actor_.role != Role::admin) return role_not_allowed("only an admin can fail a withdrawal");
-    if (c.reason.size() > policy_.reason_bytes_max) return text_too_long("reason", policy_.reason_bytes_max);
+    if (auto refused = refuse_text("reason", c.reason, policy_.reason_bytes_max, Text::lines_optional)) return *refused;
     const Withdrawal* withdrawal = nullptr;
     if (auto refused = find_open_withdrawal(c.withdrawal_id, &withdrawal)) return *refused;
     std::vector<Posting> postings;
@@ -335,6 +346,27 @@ class Decider {
 
   Decision text_too_long(std::string_view field, size_t bytes_max) {
     return field_invalid(field, fmt::format("must be at most {} bytes", bytes_max));
+  }
+
+  // What people type, shown to the other party and kept in the log for good: within its byte
+  // limit, free of control characters (they hide or rewrite what a list, a terminal or a
+  // notification shows; a multi-line field may hold tabs and line breaks), and a required
+  // field not blank.
+  enum class Text { one_line_required, lines_required, lines_optional };
+  std::optional<Decision> refuse_text(std::string_view field, std::string_view text, size_t bytes_max, Text kind) {
+    const bool required = kind != Text::lines_optional;
+    if (text.size() > bytes_max || (required && text.empty())) {
+      return required ? field_invalid(field, fmt::format("must be 1 to {} bytes", bytes_max)) : text_too_long(field, bytes_max);
+    }
+    const bool lines = kind != Text::one_line_required;
+    if (has_control_character(text, lines)) {
+      return field_invalid(field, lines ? "must not contain control characters other than tabs and line breaks"
+                                        : "must not contain control characters");
+    }
+    if (required && text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+      return field_invalid(field, "must not be blank");
+    }
+    return std::nullopt;
   }
 
   Decision invalid_transition(const Booking& booking, std::string_view why) {

@@ -200,6 +200,44 @@ TEST_CASE("RejectionsComeInPrecedenceOrderRoleFieldsNotFoundPartyState") {
   }
 }
 
+TEST_CASE("FreeTextRefusesControlCharactersAndBlankRequiredFields") {
+  // What one party types reaches the other's screen and the log for good: an escape sequence or
+  // a NUL must not, and a required field of spaces says nothing.
+  const std::vector<std::string> controls = {std::string("a\0b", 3), "a\x01" "b", "\x1b[2J", "a\x7f", "a\xC2\x85" "b"};
+  SUBCASE("one-line fields: subject, destination") {
+    DomainHarness h = build_state("released");
+    auto book = [&](std::string subject) {
+      return h.run(student(), RequestBooking{"bk2", "t1", std::move(subject), example_start + 7 * ms_per_day, 60, etb_amount(35000)});
+    };
+    auto withdraw = [&](std::string destination) {
+      return h.run(tutor(), RequestWithdrawal{"wd", etb_amount(100), std::move(destination)});
+    };
+    for (const std::string& text : controls) {
+      CAPTURE(text);
+      CHECK(book(text).message.find("subject: must not contain control characters") != std::string::npos);
+      CHECK(withdraw(text).message.find("destination: must not contain control characters") != std::string::npos);
+    }
+    CHECK(book("two\nlines").rejection == Rejection::field_invalid);
+    CHECK(book("   ").message == "subject: must not be blank");
+    CHECK(withdraw(" ").message == "destination: must not be blank");
+    CHECK_FALSE(book("Amharic: \xE1\x8A\xA0\xE1\x88\x9B\xE1\x88\xAD\xE1\x8A\x9B").rejected());  // UTF-8 text is fine
+    CHECK_FALSE(withdraw("CBE 1000123456789").rejected());
+  }
+  SUBCASE("multi-line fields keep tabs and line breaks") {
+    DomainHarness h = build_state("in_session");
+    for (const std::string& text : controls) {
+      CAPTURE(text);
+      CHECK(h.run(tutor(), EndSession{"bk", text}).rejection == Rejection::field_invalid);
+    }
+    CHECK_FALSE(h.run(tutor(), EndSession{"bk", "covered:\n\t- limits\r\n\t- series"}).rejected());
+    DomainHarness disputed = build_state("release_scheduled");
+    CHECK(disputed.run(student(), OpenDispute{"bk", " \n\t"}).message == "reason: must not be blank");
+    CHECK(disputed.run(student(), OpenDispute{"bk", "a\x1b"}).rejection == Rejection::field_invalid);
+    CHECK(disputed.run(student(), RateSession{"bk", 4, "\x07"}).rejection == Rejection::field_invalid);
+    CHECK_FALSE(disputed.run(student(), OpenDispute{"bk", "audio\ndropped"}).rejected());
+  }
+}
+
 TEST_CASE("ABookingMustEndAndReleaseBeforeTheLastTimeTheContractCanShow") {
   // 9999-12-31T23:59:59Z is the last RFC 3339 second; a session whose auto-end or release
   // would fall after it is refused, one whose release lands on it is taken.
