@@ -55,8 +55,9 @@ void App::add_booking_routes(Router& router) {
     }));
   }));
 
-  // The caller's own bookings, newest first; ?role=student|tutor (default: the caller's role),
-  // ?status=, ?limit=, ?cursor= (opaque).
+  // The caller's own bookings, newest first; ?status=, ?limit=, ?cursor= (opaque). A user is a
+  // role and an id, as on every booking route: ?role= may only name the caller's own role (a
+  // student token "s1" never lists the bookings of tutor "s1"), and an admin is party to none.
   add_route(router, "GET", "/api/bookings", guarded(config_, anyone, [this](const Actor& caller, HttpRequest&& request,
                                                                       RouteParams, Respond respond) {
     HttpResponse error;
@@ -64,14 +65,14 @@ void App::add_booking_routes(Router& router) {
     if (!list_request) return respond(std::move(error));
     const QueryParams* query = &list_request->query;
     const Paging* paging = &list_request->paging;
-    Role side = caller.role;
     if (auto role = query->get("role")) {
-      if (*role == "student") {
-        side = Role::student;
-      } else if (*role == "tutor") {
-        side = Role::tutor;
-      } else {
+      if (*role != "student" && *role != "tutor") {
         return respond(error_http(400, "invalid_request", "role: must be student or tutor", actor_text(caller)));
+      }
+      if (*role != role_name(caller.role)) {
+        return respond(error_http(403, "forbidden", fmt::format("a {} lists only its own bookings, not those of a {}",
+                                                                role_name(caller.role), *role),
+                                  actor_text(caller)));
       }
     }
     std::optional<BookingStatus> status_filter;
@@ -85,10 +86,11 @@ void App::add_booking_routes(Router& router) {
       if (!cursor) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
     }
     respond(engine_.read([&](const State& state) {
-      const auto& lists = side == Role::tutor ? state.bookings_by_tutor : state.bookings_by_student;
       std::string items;
       std::optional<std::string> next;
-      auto found = lists.find(caller.id);
+      const bool party_role = caller.role == Role::student || caller.role == Role::tutor;
+      const auto& lists = caller.role == Role::tutor ? state.bookings_by_tutor : state.bookings_by_student;
+      auto found = party_role ? lists.find(caller.id) : lists.end();
       if (found != lists.end()) {
         const auto& indexes = found->second;
         size_t end = cursor ? std::min<uint64_t>(*cursor, indexes.size()) : indexes.size();

@@ -44,8 +44,16 @@ void App::add_feed_routes(Router& router) {
     respond(engine_.read([&](const State& state) {
       std::string items;
       std::optional<std::string> next;
-      if (auto found = state.notifications.find(caller.id); found != state.notifications.end()) {
-        const auto& list = found->second;
+      // A user is a role and an id: a student token "t1" does not read tutor t1's notifications,
+      // and an admin has none.
+      const bool party_role = caller.role == Role::student || caller.role == Role::tutor;
+      const std::vector<Notification>* found = nullptr;
+      if (party_role) {
+        const auto& lists = state.notifications_of(caller.role);
+        if (auto entry = lists.find(caller.id); entry != lists.end()) found = &entry->second;
+      }
+      if (found != nullptr) {
+        const auto& list = *found;
         auto it = std::upper_bound(list.begin(), list.end(), after,
                                    [](uint64_t position, const Notification& n) { return position < n.position; });
         for (size_t taken = 0; it != list.end(); ++it, ++taken) {

@@ -124,9 +124,11 @@ Breakdown breakdown(const State& state) {
       b.booking_strings += heap_bytes(*text);
     }
   }
-  for (const auto& [user, list] : state.notifications) {
-    b.notifications += list.size();
-    b.notification_bytes += list.capacity() * sizeof(Notification);
+  for (const auto* lists : {&state.student_notifications, &state.tutor_notifications}) {
+    for (const auto& [user, list] : *lists) {
+      b.notifications += list.size();
+      b.notification_bytes += list.capacity() * sizeof(Notification);
+    }
   }
   for (const auto* index : {&state.bookings_by_student, &state.bookings_by_tutor}) {
     for (const auto& [user, list] : *index) {

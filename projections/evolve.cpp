@@ -83,9 +83,10 @@ void add_pending_release(Tutor& tutor, const Currency& currency, int64_t delta) 
 
 constexpr size_t notifications_growth_min = 4;  // entries added at least when a user's list is full
 
-void notify(State& state, std::string_view user, const Event& event, uint32_t subject) {
-  auto found = state.notifications.find(user);  // no string is made for a user already known
-  if (found == state.notifications.end()) found = state.notifications.emplace(std::string(user), std::vector<Notification>{}).first;
+void notify(State& state, Role role, std::string_view user, const Event& event, uint32_t subject) {
+  auto& lists = state.notifications_of(role);
+  auto found = lists.find(user);  // no string is made for a user already known
+  if (found == lists.end()) found = lists.emplace(std::string(user), std::vector<Notification>{}).first;
   // Grow by a quarter rather than double: these lists are most of a booking's memory, and a
   // doubled vector is on average a third empty.
   std::vector<Notification>& list = found->second;
@@ -97,13 +98,13 @@ void notify(State& state, std::string_view user, const Event& event, uint32_t su
 void notify_other_party(State& state, const Booking& booking, const Event& event, uint32_t index) {
   const bool by_student = event.actor.role == Role::student && event.actor.id == booking.student_id;
   const bool by_tutor = event.actor.role == Role::tutor && event.actor.id == booking.tutor_id;
-  if (!by_tutor) notify(state, booking.tutor_id, event, index);
-  if (!by_student) notify(state, booking.student_id, event, index);
+  if (!by_tutor) notify(state, Role::tutor, booking.tutor_id, event, index);
+  if (!by_student) notify(state, Role::student, booking.student_id, event, index);
 }
 
 void notify_both(State& state, const Booking& booking, const Event& event, uint32_t index) {
-  notify(state, booking.student_id, event, index);
-  notify(state, booking.tutor_id, event, index);
+  notify(state, Role::student, booking.student_id, event, index);
+  notify(state, Role::tutor, booking.tutor_id, event, index);
 }
 
 // ---- the state-wide effects of booking events (run before the booking changes: some read it) --
@@ -112,9 +113,9 @@ void apply_booking_effects(State& state, const Booking& booking, uint32_t index,
   apply_postings(state, postings_of(event.data));
   std::visit(
       Overloaded{
-          [&](const BookingRequested&) { notify(state, booking.tutor_id, event, index); },
-          [&](const BookingAccepted&) { notify(state, booking.student_id, event, index); },
-          [&](const BookingDeclined&) { notify(state, booking.student_id, event, index); },
+          [&](const BookingRequested&) { notify(state, Role::tutor, booking.tutor_id, event, index); },
+          [&](const BookingAccepted&) { notify(state, Role::student, booking.student_id, event, index); },
+          [&](const BookingDeclined&) { notify(state, Role::student, booking.student_id, event, index); },
           [&](const BookingCancelled&) { notify_other_party(state, booking, event, index); },
           [&](const BookingExpired&) { notify_both(state, booking, event, index); },
           [&](const CheckoutOpened&) {},
@@ -124,7 +125,7 @@ void apply_booking_effects(State& state, const Booking& booking, uint32_t index,
           },
           [&](const PaymentRejected& e) {
             state.payments[e.reference] = PaymentRecord{index, false, CompactText(e.reason)};
-            notify(state, booking.student_id, event, index);
+            notify(state, Role::student, booking.student_id, event, index);
           },
           [&](const EscrowHeld&) {},
           [&](const SessionStarted&) { notify_other_party(state, booking, event, index); },
@@ -133,27 +134,27 @@ void apply_booking_effects(State& state, const Booking& booking, uint32_t index,
           [&](const BookingNoShow&) { notify_both(state, booking, event, index); },
           [&](const EscrowReleaseScheduled& e) {
             add_pending_release(state.tutors[booking.tutor_id], booking.price.currency, e.tutor_amount);
-            notify(state, booking.tutor_id, event, index);
+            notify(state, Role::tutor, booking.tutor_id, event, index);
           },
           [&](const EscrowReleased&) {
             if (booking.escrow_status == EscrowStatus::release_scheduled && booking.tutor_amount) {
               add_pending_release(state.tutors[booking.tutor_id], booking.price.currency, -*booking.tutor_amount);
             }
-            notify(state, booking.tutor_id, event, index);
+            notify(state, Role::tutor, booking.tutor_id, event, index);
           },
-          [&](const EscrowRefunded&) { notify(state, booking.student_id, event, index); },
+          [&](const EscrowRefunded&) { notify(state, Role::student, booking.student_id, event, index); },
           [&](const DisputeOpened&) {
             if (booking.escrow_status == EscrowStatus::release_scheduled && booking.tutor_amount) {
               add_pending_release(state.tutors[booking.tutor_id], booking.price.currency, -*booking.tutor_amount);
             }
-            notify(state, booking.tutor_id, event, index);
+            notify(state, Role::tutor, booking.tutor_id, event, index);
           },
           [&](const DisputeResolved&) { notify_both(state, booking, event, index); },
           [&](const SessionRated& e) {
             Tutor& tutor = state.tutors[booking.tutor_id];
             tutor.rating_sum += e.stars;
             tutor.rating_count += 1;
-            notify(state, booking.tutor_id, event, index);
+            notify(state, Role::tutor, booking.tutor_id, event, index);
           },
           [&](const WithdrawalRequested&) { assert(false); },
           [&](const WithdrawalCompleted&) { assert(false); },
@@ -236,7 +237,7 @@ std::string evolve_withdrawal_event(State& state, const Event& event) {
     (void)indexed;
     state.withdrawals_by_tutor[withdrawal.tutor_id].push_back(index);
     state.tutors[withdrawal.tutor_id].stream_version = event.version;
-    notify(state, withdrawal.tutor_id, event, index);
+    notify(state, Role::tutor, withdrawal.tutor_id, event, index);
     return {};
   }
   const std::string_view withdrawal_id = withdrawal_id_of(event.data);
@@ -246,7 +247,7 @@ std::string evolve_withdrawal_event(State& state, const Event& event) {
   Withdrawal& withdrawal = state.withdrawals[*found];
   apply_to_withdrawal(withdrawal, event);
   state.tutors[withdrawal.tutor_id].stream_version = event.version;
-  notify(state, withdrawal.tutor_id, event, *found);
+  notify(state, Role::tutor, withdrawal.tutor_id, event, *found);
   return {};
 }
 

@@ -59,7 +59,8 @@ State::State(const State& other)
       withdrawals_by_tutor(other.withdrawals_by_tutor),
       tutors(other.tutors),
       balances(other.balances),
-      notifications(other.notifications),
+      student_notifications(other.student_notifications),
+      tutor_notifications(other.tutor_notifications),
       payments(other.payments),
       position(other.position),
       last_event_at(other.last_event_at) {
@@ -72,6 +73,16 @@ State& State::operator=(const State& other) {
     *this = std::move(copy);
   }
   return *this;
+}
+
+StringMap<std::vector<Notification>>& State::notifications_of(Role role) {
+  assert(role == Role::student || role == Role::tutor);
+  return role == Role::tutor ? tutor_notifications : student_notifications;
+}
+
+const StringMap<std::vector<Notification>>& State::notifications_of(Role role) const {
+  assert(role == Role::student || role == Role::tutor);
+  return role == Role::tutor ? tutor_notifications : student_notifications;
 }
 
 namespace {

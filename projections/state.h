@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "projections/actor.h"
 #include "projections/booking_names.h"
 #include "projections/compact_fields.h"
 #include "projections/events.h"
@@ -183,7 +184,10 @@ struct State {
   StringMap<Tutor> tutors;
   // Balance = credits - debits, per account and currency. Zero balances are absent.
   StringMap<CurrencyBalances> balances;
-  StringMap<std::vector<Notification>> notifications;  // by user id
+  // By user id, one map per role: a user is a role and an id (as on every booking route), so a
+  // student "t1" never reads what tutor "t1" was told. Admins get no notifications.
+  StringMap<std::vector<Notification>> student_notifications;
+  StringMap<std::vector<Notification>> tutor_notifications;
   StringMap<PaymentRecord> payments;                   // by provider reference
   uint64_t position = 0;  // position of the last event applied
   TimeMs last_event_at = 0;
@@ -194,6 +198,10 @@ struct State {
   State& operator=(const State& other);
   State(State&&) = default;
   State& operator=(State&&) = default;
+
+  // The notification lists of users of `role` (student or tutor; asserted).
+  StringMap<std::vector<Notification>>& notifications_of(Role role);
+  const StringMap<std::vector<Notification>>& notifications_of(Role role) const;
 
   // Adds an index entry for the last booking (withdrawal); false if its id was there already.
   bool index_last_booking();

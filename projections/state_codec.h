@@ -15,7 +15,8 @@
 namespace tl {
 
 // 2: bookings keep the amount their EscrowReleaseScheduled announced (scheduled_release_amount).
-constexpr uint32_t state_format_version = 2;
+// 3: notifications are kept per role (students', then tutors').
+constexpr uint32_t state_format_version = 3;
 
 // Streams the dump to `sink` in pieces of at most about `piece_bytes_max`.
 void write_state(const State& state, const std::function<void(std::string_view)>& sink);

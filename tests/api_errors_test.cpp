@@ -166,6 +166,30 @@ TEST_CASE("AStrangerToABookingGets403AndNeverItsData") {
   CHECK(code_of(api, api.call("POST", "/api/bookings/bk_nope/accept", "", t2)) == "not_found");
 }
 
+TEST_CASE("AUserIsARoleAndAnIdOnListsAndNotificationsToo") {
+  // Tutor "bob" is booked; a student, or an admin, whose id is also "bob" is another user: the
+  // lists and the notifications answer as the booking routes do (403 there), never with bob's data.
+  ApiFixture api;
+  const std::string id = api.create_booking(s1, "bob", example_start);
+  const Actor student_bob = student("bob");
+  const Actor admin_bob = admin("bob");
+  CHECK(api.call("GET", "/api/bookings/" + id, "", student_bob).status == 403);
+  CHECK(code_of(api, api.call("GET", "/api/bookings?role=tutor", "", student_bob)) == "forbidden");
+  for (const Actor& other : {student_bob, admin_bob}) {
+    CAPTURE(actor_text(other));
+    const auto listed = api.call("GET", "/api/bookings", "", other);
+    CHECK(listed.status == 200);
+    CHECK(listed.body.find(id) == std::string::npos);
+    const auto told = api.call("GET", "/api/me/notifications", "", other);
+    CHECK(told.status == 200);
+    CHECK(told.body == R"({"data":[],"next_cursor":null})");
+  }
+  // Tutor bob himself sees both.
+  CHECK(api.call("GET", "/api/bookings", "", tutor("bob")).body.find(id) != std::string::npos);
+  CHECK(api.call("GET", "/api/bookings?role=tutor", "", tutor("bob")).body.find(id) != std::string::npos);
+  CHECK(api.call("GET", "/api/me/notifications", "", tutor("bob")).body.find("booking_requested") != std::string::npos);
+}
+
 TEST_CASE("NotFoundForUnknownRoutesBookingsAndWithdrawals") {
   ApiFixture api;
   CHECK(code_of(api, api.call("GET", "/api/nothing", "", s1)) == "not_found");

@@ -14,15 +14,16 @@ namespace {
 
 int64_t balance(const DomainHarness& h, std::string_view account) { return h.state.balance(account, etb()); }
 
-std::vector<NotificationView> notifications_of(const DomainHarness& h, const std::string& user) {
+std::vector<NotificationView> notifications_of(const DomainHarness& h, const Actor& user) {
   std::vector<NotificationView> views;
-  auto found = h.state.notifications.find(user);
-  if (found == h.state.notifications.end()) return views;
+  const auto& lists = h.state.notifications_of(user.role);
+  auto found = lists.find(user.id);
+  if (found == lists.end()) return views;
   for (const auto& n : found->second) views.push_back(render_notification(h.state, n));
   return views;
 }
 
-bool has_notification(const DomainHarness& h, const std::string& user, std::string_view type, std::string_view text) {
+bool has_notification(const DomainHarness& h, const Actor& user, std::string_view type, std::string_view text) {
   auto views = notifications_of(h, user);
   return std::any_of(views.begin(), views.end(), [&](const auto& v) { return v.type == type && v.text == text; });
 }
@@ -32,7 +33,7 @@ bool has_notification(const DomainHarness& h, const std::string& user, std::stri
 TEST_CASE("StudentAndTutorJourneyFromBookingToPayoutTwentyFourHoursLater") {
   DomainHarness h;
   h.book("bk_1", example_start);
-  CHECK(has_notification(h, "t1", "booking_requested", "New booking request: Mathematics at 2026-11-24T10:00:00Z"));
+  CHECK(has_notification(h, tutor("t1"), "booking_requested", "New booking request: Mathematics at 2026-11-24T10:00:00Z"));
   h.accept_and_pay("bk_1");
   const Booking& booking = *h.state.find_booking("bk_1");
   CHECK(booking.escrow_status == EscrowStatus::held);
@@ -68,7 +69,7 @@ TEST_CASE("StudentAndTutorJourneyFromBookingToPayoutTwentyFourHoursLater") {
   CHECK(balance(h, "platform:fees") == 5250);
   CHECK(balance(h, "escrow:bk_1") == 0);
   CHECK(h.state.find_tutor("t1")->pending_release.empty());
-  CHECK(has_notification(h, "t1", "escrow_released", "Payment received: ETB 297.50"));
+  CHECK(has_notification(h, tutor("t1"), "escrow_released", "Payment received: ETB 297.50"));
 
   // The student rates once.
   CHECK_FALSE(h.run(student(), RateSession{"bk_1", 5, "Great"}).rejected());
@@ -92,7 +93,7 @@ TEST_CASE("NoShowRefundsTheStudentWhenNobodyStartsInTheWindow") {
   CHECK(booking.escrow_status == EscrowStatus::refunded);
   CHECK(booking.refunded_amount == 35000);
   CHECK(balance(h, "external:refunds") == 35000);
-  CHECK(has_notification(h, "s1", "escrow_refunded", "Refund issued: ETB 350.00"));
+  CHECK(has_notification(h, student("s1"), "escrow_refunded", "Refund issued: ETB 350.00"));
   // Too late to start now.
   CHECK(h.run(student(), StartSession{"bk_1"}).rejection == Rejection::invalid_transition);
 }
@@ -107,7 +108,7 @@ TEST_CASE("CancelAfterPaymentRefunds") {
   CHECK(booking.escrow_status == EscrowStatus::refunded);
   CHECK(balance(h, "escrow:bk_1") == 0);
   CHECK(balance(h, "external:refunds") == 35000);
-  CHECK(has_notification(h, "t1", "booking_cancelled", "Booking cancelled: Mathematics at 2026-11-24T10:00:00Z"));
+  CHECK(has_notification(h, tutor("t1"), "booking_cancelled", "Booking cancelled: Mathematics at 2026-11-24T10:00:00Z"));
   CHECK(h.advance_by(30 * ms_per_day) == 0);  // no timer is left
 }
 
@@ -121,7 +122,7 @@ TEST_CASE("DisputeInsideTheHoldStopsTheReleaseAndASplitPaysBothSides") {
   REQUIRE_FALSE(h.run(student(), EndSession{"bk_1", ""}).rejected());
   h.advance_by(23 * ms_per_hour);
   const std::string announced = "Payment of ETB 297.50 will be released at 2026-11-25T10:30:00Z";
-  CHECK(has_notification(h, "t1", "escrow_release_scheduled", announced));
+  CHECK(has_notification(h, tutor("t1"), "escrow_release_scheduled", announced));
   CHECK_FALSE(h.run(student(), OpenDispute{"bk_1", "Tutor left early"}).rejected());
   CHECK(h.state.find_tutor("t1")->pending_release.empty());
   // The hold passes: nothing is released while disputed.
@@ -140,8 +141,8 @@ TEST_CASE("DisputeInsideTheHoldStopsTheReleaseAndASplitPaysBothSides") {
   CHECK(balance(h, "escrow:bk_1") == 0);
   // The tutor's notifications still say what each event said: the scheduled release announced
   // 297.50 even though the resolution paid 212.50.
-  CHECK(has_notification(h, "t1", "escrow_release_scheduled", announced));
-  CHECK(has_notification(h, "t1", "dispute_resolved", "Dispute resolved: ETB 100.00 refunded, ETB 212.50 paid to the tutor"));
+  CHECK(has_notification(h, tutor("t1"), "escrow_release_scheduled", announced));
+  CHECK(has_notification(h, tutor("t1"), "dispute_resolved", "Dispute resolved: ETB 100.00 refunded, ETB 212.50 paid to the tutor"));
 }
 
 TEST_CASE("DisputeResolvedWithNothingOrEverythingRefunded") {
