@@ -24,8 +24,9 @@ std::string folder_of(const std::string& path) {
 Status AtomicFile::create(const std::string& path, std::unique_ptr<AtomicFile>* out) {
   assert(out != nullptr);
   if (path.empty()) return Status::invalid_argument("the output path is empty");
-  std::error_code error;
-  const std::filesystem::file_status status = std::filesystem::status(path, error);  // follows links
+  // A path that does not exist yet is the common case: its error code is not a failure.
+  std::error_code not_there;
+  const std::filesystem::file_status status = std::filesystem::status(path, not_there);  // follows links
   if (std::filesystem::is_directory(status)) return Status::invalid_argument(fmt::format("{} is a folder", path));
   if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
     std::FILE* stream = std::fopen(path.c_str(), "wb");
@@ -33,12 +34,15 @@ Status AtomicFile::create(const std::string& path, std::unique_ptr<AtomicFile>* 
     out->reset(new AtomicFile(path, "", stream));
     return Status::ok();
   }
-  // Replace the file a link points to, not the link.
-  const std::string target = std::filesystem::is_symlink(std::filesystem::symlink_status(path, error)) &&
-                                     std::filesystem::exists(status)
-                                 ? std::filesystem::canonical(path, error).string()
-                                 : path;
-  if (error) return Status::io_error(fmt::format("cannot resolve {}: {}", path, error.message()));
+  // Replace the file a link points to, not the link; a link to a file not made yet gets it made.
+  std::string target = path;
+  if (std::filesystem::is_symlink(std::filesystem::symlink_status(path, not_there))) {
+    std::error_code error;
+    std::filesystem::path pointed = std::filesystem::read_symlink(path, error);
+    if (!error && pointed.is_relative()) pointed = std::filesystem::path(path).parent_path() / pointed;
+    if (!error) target = std::filesystem::weakly_canonical(pointed, error).string();
+    if (error) return Status::io_error(fmt::format("cannot resolve {}: {}", path, error.message()));
+  }
   std::string temporary = target + ".tmp-XXXXXX";
   const int fd = mkstemp(temporary.data());
   if (fd < 0) return Status::io_error(fmt::format("cannot create a file beside {}: {}", target, std::strerror(errno)));

@@ -289,6 +289,16 @@ TEST_CASE("OutputFileIsWrittenWholeThenRenamedAndEqualsStdout") {
   CHECK(files == 1);
 }
 
+TEST_CASE("OutputFileThatDoesNotExistYetIsMade") {
+  logtest::TempFolder folder;
+  const std::string path = folder.sub("new.csv");
+  const CliRun run = export_ok({"trial-balance", "--data", seed_dir(), "--output", path});
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream written;
+  written << file.rdbuf();
+  CHECK(written.str() == export_ok({"trial-balance", "--data", seed_dir()}).out);
+}
+
 TEST_CASE("OutputFileInAMissingFolderFailsWithExitOne") {
   logtest::TempFolder folder;
   const CliRun run = run_export({"trial-balance", "--data", seed_dir(), "--output", folder.sub("no/such/out.csv")});

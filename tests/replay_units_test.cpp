@@ -2,6 +2,8 @@
 // ranges, atomic output files, the progress bar.
 #include <doctest/doctest.h>
 
+#include <iterator>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -166,6 +168,35 @@ TEST_CASE("AtomicFileReplacesTheOldFileOnlyOnCommit") {
   CHECK(std::distance(std::filesystem::directory_iterator(folder.path()), {}) == 1);
   std::unique_ptr<AtomicFile> into_folder;
   CHECK_FALSE(AtomicFile::create(folder.path(), &into_folder).is_ok());
+}
+
+TEST_CASE("AtomicFileMakesAFileThatIsNotThereYetAlsoThroughALink") {
+  logtest::TempFolder folder;
+  const auto read_back = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  };
+  const std::string fresh = folder.sub("fresh.csv");
+  {
+    std::unique_ptr<AtomicFile> file;
+    const Status created = AtomicFile::create(fresh, &file);
+    REQUIRE_MESSAGE(created.is_ok(), created.to_string());
+    file->write("a,b\r\n");
+    REQUIRE(file->commit().is_ok());
+  }
+  CHECK(read_back(fresh) == "a,b\r\n");
+  // A link whose file is not made yet (relative to the link's folder) gets it; the link stays.
+  std::filesystem::create_directory(folder.sub("exports"));
+  const std::string link = folder.sub("latest.csv");
+  std::filesystem::create_symlink("exports/today.csv", link);
+  {
+    std::unique_ptr<AtomicFile> file;
+    REQUIRE(AtomicFile::create(link, &file).is_ok());
+    file->write("new");
+    REQUIRE(file->commit().is_ok());
+  }
+  CHECK(std::filesystem::is_symlink(link));
+  CHECK(read_back(folder.sub("exports/today.csv")) == "new");
 }
 
 TEST_CASE("AtomicFileWritesStraightIntoAPipeOrDeviceAndThroughALink") {
