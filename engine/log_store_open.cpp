@@ -1,7 +1,9 @@
 // Opening and closing the log: folder checks, schema_version, head recovery, secondary mode.
 #include <algorithm>
 #include <cassert>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -57,8 +59,18 @@ Status check_folder(const std::string& path, const LogOptions& options, const Ro
 }
 
 Status make_scratch_folder(std::string* out) {
-  std::string pattern = (fs::temp_directory_path() / "tutorledger-secondary-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) return Status::io_error("cannot make a scratch folder for the secondary instance");
+  std::error_code error;
+  const fs::path folder = fs::temp_directory_path(error);  // TMPDIR, else /tmp
+  if (error) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    return Status::io_error(fmt::format("cannot make a scratch folder for the secondary instance: TMPDIR ({}) is not a folder: {}",
+                                        tmpdir != nullptr ? tmpdir : "unset", error.message()));
+  }
+  std::string pattern = (folder / "tutorledger-secondary-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return Status::io_error(fmt::format("cannot make a scratch folder for the secondary instance in {}: {}", folder.string(),
+                                        std::strerror(errno)));
+  }
   *out = pattern;
   return Status::ok();
 }

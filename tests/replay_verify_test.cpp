@@ -3,6 +3,8 @@
 // position; folders that are not logs are usage errors.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -367,6 +369,28 @@ TEST_CASE("MissingFolderAndFoldersThatAreNotLogsAreUsageErrors") {
   CHECK(empty.err.find("is not a tutorledger database") != std::string::npos);
   CHECK(run_replay({"verify"}).exit_code == 2);
   CHECK(run_replay({"verify", "--data", folder.path(), "extra"}).exit_code == 2);
+}
+
+TEST_CASE("AnUnusableTmpdirIsAClearErrorNotACrash") {
+  // The secondary instance keeps its scratch files under TMPDIR.
+  EngineFixture f;
+  f.book("bk_1", example_start);
+  f.close();
+  const char* saved = std::getenv("TMPDIR");
+  const std::string before = saved != nullptr ? saved : "";
+  for (const char* tmpdir : {"/nonexistent-tmpdir", ""}) {
+    CAPTURE(tmpdir);
+    setenv("TMPDIR", tmpdir, 1);
+    const CliRun run = verify(f.options.data_dir);
+    CHECK(run.exit_code == 1);
+    CHECK_MESSAGE(run.err.find("cannot make a scratch folder for the secondary instance") != std::string::npos, run.err);
+  }
+  if (saved != nullptr) {
+    setenv("TMPDIR", before.c_str(), 1);
+  } else {
+    unsetenv("TMPDIR");
+  }
+  CHECK(verify(f.options.data_dir).exit_code == 0);
 }
 
 TEST_CASE("ReleaseThatDoesNotSplitThePriceIsCaught") {
