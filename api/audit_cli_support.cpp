@@ -45,7 +45,7 @@ bool read_at_option(const ParsedArgs& args, std::optional<TimeMs>* out, std::str
 int run_on_standard_streams(int (*run)(Args, replay::Console&, TimeMs), Args args) {
   replay::FileSink out(stdout);
   replay::FileSink err(stderr);
-  replay::Console console{out, err, isatty(fileno(stderr)) == 1};
+  replay::Console console{out, err, isatty(fileno(stderr)) == 1, isatty(fileno(stdout)) == 1};
   int exit_code = run(args, console, SystemClock().now());
   const bool flushed = std::fflush(stdout) == 0;
   if (exit_code == replay::exit_ok && (!flushed || !out.status().is_ok())) {

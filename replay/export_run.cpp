@@ -65,7 +65,8 @@ int run_export(const ExportRequest& request, Console& console) {
     }
   }
   TextSink& out = file ? static_cast<TextSink&>(*file) : console.out;
-  Progress progress(console.progress_bar ? &console.err : nullptr, export_kind_name(request.kind), log->head().position);
+  Progress progress(bar_while_writing(console, file != nullptr) ? &console.err : nullptr, export_kind_name(request.kind),
+                    log->head().position);
   const Finding damage = run_kind(request, *log, progress, out);
   progress.finish();
   if (damage.found()) {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "replay/atomic_file.h"
+#include "replay/console.h"
 #include "replay/csv_reader.h"
 #include "replay/csv_writer.h"
 #include "replay/escrow_aging.h"
@@ -246,6 +247,16 @@ TEST_CASE("AtomicFileWritesStraightIntoAPipeOrDeviceAndThroughALink") {
   CHECK(std::filesystem::is_symlink(link));
   std::ifstream in(target);
   CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "new");
+}
+
+TEST_CASE("AnExportToTheTerminalDrawsNoBarBetweenItsRows") {
+  StringSink out;
+  StringSink err;
+  const Console both_on_terminal{out, err, true, true};
+  CHECK_FALSE(bar_while_writing(both_on_terminal, /*writes_to_file=*/false));
+  CHECK(bar_while_writing(both_on_terminal, /*writes_to_file=*/true));
+  CHECK(bar_while_writing(Console{out, err, true, false}, false));  // rows into a pipe or a file
+  CHECK_FALSE(bar_while_writing(Console{out, err, false, false}, true));
 }
 
 TEST_CASE("ProgressBarDrawsOnlyWithASinkAndClearsItself") {
