@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "api/interrupt_cleanup.h"
 #include "engine/clock.h"
 #include "replay/exit_codes.h"
 
@@ -46,6 +47,7 @@ int run_on_standard_streams(int (*run)(Args, replay::Console&, TimeMs), Args arg
   replay::FileSink out(stdout);
   replay::FileSink err(stderr);
   replay::Console console{out, err, isatty(fileno(stderr)) == 1, isatty(fileno(stdout)) == 1};
+  install_interrupt_cleanup(console.progress_bar);
   int exit_code = run(args, console, SystemClock().now());
   const bool flushed = std::fflush(stdout) == 0;
   if (exit_code == replay::exit_ok && (!flushed || !out.status().is_ok())) {

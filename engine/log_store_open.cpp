@@ -11,6 +11,7 @@
 
 #include "engine/big_endian.h"
 #include "engine/data_files_check.h"
+#include "engine/leftovers.h"
 #include "engine/log_keys.h"
 #include "engine/log_store_impl.h"
 
@@ -134,6 +135,7 @@ Status open_database(LogStore::Impl& impl) {
     if (scratch.empty()) {
       if (Status status = make_scratch_folder(&scratch); !status.is_ok()) return status;
       impl.owned_secondary_path = scratch;
+      leftovers::add(scratch, leftovers::Kind::folder);  // removed on an interrupt too
     }
     opened = rocksdb::DB::OpenAsSecondary(impl.tuning.db, impl.path, scratch, families, &handles, &db);
   } else {
@@ -189,6 +191,7 @@ LogStore::Impl::~Impl() {
   if (!owned_secondary_path.empty()) {
     std::error_code ignored;
     fs::remove_all(owned_secondary_path, ignored);
+    leftovers::remove(owned_secondary_path);
   }
 }
 

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/leftovers.h"
+
 namespace tl::replay {
 namespace {
 
@@ -53,6 +55,7 @@ Status AtomicFile::create(const std::string& path, std::unique_ptr<AtomicFile>* 
     unlink(temporary.c_str());
     return Status::io_error(fmt::format("cannot open {}: {}", temporary, std::strerror(saved)));
   }
+  leftovers::add(temporary, leftovers::Kind::file);  // removed on an interrupt too
   out->reset(new AtomicFile(target, std::move(temporary), file));
   return Status::ok();
 }
@@ -60,6 +63,7 @@ Status AtomicFile::create(const std::string& path, std::unique_ptr<AtomicFile>* 
 AtomicFile::~AtomicFile() {
   if (file_ != nullptr) std::fclose(file_);
   if (!committed_ && !direct()) unlink(temporary_path_.c_str());
+  if (!direct()) leftovers::remove(temporary_path_);
 }
 
 void AtomicFile::fail(std::string_view what) {

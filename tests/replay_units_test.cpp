@@ -2,20 +2,24 @@
 // ranges, atomic output files, the progress bar.
 #include <doctest/doctest.h>
 
-#include <iterator>
-
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <memory>
 #include <thread>
 
+#include "api/interrupt_cleanup.h"
+#include "engine/leftovers.h"
 #include "replay/atomic_file.h"
 #include "replay/console.h"
 #include "replay/csv_reader.h"
@@ -247,6 +251,63 @@ TEST_CASE("AtomicFileWritesStraightIntoAPipeOrDeviceAndThroughALink") {
   CHECK(std::filesystem::is_symlink(link));
   std::ifstream in(target);
   CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "new");
+}
+
+TEST_CASE("AnInterruptedAuditCommandLeavesNoTemporaryFileOrScratchFolder") {
+  logtest::TempFolder folder;
+  const std::string file = folder.sub("journal.csv.tmp-abc123");
+  const std::string scratch = folder.sub("tutorledger-secondary-abc123");
+  int ready[2];
+  REQUIRE(pipe(ready) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // the audit command: owns a half-written export and a scratch folder
+    cli::install_interrupt_cleanup(/*clear_bar_line=*/false);
+    std::ofstream(file) << "half an export";
+    std::filesystem::create_directory(scratch);
+    std::ofstream(scratch + "/LOG") << "rocksdb";
+    leftovers::add(file, leftovers::Kind::file);
+    leftovers::add(scratch, leftovers::Kind::folder);
+    [[maybe_unused]] const ssize_t sent = write(ready[1], "r", 1);
+    for (;;) pause();
+  }
+  char byte = 0;
+  REQUIRE(read(ready[0], &byte, 1) == 1);
+  close(ready[0]);
+  close(ready[1]);
+  REQUIRE(kill(child, SIGTERM) == 0);
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));  // it ends by the signal, as a shell expects
+  CHECK(WTERMSIG(status) == SIGTERM);
+  CHECK_FALSE(std::filesystem::exists(file));
+  CHECK_FALSE(std::filesystem::exists(scratch));
+}
+
+TEST_CASE("AnExportFileAndASecondarysScratchFolderAreListedForCleanUpWhileTheyLive") {
+  logtest::TempFolder folder;
+  const std::string path = folder.sub("out.csv");
+  {
+    std::unique_ptr<AtomicFile> file;
+    REQUIRE(AtomicFile::create(path, &file).is_ok());
+    CHECK(leftovers::listed() == std::vector<std::string>{file->temporary_path()});
+    file->write("x");
+    REQUIRE(file->commit().is_ok());
+  }
+  CHECK(leftovers::listed().empty());
+  {
+    std::unique_ptr<LogStore> log = logtest::open_log(folder.sub("data"));  // makes the folder a log
+  }
+  std::unique_ptr<LogStore> secondary;
+  LogOptions options;
+  options.read_only_secondary = true;
+  REQUIRE(LogStore::open(folder.sub("data"), options, &secondary).is_ok());
+  const auto listed = leftovers::listed();
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].find("tutorledger-secondary-") != std::string::npos);
+  secondary.reset();
+  CHECK(leftovers::listed().empty());
+  CHECK_FALSE(std::filesystem::exists(listed[0]));
 }
 
 TEST_CASE("AnExportToTheTerminalDrawsNoBarBetweenItsRows") {
