@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <fmt/format.h>
@@ -37,6 +38,9 @@ constexpr std::string_view serve_usage =
     "environment: TL_JWT_SECRET, TL_WEBHOOK_SECRET, TL_AGORA_APP_ID, TL_AGORA_APP_CERTIFICATE, TL_NATS_URL\n";
 
 constexpr size_t production_secret_bytes_min = 32;
+// "aaaa…" or "abababab…" has the length and none of the strength: a made-up or generated secret
+// (hex, base64) uses far more distinct characters than this.
+constexpr size_t production_secret_distinct_min = 10;
 constexpr int nats_replicas_max = 5;  // JetStream's own limit
 
 std::string env_or_empty(const char* name) {
@@ -54,9 +58,12 @@ std::string made_up_secret() {
 bool resolve_secret(const char* name, bool production, std::string* secret) {
   *secret = env_or_empty(name);
   if (production) {
-    if (secret->size() < production_secret_bytes_min) {
-      std::fprintf(stderr, "tutorledger: production mode needs %s (at least %zu characters)\n", name,
-                   production_secret_bytes_min);
+    const std::set<char> distinct(secret->begin(), secret->end());
+    if (secret->size() < production_secret_bytes_min || distinct.size() < production_secret_distinct_min) {
+      std::fprintf(stderr,
+                   "tutorledger: production mode needs %s (at least %zu characters, of at least %zu different ones: "
+                   "e.g. openssl rand -hex 32)\n",
+                   name, production_secret_bytes_min, production_secret_distinct_min);
       return false;
     }
     return true;
@@ -88,16 +95,19 @@ int serve(Args args) {
                  parsed.args.positionals()[0].data());
     return 2;
   }
-  const bool production = parsed.args.has("production") || env_or_empty("TL_ENV") == "production";
-  const bool test_clock = parsed.args.has("test-clock");
-  api::AppConfig config;
-  if (!resolve_secret("TL_JWT_SECRET", production, &config.jwt_secret)) return 2;
-  if (!resolve_secret("TL_WEBHOOK_SECRET", production, &config.webhook_secret)) return 2;
-  config.agora = agora::agora_credentials_from_env();
-  if (config.agora && !agora::credentials_are_valid(*config.agora)) {
-    std::fprintf(stderr, "tutorledger: TL_AGORA_APP_ID and TL_AGORA_APP_CERTIFICATE must be 32 hex digits each\n");
+  const std::string environment = env_or_empty("TL_ENV");
+  if (!environment.empty() && environment != "production" && environment != "development") {
+    std::fprintf(stderr, "tutorledger serve: TL_ENV must be production or development, not '%s'\n", environment.c_str());
     return 2;
   }
+  const bool production = parsed.args.has("production") || environment == "production";
+  const bool test_clock = parsed.args.has("test-clock");
+  if (production && test_clock) {
+    // An admin could move a production ledger's clock forward for good, firing every release.
+    std::fprintf(stderr, "tutorledger serve: --test-clock is for development, not production mode\n");
+    return 2;
+  }
+  api::AppConfig config;
   config.test_clock = test_clock;
   config.openapi_yaml = std::string(api::openapi_document());
 
@@ -116,6 +126,14 @@ int serve(Args args) {
     server_options.io_threads = static_cast<size_t>(count);
   }
   server_options.metrics = std::make_shared<MetricsRegistry>();
+  // The secrets last: a made-up one is printed only when the command line was good.
+  if (!resolve_secret("TL_JWT_SECRET", production, &config.jwt_secret)) return 2;
+  if (!resolve_secret("TL_WEBHOOK_SECRET", production, &config.webhook_secret)) return 2;
+  config.agora = agora::agora_credentials_from_env();
+  if (config.agora && !agora::credentials_are_valid(*config.agora)) {
+    std::fprintf(stderr, "tutorledger: TL_AGORA_APP_ID and TL_AGORA_APP_CERTIFICATE must be 32 hex digits each\n");
+    return 2;
+  }
 
   std::optional<NatsPublisherOptions> nats_options;
   std::string nats_url(parsed.args.value("nats").value_or(""));

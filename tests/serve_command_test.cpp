@@ -102,6 +102,25 @@ TEST_CASE("ProductionModeRefusesToStartWithoutSecrets") {
   Child weak = spawn({"serve", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"},
                      {"TL_ENV=production", "TL_JWT_SECRET=short", "TL_WEBHOOK_SECRET=also-short"});
   CHECK(weak.wait_exit() == 2);
+  // Long enough but a repetition of a few characters.
+  const std::string repeated = "TL_JWT_SECRET=" + std::string(40, 'a');
+  Child repetitive = spawn({"serve", "--production", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"},
+                           {repeated, "TL_WEBHOOK_SECRET=" + std::string(20, 'a') + std::string(20, 'b')});
+  CHECK(repetitive.wait_exit() == 2);
+  CHECK(repetitive.stderr_text.find("of at least 10 different ones") != std::string::npos);
+  // A production ledger's clock is the real one.
+  const std::vector<std::string> strong = {"TL_JWT_SECRET=0123456789abcdef0123456789abcdef",
+                                           "TL_WEBHOOK_SECRET=fedcba9876543210fedcba9876543210"};
+  Child clocked = spawn({"serve", "--production", "--test-clock", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"},
+                        strong);
+  CHECK(clocked.wait_exit() == 2);
+  CHECK(clocked.stderr_text.find("--test-clock is for development") != std::string::npos);
+  // A TL_ENV it does not know is not quietly development.
+  Child unknown = spawn({"serve", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"}, {"TL_ENV=Production"});
+  CHECK(unknown.wait_exit() == 2);
+  CHECK(unknown.stderr_text.find("TL_ENV must be production or development") != std::string::npos);
+  CHECK(unknown.stderr_text.find("made up for this run") == std::string::npos);  // no secret printed
+  CHECK_FALSE(std::filesystem::exists(folder.sub("data")));
 }
 
 TEST_CASE("DevelopmentModePrintsItsSecretServesAndStopsCleanlyOnSigterm") {
