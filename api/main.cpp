@@ -5,6 +5,8 @@
 
 #include "api/cli.h"
 #include "api/huge_page_heap.h"
+#include "engine/event_codec.h"
+#include "projections/state_codec.h"
 
 namespace {
 
@@ -17,7 +19,10 @@ constexpr std::string_view usage_text =
     "  replay verify|rebuild|history|state --data DIR ...            audit the log\n"
     "  export journal|trial-balance|escrow|payouts --data DIR ...    finance CSV exports\n"
     "  reconcile --data DIR --statement FILE.csv                      match a PSP statement\n"
-    "  replica --nats URL --data DIR [--listen ...]                   read replica over NATS\n";
+    "  replica --nats URL --data DIR [--listen ...]                   read replica over NATS\n"
+    "  --version                                                      the version and data formats\n"
+    "\n"
+    "tutorledger COMMAND --help lists a command's options.\n";
 
 struct Subcommand {
   std::string_view name;
@@ -38,6 +43,12 @@ int main(int argc, char** argv) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::fputs(usage_text.data(), args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    // What an auditor records beside a report: the binary, and the formats it reads and writes.
+    std::printf("tutorledger %s (event schema %d, state dump format %u)\n", TL_VERSION, tl::event_schema_current,
+                tl::state_format_version);
+    return 0;
   }
   for (const auto& subcommand : subcommands) {
     if (subcommand.name != args[0]) continue;

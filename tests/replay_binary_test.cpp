@@ -11,7 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "engine/event_codec.h"
 #include "engine/log_keys.h"
+#include "projections/state_codec.h"
 #include "support/golden.h"
 #include "support/seed_ledger.h"
 
@@ -73,4 +75,11 @@ TEST_CASE("BinaryExitCodesAreZeroCleanOneDamagedTwoUsage") {
   const Ran damaged = run_binary("replay verify --data " + dir);
   CHECK(damaged.exit_code == 1);
   CHECK(damaged.out == "damaged: position 7: gap: expected position 7, found 8\n");
+}
+
+TEST_CASE("VersionNamesTheBinaryAndTheFormatsItReadsAndWrites") {
+  const Ran version = run_binary("--version");
+  CHECK(version.exit_code == 0);
+  CHECK(version.out == fmt::format("tutorledger 0.1.0 (event schema {}, state dump format {})\n", event_schema_current,
+                                   state_format_version));
 }
