@@ -57,7 +57,13 @@ Status StatementReader::read_header() {
   for (size_t column = 0; column < column_count; ++column) {
     size_t found = header_fields_;
     for (size_t i = 0; i < header_fields_; ++i) {
-      if (equals_ignoring_case(trimmed(fields_[i]), column_names[column])) found = i;
+      if (!equals_ignoring_case(trimmed(fields_[i]), column_names[column])) continue;
+      if (found != header_fields_) {
+        // Which of the two is the provider's amount? Guessing would report differences that are not.
+        return Status::invalid_argument(fmt::format("{}: line {}: the header has column {} twice", path_,
+                                                    csv_.record_line(), column_names[column]));
+      }
+      found = i;
     }
     if (found == header_fields_) {
       return Status::invalid_argument(fmt::format("{}: line {}: the header has no column {}", path_, csv_.record_line(),

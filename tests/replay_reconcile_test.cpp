@@ -165,6 +165,7 @@ TEST_CASE("MalformedStatementExitsTwoNamingTheLine") {
       {std::string(header) + "ref-1,\"tx-1,350.00,ETB,success,2026-11-22T10:00:00Z\r\n", "line 2: a quoted field is never closed"},
       {std::string(header) + "ref-1,tx\"1,350.00,ETB,success,2026-11-22T10:00:00Z\r\n", "line 2: a quote inside an unquoted field"},
       {"reference,tx_ref,currency,status,at\r\n", "line 1: the header has no column amount"},
+      {"reference,tx_ref,amount,currency,status,at,Amount\r\n", "line 1: the header has column amount twice"},
       {"", "is empty: it has no header row"},
   };
   for (const Case& c : cases) {
