@@ -25,15 +25,7 @@ using namespace tl::test;
 
 namespace {
 
-// The seed log, built once per test binary.
-const std::string& seed_dir() {
-  static EngineFixture* fixture = [] {
-    auto* f = new EngineFixture();
-    run_seed_journeys(*f);
-    return f;
-  }();
-  return fixture->options.data_dir;
-}
+const std::string& seed_dir() { return shared_seed_dir(); }
 
 std::string rfc(TimeMs at) { return format_rfc3339(at); }
 

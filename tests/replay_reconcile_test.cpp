@@ -15,14 +15,7 @@ using namespace tl::test;
 
 namespace {
 
-const std::string& seed_dir() {
-  static EngineFixture* fixture = [] {
-    auto* f = new EngineFixture();
-    run_seed_journeys(*f);
-    return f;
-  }();
-  return fixture->options.data_dir;
-}
+const std::string& seed_dir() { return shared_seed_dir(); }
 
 constexpr const char* header = "reference,tx_ref,amount,currency,status,at\r\n";
 

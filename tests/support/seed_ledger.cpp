@@ -99,4 +99,16 @@ void run_seed_journeys(EngineFixture& f) {
   f.close();
 }
 
+const std::string& shared_seed_dir() {
+  // A static object, not a leaked one, so that its folder is removed at exit. The engine is
+  // already closed by then: nothing of RocksDB outlives the statics it uses.
+  static EngineFixture fixture;
+  static const bool built = [] {
+    run_seed_journeys(fixture);
+    return true;
+  }();
+  (void)built;
+  return fixture.options.data_dir;
+}
+
 }  // namespace tl::test

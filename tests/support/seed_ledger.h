@@ -26,4 +26,7 @@ constexpr TimeMs seed_before_releases = example_start + 12 * ms_per_hour;    // 
 // Runs the journeys on `f` (fresh, at its default start) and closes it.
 void run_seed_journeys(EngineFixture& f);
 
+// The data folder of a seed log built once per test binary and removed when it exits.
+const std::string& shared_seed_dir();
+
 }  // namespace tl::test
