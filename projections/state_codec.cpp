@@ -276,6 +276,47 @@ void read_index_lists(Reader& r, StringMap<std::vector<uint32_t>>* lists, size_t
   }
 }
 
+void write_notification_lists(Writer& w, const StringMap<std::vector<Notification>>& lists) {
+  w.u64(lists.size());
+  for (const auto* entry : sorted_entries(lists)) {
+    w.str(entry->first);
+    w.u64(entry->second.size());
+    for (const auto& n : entry->second) {
+      w.u64(n.position);
+      w.i64(n.at);
+      w.u32(n.subject);
+      w.u8(n.event_kind);
+    }
+  }
+}
+
+// After the bookings and withdrawals: a notification must refer to one of them.
+void read_notification_lists(Reader& r, const State& state, StringMap<std::vector<Notification>>* lists) {
+  const uint64_t users = r.count(12);
+  for (uint64_t i = 0; i < users && r.ok(); ++i) {
+    std::string user = r.str();
+    const uint64_t n = r.count(21);
+    std::vector<Notification> list;
+    list.reserve(n);
+    for (uint64_t j = 0; j < n && r.ok(); ++j) {
+      Notification notification;
+      const uint64_t position = r.u64();
+      if (position > notification_position_max) r.fail("notification position out of range");
+      notification.position = position;
+      notification.at = r.i64();
+      notification.subject = r.u32();
+      const uint8_t event_kind = r.u8();
+      notification.event_kind = event_kind;
+      const size_t subjects = is_withdrawal_notification(event_kind) ? state.withdrawals.size() : state.bookings.size();
+      if (event_kind >= std::variant_size_v<EventData> || notification.subject >= subjects) {
+        r.fail("notification refers to nothing");
+      }
+      list.push_back(notification);
+    }
+    lists->emplace(std::move(user), std::move(list));
+  }
+}
+
 }  // namespace
 
 void write_state(const State& state, const std::function<void(std::string_view)>& sink) {
@@ -322,20 +363,7 @@ void write_state(const State& state, const std::function<void(std::string_view)>
     }
   }
 
-  for (const Role role : {Role::student, Role::tutor}) {
-    const auto& lists = state.notifications_of(role);
-    w.u64(lists.size());
-    for (const auto* entry : sorted_entries(lists)) {
-      w.str(entry->first);
-      w.u64(entry->second.size());
-      for (const auto& n : entry->second) {
-        w.u64(n.position);
-        w.i64(n.at);
-        w.u32(n.subject);
-        w.u8(n.event_kind);
-      }
-    }
-  }
+  for (const Role role : {Role::student, Role::tutor}) write_notification_lists(w, state.notifications_of(role));
 
   w.u64(state.payments.size());
   for (const auto* entry : sorted_entries(state.payments)) {
@@ -406,32 +434,7 @@ std::string load_state(std::string_view bytes, State* out) {
     state.balances.emplace(std::move(account), std::move(balances));
   }
 
-  for (const Role role : {Role::student, Role::tutor}) {
-    const uint64_t users = r.count(12);
-    for (uint64_t i = 0; i < users && r.ok(); ++i) {
-      std::string user = r.str();
-      const uint64_t n = r.count(21);
-      std::vector<Notification> list;
-      list.reserve(n);
-      for (uint64_t j = 0; j < n && r.ok(); ++j) {
-        Notification notification;
-        const uint64_t position = r.u64();
-        if (position > notification_position_max) r.fail("notification position out of range");
-        notification.position = position;
-        notification.at = r.i64();
-        notification.subject = r.u32();
-        const uint8_t event_kind = r.u8();
-        notification.event_kind = event_kind;
-        const size_t subjects = is_withdrawal_notification(event_kind) ? state.withdrawals.size()
-                                                                                    : state.bookings.size();
-        if (event_kind >= std::variant_size_v<EventData> || notification.subject >= subjects) {
-          r.fail("notification refers to nothing");
-        }
-        list.push_back(notification);
-      }
-      state.notifications_of(role).emplace(std::move(user), std::move(list));
-    }
-  }
+  for (const Role role : {Role::student, Role::tutor}) read_notification_lists(r, state, &state.notifications_of(role));
 
   const uint64_t payments = r.count(9);
   for (uint64_t i = 0; i < payments && r.ok(); ++i) {
