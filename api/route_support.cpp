@@ -26,16 +26,6 @@ int64_t wall_clock_seconds() {
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
-bool role_allowed(Role role, uint8_t roles) {
-  switch (role) {
-    case Role::student: return (roles & students) != 0;
-    case Role::tutor: return (roles & tutors) != 0;
-    case Role::admin: return (roles & admins) != 0;
-    case Role::system: return false;
-  }
-  return false;
-}
-
 Role role_of(JwtRole role) {
   switch (role) {
     case JwtRole::student: return Role::student;
@@ -65,6 +55,16 @@ Digest request_hash(const HttpRequest& request) {
 }
 
 }  // namespace
+
+bool role_allowed(Role role, uint8_t roles) {
+  switch (role) {
+    case Role::student: return (roles & students) != 0;
+    case Role::tutor: return (roles & tutors) != 0;
+    case Role::admin: return (roles & admins) != 0;
+    case Role::system: return false;
+  }
+  return false;
+}
 
 HttpResponse json_response(int status, std::string body, std::string_view user) {
   HttpResponse response;

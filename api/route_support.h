@@ -18,6 +18,8 @@ constexpr std::string_view payment_webhook_path = "/api/payments/webhook";
 
 // Which roles may use a route at all (a bit per role).
 enum RoleSet : uint8_t { students = 1, tutors = 2, admins = 4, parties = students | tutors, anyone = 7 };
+// Whether `role` is in `roles` (the system role is in none).
+bool role_allowed(Role role, uint8_t roles);
 
 using GuardedHandler = std::function<void(const Actor& caller, HttpRequest&& request, RouteParams params, Respond respond)>;
 

@@ -88,9 +88,8 @@ void App::add_booking_routes(Router& router) {
     respond(engine_.read([&](const State& state) {
       std::string items;
       std::optional<std::string> next;
-      const bool party_role = caller.role == Role::student || caller.role == Role::tutor;
       const auto& lists = caller.role == Role::tutor ? state.bookings_by_tutor : state.bookings_by_student;
-      auto found = party_role ? lists.find(caller.id) : lists.end();
+      auto found = role_allowed(caller.role, parties) ? lists.find(caller.id) : lists.end();
       if (found != lists.end()) {
         const auto& indexes = found->second;
         size_t end = cursor ? std::min<uint64_t>(*cursor, indexes.size()) : indexes.size();

@@ -46,9 +46,8 @@ void App::add_feed_routes(Router& router) {
       std::optional<std::string> next;
       // A user is a role and an id: a student token "t1" does not read tutor t1's notifications,
       // and an admin has none.
-      const bool party_role = caller.role == Role::student || caller.role == Role::tutor;
       const std::vector<Notification>* found = nullptr;
-      if (party_role) {
+      if (role_allowed(caller.role, parties)) {
         const auto& lists = state.notifications_of(caller.role);
         if (auto entry = lists.find(caller.id); entry != lists.end()) found = &entry->second;
       }
