@@ -275,13 +275,17 @@ struct Engine::Writer {
 
   // ---- one group commit ---------------------------------------------------------------------
 
+  // The answer to a decided command, by its route's renderer or the default one.
+  Reply render(const Submission& submission, const Decision& decision) {
+    const RenderInput input{state(), submission.command, decision, options.policy};
+    return submission.render ? submission.render(input) : default_render(input);
+  }
+
   // A key reused with a different request. The contract ranks 400, 404 and 403 (a request
   // refused before deciding) above 409, so the request is decided (and the decision dropped):
   // such a refusal is its answer, anything else is the conflict.
   Reply conflict_or_refusal(const Submission& submission) {
-    const Decision decision = decide(state(), submission.command, options.policy);
-    const RenderInput input{state(), submission.command, decision, options.policy};
-    Reply reply = submission.render ? submission.render(input) : default_render(input);
+    Reply reply = render(submission, decide(state(), submission.command, options.policy));
     if (!stored_status(reply.status)) return reply;
     return error_reply(409, "idempotency_conflict", "this Idempotency-Key was used with a different request");
   }
@@ -311,8 +315,7 @@ struct Engine::Writer {
         }
       }
       outcome.decision = decide(state(), submission.command, options.policy);
-      const RenderInput input{state(), submission.command, outcome.decision, options.policy};
-      outcome.reply = submission.render ? submission.render(input) : default_render(input);
+      outcome.reply = render(submission, outcome.decision);
       if (outcome.decision.rejected()) stats.commands_rejected_total.fetch_add(1, std::memory_order_relaxed);
       if (!outcome.decision.events.empty()) {
         StreamAppend stream;
