@@ -147,7 +147,7 @@ int run_rebuild(const std::string& data_dir, Console& console) {
   }
   console.out.write(text);
   const bool checkpoint_fine = findings.verdict == CheckpointVerdict::none || findings.verdict == CheckpointVerdict::equal ||
-                        findings.verdict == CheckpointVerdict::older_format;
+                               findings.verdict == CheckpointVerdict::older_format;
   return findings.damage.found() || !checkpoint_fine ? exit_failed : exit_ok;
 }
 

@@ -77,9 +77,7 @@ class Matcher {
       Capture* capture = nullptr;
       if (auto by_tx_ref = references_by_tx_ref_.find(row.tx_ref); by_tx_ref != references_by_tx_ref_.end()) {
         Capture& candidate = captures_.find(*by_tx_ref->second)->second;
-        const bool same_money =
-            candidate.amount.currency == row.amount.currency && candidate.amount.amount == row.amount.amount;
-        if (!candidate.named && same_money) capture = &candidate;
+        if (!candidate.named && candidate.amount == row.amount) capture = &candidate;
       }
       if (capture == nullptr) {
         note(Difference::missing_in_ledger, row, nullptr);
