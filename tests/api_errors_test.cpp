@@ -28,6 +28,22 @@ std::string_view code_of(ApiFixture& api, const ClientResponse& r) {
   return std::string_view(api.json(r.body)["error"]["code"]);
 }
 
+// The ids of every page of a list, from `first` (a target with its query) following each
+// next_cursor as `first` + "&cursor=...", at most `pages_max` pages.
+std::vector<std::string> ids_of_all_pages(ApiFixture& api, const std::string& first, const Actor& as, int pages_max = 5) {
+  std::vector<std::string> seen;
+  std::string target = first;
+  for (int page = 0; page < pages_max; ++page) {
+    const auto r = api.call("GET", target, "", as);
+    REQUIRE(r.status == 200);
+    auto doc = api.json(r.body);
+    for (auto item : doc["data"].get_array()) seen.emplace_back(std::string_view(item["id"]));
+    if (doc["next_cursor"].is_null()) break;
+    target = first + "&cursor=" + std::string(std::string_view(doc["next_cursor"]));
+  }
+  return seen;
+}
+
 const std::string good_booking = fmt::format(
     R"({{"tutor_id":"t1","subject":"Maths","scheduled_start":"{}","duration_minutes":60,"price":{{"amount":35000,"currency":"ETB"}}}})",
     format_rfc3339(example_start));
@@ -434,16 +450,7 @@ TEST_CASE("ListsPageWithLimitAndCursor") {
   CHECK(api.call("GET", "/api/bookings?limit=0", "", s1).status == 400);
   CHECK(api.call("GET", "/api/bookings?limit=201", "", s1).status == 400);
   CHECK(api.call("GET", "/api/bookings?status=bogus", "", s1).status == 400);
-  std::vector<std::string> seen;
-  std::string target = "/api/bookings?limit=2";
-  for (int page = 0; page < 5; ++page) {
-    const auto r = api.call("GET", target, "", s1);
-    REQUIRE(r.status == 200);
-    auto doc = api.json(r.body);
-    for (auto booking : doc["data"].get_array()) seen.emplace_back(std::string_view(booking["id"]));
-    if (doc["next_cursor"].is_null()) break;
-    target = "/api/bookings?limit=2&cursor=" + std::string(std::string_view(doc["next_cursor"]));
-  }
+  const std::vector<std::string> seen = ids_of_all_pages(api, "/api/bookings?limit=2", s1);
   CHECK(seen == std::vector<std::string>(ids.rbegin(), ids.rend()));  // newest first, each once
   CHECK(api.call("GET", "/api/bookings?role=tutor", "", t1).body.find(ids[0]) != std::string::npos);
   auto events = api.call("GET", "/api/events?from=2&limit=2", "", admin());
@@ -463,17 +470,7 @@ TEST_CASE("NotificationsFollowTheCursorAlsoWhenTheFirstRequestGaveAfter") {
   std::vector<std::string> expected;
   for (auto item : api.json(all.body)["data"].get_array()) expected.emplace_back(std::string_view(item["id"]));
   REQUIRE(expected.size() == 5);
-  std::vector<std::string> seen;
-  const std::string first = "/api/me/notifications?limit=2&after=" + expected[0];
-  std::string target = first;
-  for (int page = 0; page < 5; ++page) {
-    const auto r = api.call("GET", target, "", t1);
-    REQUIRE(r.status == 200);
-    auto doc = api.json(r.body);
-    for (auto item : doc["data"].get_array()) seen.emplace_back(std::string_view(item["id"]));
-    if (doc["next_cursor"].is_null()) break;
-    target = first + "&cursor=" + std::string(std::string_view(doc["next_cursor"]));
-  }
+  const std::vector<std::string> seen = ids_of_all_pages(api, "/api/me/notifications?limit=2&after=" + expected[0], t1);
   CHECK(seen == std::vector<std::string>(expected.begin() + 1, expected.end()));
   CHECK(api.call("GET", "/api/me/notifications?cursor=n_x", "", t1).status == 400);
 }
