@@ -22,7 +22,8 @@ AppendResult LogStore::append_replicated(const std::vector<std::string>& stored_
   EventRecord record;
   for (const std::string& stored : stored_values) {
     const uint64_t expected_position = running.position + 1;
-    if (Status decoded = decoder.decode(stored, &record); !decoded.is_ok()) {
+    bool canonical = false;
+    if (Status decoded = decoder.decode(stored, &record, &canonical); !decoded.is_ok()) {
       result.status = Status::corruption(fmt::format("position {}: {}", expected_position, decoded.message()));
       return result;
     }
@@ -33,7 +34,7 @@ AppendResult LogStore::append_replicated(const std::vector<std::string>& stored_
     if (record.position != expected_position) return fail(fmt::format("received position {}", record.position));
     if (record.prev_hash != running.hash) return fail("prev_hash does not link to the previous event");
     if (decoder.compute_hash(stored, record.prev_hash, record.position) != record.hash) return fail("hash mismatch");
-    if (!decoder.is_canonical(stored, record)) return fail("not the canonical encoding");
+    if (!canonical) return fail("not the canonical encoding");
     if (record.version == 0) return fail("stream version 0");
     StreamAppend& stream = batch.streams.emplace_back();
     stream.stream = record.stream;

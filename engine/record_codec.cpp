@@ -9,6 +9,7 @@
 #include <simdjson.h>
 
 #include "engine/big_endian.h"
+#include "engine/canonical_record.h"
 #include "projections/json_text.h"
 
 namespace tl {
@@ -40,30 +41,6 @@ void append_hex(std::string& out, const Digest& digest) {
     out[start + 2 * i] = hex_digits[digest[i] >> 4];
     out[start + 2 * i + 1] = hex_digits[digest[i] & 0xF];
   }
-}
-
-// Canonical hex is lower-case only, so upper-case digits are refused here (unlike digest_from_hex).
-// A table lookup per digit: this runs twice per decoded record, on the replay hot path.
-constexpr std::array<uint8_t, 256> lower_hex_values = [] {
-  std::array<uint8_t, 256> values{};
-  values.fill(0xFF);
-  for (int c = '0'; c <= '9'; ++c) values[c] = static_cast<uint8_t>(c - '0');
-  for (int c = 'a'; c <= 'f'; ++c) values[c] = static_cast<uint8_t>(c - 'a' + 10);
-  return values;
-}();
-
-std::optional<Digest> parse_lower_hex(std::string_view text) {
-  if (text.size() != 64) return std::nullopt;
-  Digest digest{};
-  uint8_t invalid = 0;
-  for (size_t i = 0; i < digest.size(); ++i) {
-    const uint8_t high = lower_hex_values[static_cast<uint8_t>(text[2 * i])];
-    const uint8_t low = lower_hex_values[static_cast<uint8_t>(text[2 * i + 1])];
-    invalid |= high | low;
-    digest[i] = static_cast<uint8_t>(high << 4 | (low & 0xF));
-  }
-  if (invalid & 0xF0) return std::nullopt;
-  return digest;
 }
 
 // SHA-256(prev_hash || position u64 BE || body || closing): the canonical bytes may arrive in
@@ -138,7 +115,7 @@ FieldProblem read_field(size_t index, od::value& value, EventRecord* out) {
     case 9:
     case 10: {
       if ((problem.error = value.get_string().get(text))) return problem;
-      const std::optional<Digest> digest = parse_lower_hex(text);
+      const std::optional<Digest> digest = lower_hex_digest(text);
       if (!digest) return FieldProblem{simdjson::SUCCESS, "not 64 lower-case hex digits"};
       (index == 9 ? out->prev_hash : out->hash) = *digest;
       return problem;
@@ -204,6 +181,23 @@ RecordDecoder::~RecordDecoder() = default;
 
 Status RecordDecoder::decode(std::string_view stored, EventRecord* out) {
   assert(out != nullptr);
+  if (stored.size() <= stored_record_bytes_max && parse_canonical_record(stored, out)) return Status::ok();
+  return decode_json(stored, out);
+}
+
+Status RecordDecoder::decode(std::string_view stored, EventRecord* out, bool* canonical) {
+  assert(out != nullptr && canonical != nullptr);
+  if (stored.size() <= stored_record_bytes_max && parse_canonical_record(stored, out)) {
+    *canonical = true;
+    return Status::ok();
+  }
+  Status status = decode_json(stored, out);
+  *canonical = status.is_ok() && is_canonical(stored, *out);
+  return status;
+}
+
+Status RecordDecoder::decode_json(std::string_view stored, EventRecord* out) {
+  assert(out != nullptr);
   if (stored.size() > stored_record_bytes_max) {
     return Status::corruption(fmt::format("record of {} bytes is over the limit of {}", stored.size(), stored_record_bytes_max));
   }
@@ -267,7 +261,7 @@ std::optional<Digest> stored_hash_field(std::string_view stored) {
   const std::string_view tail = stored.substr(stored.size() - stored_hash_tail_bytes);
   if (tail.substr(0, hash_tail_open.size()) != hash_tail_open) return std::nullopt;
   if (tail.substr(tail.size() - hash_tail_close.size()) != hash_tail_close) return std::nullopt;
-  return parse_lower_hex(tail.substr(hash_tail_open.size(), 64));
+  return lower_hex_digest(tail.substr(hash_tail_open.size(), 64));
 }
 
 struct JsonObjectChecker::Parser {

@@ -40,8 +40,8 @@ class RecordEncoder {
   Sha256 sha_;
 };
 
-// Reads stored values with simdjson On-Demand: one reused parser and one reused padded buffer.
-// One decoder per thread. Anything but the eleven fields in canonical order is corruption.
+// Reads stored values: canonical ones by hand, others with simdjson On-Demand (one reused parser
+// and one reused padded buffer). One decoder per thread. Anything but the eleven fields in canonical order is corruption.
 class RecordDecoder {
  public:
   RecordDecoder();
@@ -50,8 +50,17 @@ class RecordDecoder {
   RecordDecoder& operator=(const RecordDecoder&) = delete;
 
   // Parses `stored` into `out` (its strings are reused). The message of a corruption names
-  // the field at fault; `out` is unspecified then.
+  // the field at fault; `out` is unspecified then. A record in the canonical layout is read by
+  // hand (engine/canonical_record.h), anything else by the general JSON decoder.
   Status decode(std::string_view stored, EventRecord* out);
+
+  // decode(), and whether `stored` is canonical (what is_canonical says), which costs nothing
+  // more for a record read by hand.
+  Status decode(std::string_view stored, EventRecord* out, bool* canonical);
+
+  // The general decoder alone, simdjson On-Demand: what decode() falls back to. Unlike the hand
+  // reader it also checks that `data` is balanced JSON. Exposed so the fuzzer can compare them.
+  Status decode_json(std::string_view stored, EventRecord* out);
 
   // The hash `stored` must carry: SHA-256 over prev_hash, position and the canonical bytes,
   // hashed straight from the stored prefix (no copy). `stored` must end with the hash tail.

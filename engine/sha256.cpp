@@ -1,5 +1,6 @@
 #include "engine/sha256.h"
 
+#include <array>
 #include <cassert>
 #include <stdexcept>
 
@@ -14,6 +15,15 @@ const EVP_MD* sha256_method() {
   static EVP_MD* const method = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   return method != nullptr ? method : EVP_sha256();
 }
+
+// Digit values of lower-case hex; 0xFF marks every other byte.
+constexpr std::array<uint8_t, 256> lower_hex_values = [] {
+  std::array<uint8_t, 256> values{};
+  values.fill(0xFF);
+  for (int c = '0'; c <= '9'; ++c) values[c] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) values[c] = static_cast<uint8_t>(c - 'a' + 10);
+  return values;
+}();
 
 }  // namespace
 
@@ -87,6 +97,20 @@ std::optional<Digest> digest_from_hex(std::string_view text) {
     if (high < 0 || low < 0) return std::nullopt;
     digest[i] = static_cast<uint8_t>(high << 4 | low);
   }
+  return digest;
+}
+
+std::optional<Digest> lower_hex_digest(std::string_view text) {
+  if (text.size() != 64) return std::nullopt;
+  Digest digest{};
+  uint8_t invalid = 0;
+  for (size_t i = 0; i < digest.size(); ++i) {
+    const uint8_t high = lower_hex_values[static_cast<uint8_t>(text[2 * i])];
+    const uint8_t low = lower_hex_values[static_cast<uint8_t>(text[2 * i + 1])];
+    invalid |= high | low;
+    digest[i] = static_cast<uint8_t>(high << 4 | (low & 0xF));
+  }
+  if (invalid & 0xF0) return std::nullopt;
   return digest;
 }
 

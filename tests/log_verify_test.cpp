@@ -224,6 +224,25 @@ TEST_CASE("NonCanonicalRecordWithAConsistentChainIsCaught") {
   check_damage_at(folder.path(), events_in_fixture, "not canonically encoded");
 }
 
+TEST_CASE("DataThatIsNotOneJsonObjectIsCaughtEvenWithAConsistentChain") {
+  TempFolder folder;
+  write_fixture(folder.path());
+  {
+    // A writer bug stores `{"p":20},"note":{}` as the data of the last event: it starts with `{`
+    // and ends with `}`, so the record's envelope still reads, and the chain is rehashed.
+    RawDb raw(folder.path());
+    std::string value = raw.get(log_keys::event_key(events_in_fixture));
+    value = value.replace(value.find(R"(,"note":"x"})"), 12, R"(},"note":{})");
+    const std::optional<Digest> prev_hash = stored_hash_field(raw.get(log_keys::event_key(events_in_fixture - 1)));
+    REQUIRE(prev_hash);
+    Digest hash{};
+    value = rehash(value, *prev_hash, events_in_fixture, &hash);
+    raw.put(log_keys::event_key(events_in_fixture), value);
+    raw.put(log_keys::meta_last_hash, std::string(reinterpret_cast<const char*>(hash.data()), hash.size()));
+  }
+  check_damage_at(folder.path(), events_in_fixture, "data is not valid JSON");
+}
+
 TEST_CASE("StreamVersionGapIsCaughtEvenWithAValidChainAndIndex") {
   // A buggy writer skipped version 2 of stream s; everything else about the log is consistent.
   TempFolder folder;
