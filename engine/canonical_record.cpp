@@ -8,6 +8,7 @@
 
 #include <simdjson.h>
 
+#include "engine/canonical_cursor.h"
 #include "engine/record_codec.h"
 
 namespace tl {
@@ -21,81 +22,15 @@ constexpr size_t hex_digits = 64;
 constexpr size_t tail_bytes = prev_hash_open.size() + hex_digits + hash_open.size() + hex_digits + hash_close.size();
 static_assert(tail_bytes == 154);
 
-// More digits than this may not fit in 64 bits; such numbers are left to the general decoder.
-constexpr size_t number_digits_max = 18;
-
-class Cursor {
- public:
-  Cursor(const char* begin, const char* end) : at_(begin), end_(end) {}
-
-  const char* at() const { return at_; }
-
-  bool literal(std::string_view expected) {
-    if (static_cast<size_t>(end_ - at_) < expected.size() || std::memcmp(at_, expected.data(), expected.size()) != 0) {
-      return false;
-    }
-    at_ += expected.size();
-    return true;
-  }
-
-  // Decimal digits in their one canonical form: "0", or no leading zero.
-  bool natural(uint64_t* value) {
-    if (at_ == end_ || *at_ < '0' || *at_ > '9') return false;
-    if (*at_ == '0') {
-      ++at_;
-      *value = 0;
-      return at_ == end_ || *at_ < '0' || *at_ > '9';
-    }
-    uint64_t result = 0;
-    const char* const first = at_;
-    while (at_ != end_ && *at_ >= '0' && *at_ <= '9') {
-      if (static_cast<size_t>(at_ - first) == number_digits_max) return false;
-      result = result * 10 + static_cast<uint64_t>(*at_ - '0');
-      ++at_;
-    }
-    *value = result;
-    return true;
-  }
-
-  bool integer(int64_t* value) {
-    const bool negative = at_ != end_ && *at_ == '-';
-    if (negative) ++at_;
-    uint64_t magnitude = 0;
-    if (!natural(&magnitude) || (negative && magnitude == 0)) return false;  // "-0" is never written
-    // 18 digits always fit in int64_t.
-    *value = negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude);
-    return true;
-  }
-
-  // 64 lower-case hex digits.
-  bool digest(Digest* out) {
-    if (static_cast<size_t>(end_ - at_) < hex_digits) return false;
-    const std::optional<Digest> parsed = lower_hex_digest(std::string_view(at_, hex_digits));
-    if (!parsed) return false;
-    *out = *parsed;
-    at_ += hex_digits;
-    return true;
-  }
-
-  // A JSON string whose encoding is its bytes: no escape and no control character. The opening
-  // quote is part of the field's literal.
-  bool plain_text(std::string* out) {
-    const char* const first = at_;
-    while (at_ != end_ && *at_ != '"') {
-      const auto byte = static_cast<unsigned char>(*at_);
-      if (byte < 0x20 || byte == '\\') return false;
-      ++at_;
-    }
-    if (at_ == end_) return false;
-    out->assign(first, static_cast<size_t>(at_ - first));
-    ++at_;  // the closing quote
-    return true;
-  }
-
- private:
-  const char* at_;
-  const char* end_;
-};
+// 64 lower-case hex digits.
+bool read_digest(CanonicalCursor& cursor, Digest* out) {
+  if (cursor.left() < hex_digits) return false;
+  const std::optional<Digest> parsed = lower_hex_digest(std::string_view(cursor.at(), hex_digits));
+  if (!parsed) return false;
+  *out = *parsed;
+  cursor.skip(hex_digits);
+  return true;
+}
 
 }  // namespace
 
@@ -103,7 +38,7 @@ bool parse_canonical_record(std::string_view stored, EventRecord* out) {
   assert(out != nullptr);
   if (stored.size() < tail_bytes) return false;
   const char* const tail = stored.data() + stored.size() - tail_bytes;
-  Cursor cursor(stored.data(), tail);
+  CanonicalCursor cursor(stored.data(), tail);
   uint64_t natural = 0;
   int64_t integer = 0;
 
@@ -130,9 +65,9 @@ bool parse_canonical_record(std::string_view stored, EventRecord* out) {
   if (data_text.size() < 2 || data_text.front() != '{' || data_text.back() != '}') return false;
   if (data_text.size() > event_data_bytes_max) return false;
 
-  Cursor end(tail, stored.data() + stored.size());
-  if (!end.literal(prev_hash_open) || !end.digest(&out->prev_hash)) return false;
-  if (!end.literal(hash_open) || !end.digest(&out->hash) || !end.literal(hash_close)) return false;
+  CanonicalCursor end(tail, stored.data() + stored.size());
+  if (!end.literal(prev_hash_open) || !read_digest(end, &out->prev_hash)) return false;
+  if (!end.literal(hash_open) || !read_digest(end, &out->hash) || !end.literal(hash_close)) return false;
   out->data.assign(data_text);
   return true;
 }

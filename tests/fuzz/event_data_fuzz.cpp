@@ -1,6 +1,7 @@
 // The typed event decoder (engine/event_codec.h decode_event_data) for every event type. The first
 // byte picks the type, the rest is the `data` JSON. Property: what decodes encodes to canonical
-// text that decodes to the same event (encode(decode(encode(decode(x)))) == encode(decode(x))).
+// text that decodes to the same event (encode(decode(encode(decode(x)))) == encode(decode(x))),
+// and the hand reader of canonical data agrees with the general JSON decoder on every input.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -29,7 +30,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   const std::string_view data(reinterpret_cast<const char*>(bytes + 1), size - 1);
 
   tl::EventData event;
-  if (!tl::decode_event_data(type, data, &event).is_ok()) return 0;
+  tl::EventData by_json;
+  const bool decoded = tl::decode_event_data(type, data, &event).is_ok();
+  FUZZ_CHECK(decoded == tl::decode_event_data_json(type, data, &by_json).is_ok());
+  if (!decoded) return 0;
+  FUZZ_CHECK(tl::encode_event_data(by_json) == tl::encode_event_data(event));
   FUZZ_CHECK(tl::event_name(event) == type);
   const std::string encoded = tl::encode_event_data(event);
   tl::EventData again;
