@@ -105,19 +105,21 @@ class LogStore {
   // Events from global position `from_position` (inclusive), at most `limit`.
   Status read_all(uint64_t from_position, size_t limit, std::vector<EventRecord>* out) const;
   // Visits events from `from_position` in order until the visitor returns false or the log ends.
-  // The record passed to the visitor is reused between calls. Each record's hash is recomputed
-  // and linked to the one before; damage stops the scan with corruption naming the position.
-  Status scan(uint64_t from_position, const std::function<bool(const EventRecord&)>& visit) const;
+  // The record passed to the visitor is reused between calls, and every field is set again for
+  // the next one, so the visitor may take its contents (swap its strings out) instead of copying
+  // them. Each record's hash is recomputed and linked to the one before; damage stops the scan
+  // with corruption naming the position.
+  Status scan(uint64_t from_position, const std::function<bool(EventRecord&)>& visit) const;
   // Visits raw stored values (key position, value bytes) without decoding: the plain-scan baseline.
   Status scan_raw(uint64_t from_position, const std::function<bool(uint64_t, std::string_view)>& visit) const;
 
   // Walks the log from position 1: hash chain, gapless positions, stream versions in order,
   // decodable records. `progress` (may be empty) is called now and then with events checked.
   // `visit_good` (may be empty) is handed each record that passed its checks, in position order,
-  // as the walk reaches it (the record is reused between calls), so that a caller can also
-  // evolve the events without reading the log a second time.
+  // as the walk reaches it (the record is reused between calls and may be taken, as in scan),
+  // so that a caller can also evolve the events without reading the log a second time.
   VerifyReport verify(const std::function<void(uint64_t)>& progress = {},
-                      const std::function<void(const EventRecord&)>& visit_good = {}) const;
+                      const std::function<void(EventRecord&)>& visit_good = {}) const;
 
   // nullopt when there is none (or it cannot be read or decoded).
   std::optional<IdempotencyRecord> find_idempotency(std::string_view actor, std::string_view key) const;

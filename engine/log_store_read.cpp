@@ -161,7 +161,7 @@ Status LogStore::read_all(uint64_t from_position, size_t limit, std::vector<Even
   return from_rocksdb(it->status(), "reading events");
 }
 
-Status LogStore::scan(uint64_t from_position, const std::function<bool(const EventRecord&)>& visit) const {
+Status LogStore::scan(uint64_t from_position, const std::function<bool(EventRecord&)>& visit) const {
   const Impl& impl = *impl_;
   const rocksdb::Slice upper_bound(log_keys::event_keys_end);
   std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(sequential_read_options(&upper_bound), impl.log_family));

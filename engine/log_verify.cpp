@@ -25,7 +25,7 @@ constexpr uint64_t progress_interval_events = 1 << 16;
 class Verifier {
  public:
   Verifier(const LogStore::Impl& impl, const std::function<void(uint64_t)>& progress,
-           const std::function<void(const EventRecord&)>& visit_good)
+           const std::function<void(EventRecord&)>& visit_good)
       : impl_(impl), progress_(progress), visit_good_(visit_good), events_(seed()), index_(events_) {
     snapshot_ = impl.take_snapshot();
     read_ = sequential_read_options(nullptr);
@@ -245,7 +245,7 @@ class Verifier {
 
   const LogStore::Impl& impl_;
   const std::function<void(uint64_t)>& progress_;
-  const std::function<void(const EventRecord&)>& visit_good_;
+  const std::function<void(EventRecord&)>& visit_good_;
   const rocksdb::Snapshot* snapshot_ = nullptr;
   rocksdb::ReadOptions read_;
   RecordDecoder decoder_;
@@ -264,7 +264,7 @@ class Verifier {
 }  // namespace
 
 VerifyReport LogStore::verify(const std::function<void(uint64_t)>& progress,
-                              const std::function<void(const EventRecord&)>& visit_good) const {
+                              const std::function<void(EventRecord&)>& visit_good) const {
   Verifier verifier(*impl_, progress, visit_good);
   VerifyReport report = verifier.run();
   assert(report.clean == (report.first_bad_position == 0));

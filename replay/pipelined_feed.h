@@ -20,7 +20,8 @@ using DecodedVisitor = std::function<bool(const Event&, const Digest& hash)>;
 
 // Hands records in position order to `accept` (which returns false once it wants no more) and
 // says how its walk ended; corruption names the position. Runs on the reader thread.
-using RecordAccept = std::function<bool(const EventRecord&)>;
+// The record may be taken (its strings swapped out): the source sets every field again.
+using RecordAccept = std::function<bool(EventRecord&)>;
 using RecordSource = std::function<Status(const RecordAccept& accept)>;
 
 // Visits events from position 1 through the limits (the stream filter does not apply here),

@@ -27,7 +27,7 @@ VerifyFindings verify_log(const LogStore& log, const std::optional<LedgerDigest>
   VerifyReport chain;
   const RecordSource chain_walk = [&log, &chain](const RecordAccept& accept) {
     bool accepting = true;
-    chain = log.verify({}, [&](const EventRecord& record) {
+    chain = log.verify({}, [&](EventRecord& record) {
       if (accepting) accepting = accept(record);
     });
     return Status::ok();  // damage is the chain report's to name
