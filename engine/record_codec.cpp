@@ -9,6 +9,7 @@
 #include <simdjson.h>
 
 #include "engine/big_endian.h"
+#include "engine/canonical_json.h"
 #include "engine/canonical_record.h"
 #include "projections/json_text.h"
 
@@ -279,6 +280,14 @@ Status JsonObjectChecker::check(std::string_view text) {
   }
   if (text.size() < 2 || text.front() != '{' || text.back() != '}') {
     return Status::invalid_argument("data must be a JSON object with no whitespace around it");
+  }
+  if (is_canonical_json_object(text)) return Status::ok();  // the common case, checked by hand
+  return check_json(text);
+}
+
+Status JsonObjectChecker::check_json(std::string_view text) {
+  if (text.size() > event_data_bytes_max) {
+    return Status::invalid_argument(fmt::format("data of {} bytes is over the limit of {}", text.size(), event_data_bytes_max));
   }
   Parser& p = *parser_;
   const size_t needed = text.size() + simdjson::SIMDJSON_PADDING;

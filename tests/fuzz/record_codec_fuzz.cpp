@@ -2,12 +2,14 @@
 // from disk. Properties: a value that decodes re-encodes to a value that decodes to the same
 // record (decode(encode(r)) == r) and is canonical; a canonical value whose hash field is right
 // re-encodes byte for byte. The hand reader of canonical records agrees with the JSON decoder on
-// every value both read, and reads only values the encoder would write.
+// every value both read, and reads only values the encoder would write; the hand validator of
+// canonical JSON accepts only what simdjson's DOM parser accepts.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "engine/canonical_json.h"
 #include "engine/canonical_record.h"
 #include "engine/record_codec.h"
 #include "fuzz_check.h"
@@ -26,8 +28,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   static tl::RecordDecoder decoder;
   static tl::RecordDecoder second_decoder;
   static tl::RecordEncoder encoder;
+  static tl::JsonObjectChecker json_checker;
   const std::string_view stored(reinterpret_cast<const char*>(bytes), size);
   (void)tl::stored_hash_field(stored);
+  // What the hand validator of canonical JSON accepts, the general parser accepts too.
+  if (tl::is_canonical_json_object(stored)) FUZZ_CHECK(json_checker.check_json(stored).is_ok());
 
   tl::EventRecord by_hand;
   tl::EventRecord by_json;
