@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "api/jwt.h"
+#include "api/jwt_cache.h"
 #include "projections/json_text.h"
 #include "engine/event_codec.h"
 #include "projections/event_view.h"
@@ -104,7 +105,7 @@ RouteHandler guarded(const AppConfig& config, uint8_t roles, GuardedHandler hand
       respond(std::move(refused));
       return;
     }
-    const JwtResult verified = verify_jwt(*token, config.jwt_secret, wall_clock_seconds());
+    const JwtResult verified = thread_token_cache().verify(*token, config.jwt_secret, wall_clock_seconds());
     if (!verified.ok()) {
       // The reason stays out of the answer (it would help a forger) but names the failure kind.
       HttpResponse refused =
