@@ -106,9 +106,9 @@ class Reader {
     if (record.position > limits_.position_max || record.at > limits_.at_max) return false;
     // A swap, not a copy: the source refills `record`, into the strings of a record the visitor
     // is done with, so nothing is allocated or copied once the batches are warm.
-    std::swap(batch_->records[batch_->size], record);
-    ++batch_->size;
     last_position_ = record.position;
+    std::swap(batch_->records[batch_->size], record);  // `record` now holds a spent one
+    ++batch_->size;
     if (batch_->size == pipeline_batch_events_max) {
       queue_.put_full(std::move(batch_));
       batch_ = queue_.take_empty();

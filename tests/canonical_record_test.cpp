@@ -54,7 +54,7 @@ std::string replaced(std::string text, std::string_view from, std::string_view t
 TEST_CASE("EveryRecordTheEncoderWritesIsReadByHandAsTheJsonDecoderReadsIt") {
   const std::vector<EventRecord> records = {
       record_with(1, "booking-bk_1", 1, 1795000000000, "student:s1", R"({"booking_id":"bk_1"})"),
-      record_with(0, "s", 0, 0, "system", "{}"),
+      record_with(1, "s", 0, 0, "system", "{}"),
       record_with(999999999999999999, "tutor-t", -2147483648, -1795000000000, "admin:a",
                   R"({"nested":{"list":[1,2,{"x":"}"}]},"text":"a \"quoted\" \\ value"})"),
       record_with(42, "booking-ä日本", 2147483647, 999999999999999999, "tutor:Ωmega", R"({"note":"tab\tline\n"})"),
