@@ -34,6 +34,13 @@ bool read_digest(CanonicalCursor& cursor, Digest* out) {
 
 }  // namespace
 
+bool read_canonical_chain(std::string_view stored, Digest* prev_hash, Digest* hash) {
+  if (stored.size() < tail_bytes) return false;
+  CanonicalCursor end(stored.data() + stored.size() - tail_bytes, stored.data() + stored.size());
+  return end.literal(prev_hash_open) && read_digest(end, prev_hash) && end.literal(hash_open) && read_digest(end, hash) &&
+         end.literal(hash_close);
+}
+
 bool parse_canonical_record(std::string_view stored, EventRecord* out) {
   assert(out != nullptr);
   if (stored.size() < tail_bytes) return false;
@@ -65,9 +72,7 @@ bool parse_canonical_record(std::string_view stored, EventRecord* out) {
   if (data_text.size() < 2 || data_text.front() != '{' || data_text.back() != '}') return false;
   if (data_text.size() > event_data_bytes_max) return false;
 
-  CanonicalCursor end(tail, stored.data() + stored.size());
-  if (!end.literal(prev_hash_open) || !read_digest(end, &out->prev_hash)) return false;
-  if (!end.literal(hash_open) || !read_digest(end, &out->hash) || !end.literal(hash_close)) return false;
+  if (!read_canonical_chain(stored, &out->prev_hash, &out->hash)) return false;
   out->data.assign(data_text);
   return true;
 }

@@ -18,6 +18,10 @@
 
 namespace tl {
 
+// The prev_hash and hash of a stored value in the canonical layout, from its fixed 154-byte tail,
+// without reading the rest; false when the tail is not laid out that way.
+bool read_canonical_chain(std::string_view stored, Digest* prev_hash, Digest* hash);
+
 // True when `stored` has the canonical layout; then every field of `out` is set (its strings
 // keep their capacity). False leaves `out` unspecified.
 bool parse_canonical_record(std::string_view stored, EventRecord* out);

@@ -8,15 +8,30 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "engine/event_codec.h"
+#include "engine/record_codec.h"
 
 namespace tl::replay {
 namespace {
 
-// Records, not decoded events: the visitor thread decodes `data`, which evens out the two
-// threads (the reader also hashes and parses each record; the visitor evolves).
+// A stored value as the chain walk left it: its bytes are in the batch's `bytes`.
+struct StoredValue {
+  uint64_t position = 0;
+  size_t offset = 0;
+  size_t size = 0;
+  Digest hash{};
+};
+
+// Not decoded events: the visitor thread decodes them, which evens out the two threads. From
+// LogStore::verify the reader hands over decoded records (`records`); from a scan, the stored
+// values as they are (`values`, their bytes back to back in `bytes`), so that the reader only
+// walks and hashes the log and the visitor parses each record as well.
 struct Batch {
-  std::vector<EventRecord> records;  // the first `size` are filled
+  std::vector<EventRecord> records;  // the first `size` are filled, or
+  std::vector<StoredValue> values;   // these
+  std::string bytes;
   size_t size = 0;
 };
 
@@ -28,6 +43,7 @@ class BatchQueue {
     for (size_t i = 0; i < pipeline_batches_in_flight_max; ++i) {
       auto batch = std::make_unique<Batch>();
       batch->records.resize(pipeline_batch_events_max);
+      batch->values.reserve(pipeline_batch_events_max);
       empty_.push_back(std::move(batch));
     }
   }
@@ -125,33 +141,85 @@ class Reader {
   uint64_t last_position_ = 0;
 };
 
-}  // namespace
+// The reader thread's work on a scan: copies each stored value into the batch's bytes.
+class StoredReader {
+ public:
+  StoredReader(const LogStore& log, const FeedLimits& limits, BatchQueue& queue) : log_(log), limits_(limits), queue_(queue) {}
 
-FeedResult feed_events_pipelined(const LogStore& log, const FeedLimits& limits, Progress& progress,
-                                 const DecodedVisitor& visit) {
-  const RecordSource scan = [&log](const RecordAccept& accept) { return log.scan(1, accept); };
-  return feed_records_pipelined(scan, limits, progress, visit);
+  void run() {
+    batch_ = queue_.take_empty();
+    if (batch_ != nullptr) {
+      failure_ = log_.scan_stored(1, [this](uint64_t position, std::string_view stored, const Digest& hash) {
+        return add(position, stored, hash);
+      });
+      if (batch_ != nullptr && batch_->size > 0) queue_.put_full(std::move(batch_));
+    }
+    queue_.finish_reading();
+  }
+
+  const Status& failure() const { return failure_; }
+  uint64_t last_position() const { return last_position_; }
+
+ private:
+  bool add(uint64_t position, std::string_view stored, const Digest& hash) {
+    if (position > limits_.position_max) return false;  // `at` is the visitor's to check
+    last_position_ = position;
+    if (batch_->size == 0) {
+      batch_->values.clear();
+      batch_->bytes.clear();
+    }
+    batch_->values.push_back(StoredValue{position, batch_->bytes.size(), stored.size(), hash});
+    batch_->bytes.append(stored);
+    ++batch_->size;
+    if (batch_->size == pipeline_batch_events_max || batch_->bytes.size() >= pipeline_batch_bytes_max) {
+      queue_.put_full(std::move(batch_));
+      batch_ = queue_.take_empty();
+      if (batch_ == nullptr) return false;  // the visitor stopped
+    }
+    return true;
+  }
+
+  const LogStore& log_;
+  const FeedLimits& limits_;
+  BatchQueue& queue_;
+  std::unique_ptr<Batch> batch_;
+  Status failure_;
+  uint64_t last_position_ = 0;
+};
+
+// Decodes the stored value `value` of `batch` into `record`; corruption names its position.
+Status decode_stored(RecordDecoder& decoder, const Batch& batch, const StoredValue& value, EventRecord* record) {
+  const std::string_view stored(batch.bytes.data() + value.offset, value.size);
+  if (Status status = decoder.decode(stored, record); !status.is_ok()) {
+    return Status::corruption(fmt::format("position {}: {}", value.position, status.message()));
+  }
+  if (record->position != value.position) {
+    return Status::corruption(fmt::format("position {}: the key holds the record of position {}", value.position, record->position));
+  }
+  return Status::ok();
 }
 
-FeedResult feed_records_pipelined(const RecordSource& source, const FeedLimits& limits, Progress& progress,
-                                  const DecodedVisitor& visit) {
-  BatchQueue queue;
-  Reader reader(source, limits, queue);
+// The visitor thread's loop for either reader. `decode_item(batch, i, &event, &hash, &status)`
+// decodes item i into `event` and points `hash` at its hash; false ends the feed, with `status`
+// naming the damage or ok (past the time limit).
+template <class ReaderType, class DecodeItem>
+FeedResult visit_batches(ReaderType& reader, BatchQueue& queue, Progress& progress, const DecodedVisitor& visit,
+                         const DecodeItem& decode_item) {
   std::thread reading([&reader] { reader.run(); });
   FeedResult result;
-  Status undecodable;  // the first record whose data does not decode ends the feed there
+  Status undecodable;  // the first item that does not decode ends the feed there
   Event event;
   bool stopped = false;
   while (std::unique_ptr<Batch> batch = queue.take_full()) {
     for (size_t i = 0; i < batch->size && !stopped; ++i) {
-      const EventRecord& record = batch->records[i];
-      if (undecodable = decode_event(record, &event); !undecodable.is_ok()) {
+      const Digest* hash = nullptr;
+      if (!decode_item(*batch, i, &event, &hash, &undecodable)) {
         stopped = true;
         break;
       }
       ++result.events_visited;
-      result.last_position = record.position;
-      stopped = !visit(event, record.hash);
+      result.last_position = event.position;
+      stopped = !visit(event, *hash);
     }
     batch->size = 0;
     progress.update(result.last_position);
@@ -169,6 +237,38 @@ FeedResult feed_records_pipelined(const RecordSource& source, const FeedLimits& 
     assert(result.last_position == reader.last_position() || !result.status.is_ok());
   }
   return result;
+}
+
+}  // namespace
+
+FeedResult feed_events_pipelined(const LogStore& log, const FeedLimits& limits, Progress& progress,
+                                 const DecodedVisitor& visit) {
+  BatchQueue queue;
+  StoredReader reader(log, limits, queue);
+  RecordDecoder decoder;
+  EventRecord record;
+  return visit_batches(reader, queue, progress, visit,
+                       [&](const Batch& batch, size_t i, Event* event, const Digest** hash, Status* status) {
+                         const StoredValue& value = batch.values[i];
+                         *status = decode_stored(decoder, batch, value, &record);
+                         if (status->is_ok() && record.at > limits.at_max) return false;  // times never go back: done
+                         if (status->is_ok()) *status = decode_event(record, event);
+                         *hash = &value.hash;
+                         return status->is_ok();
+                       });
+}
+
+FeedResult feed_records_pipelined(const RecordSource& source, const FeedLimits& limits, Progress& progress,
+                                  const DecodedVisitor& visit) {
+  BatchQueue queue;
+  Reader reader(source, limits, queue);
+  return visit_batches(reader, queue, progress, visit,
+                       [](const Batch& batch, size_t i, Event* event, const Digest** hash, Status* status) {
+                         const EventRecord& record = batch.records[i];
+                         *status = decode_event(record, event);
+                         *hash = &record.hash;
+                         return status->is_ok();
+                       });
 }
 
 }  // namespace tl::replay

@@ -14,6 +14,8 @@ namespace tl::replay {
 
 constexpr size_t pipeline_batch_events_max = 2048;
 constexpr size_t pipeline_batches_in_flight_max = 4;
+// A batch of stored values is handed over once its bytes reach this, whatever their number.
+constexpr size_t pipeline_batch_bytes_max = 1 << 20;
 
 // The visitor sees the decoded event and the stored hash of its record. Return false to stop.
 using DecodedVisitor = std::function<bool(const Event&, const Digest& hash)>;
@@ -25,7 +27,8 @@ using RecordAccept = std::function<bool(EventRecord&)>;
 using RecordSource = std::function<Status(const RecordAccept& accept)>;
 
 // Visits events from position 1 through the limits (the stream filter does not apply here),
-// read by LogStore::scan: gapless positions, each record's hash recomputed and linked.
+// read by LogStore::scan_stored: gapless positions, each record's hash recomputed and linked.
+// The reading thread only walks and hashes the log; this thread also parses each record.
 FeedResult feed_events_pipelined(const LogStore& log, const FeedLimits& limits, Progress& progress,
                                  const DecodedVisitor& visit);
 
