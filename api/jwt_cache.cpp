@@ -1,6 +1,5 @@
 #include "api/jwt_cache.h"
 
-#include <cassert>
 #include <functional>
 
 #include "api/hmac_sha256.h"

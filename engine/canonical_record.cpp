@@ -6,20 +6,18 @@
 #include <limits>
 #include <optional>
 
-#include <simdjson.h>
-
 #include "engine/canonical_cursor.h"
 #include "engine/record_codec.h"
 
 namespace tl {
 namespace {
 
-// `,"prev_hash":"<64 hex>","hash":"<64 hex>"}`: everything after `data`, always this long.
+// `,"prev_hash":"<64 hex>"` and then the stored hash tail `,"hash":"<64 hex>"}`
+// (stored_hash_field): everything after `data`, always this long.
 constexpr std::string_view prev_hash_open = R"(,"prev_hash":")";
-constexpr std::string_view hash_open = R"(","hash":")";
-constexpr std::string_view hash_close = R"("})";
 constexpr size_t hex_digits = 64;
-constexpr size_t tail_bytes = prev_hash_open.size() + hex_digits + hash_open.size() + hex_digits + hash_close.size();
+constexpr size_t prev_hash_field_bytes = prev_hash_open.size() + hex_digits + 1;
+constexpr size_t tail_bytes = prev_hash_field_bytes + stored_hash_tail_bytes;
 static_assert(tail_bytes == 154);
 
 // 64 lower-case hex digits.
@@ -36,9 +34,13 @@ bool read_digest(CanonicalCursor& cursor, Digest* out) {
 
 bool read_canonical_chain(std::string_view stored, Digest* prev_hash, Digest* hash) {
   if (stored.size() < tail_bytes) return false;
-  CanonicalCursor end(stored.data() + stored.size() - tail_bytes, stored.data() + stored.size());
-  return end.literal(prev_hash_open) && read_digest(end, prev_hash) && end.literal(hash_open) && read_digest(end, hash) &&
-         end.literal(hash_close);
+  const char* const hash_tail = stored.data() + stored.size() - stored_hash_tail_bytes;
+  CanonicalCursor field(hash_tail - prev_hash_field_bytes, hash_tail);
+  if (!field.literal(prev_hash_open) || !read_digest(field, prev_hash) || !field.take('"')) return false;
+  const std::optional<Digest> stored_hash = stored_hash_field(stored);
+  if (!stored_hash) return false;
+  *hash = *stored_hash;
+  return true;
 }
 
 bool parse_canonical_record(std::string_view stored, EventRecord* out) {
@@ -66,7 +68,7 @@ bool parse_canonical_record(std::string_view stored, EventRecord* out) {
   if (!cursor.literal(R"(,"data":)")) return false;
   // The text fields all lie before `data`: one UTF-8 check covers them.
   const char* const data = cursor.at();
-  if (!simdjson::validate_utf8(stored.data(), static_cast<size_t>(data - stored.data()))) return false;
+  if (!is_valid_utf8(std::string_view(stored.data(), static_cast<size_t>(data - stored.data())))) return false;
 
   const std::string_view data_text(data, static_cast<size_t>(tail - data));
   if (data_text.size() < 2 || data_text.front() != '{' || data_text.back() != '}') return false;

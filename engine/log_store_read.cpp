@@ -30,6 +30,46 @@ Status decode_at(RecordDecoder& decoder, uint64_t position, std::string_view val
   return Status::ok();
 }
 
+// The hash a scan from `from_position` links its first record to: zeros before position 1, and
+// unknown (not checked) when the scan starts past it.
+std::optional<Digest> hash_before(uint64_t from_position) {
+  if (from_position <= 1) return Digest{};
+  return std::nullopt;
+}
+
+// Decodes the value at `position` and checks that it links to `previous_hash` (when known) and
+// that its hash recomputes from its bytes.
+Status decode_linked(RecordDecoder& decoder, uint64_t position, std::string_view value,
+                     const std::optional<Digest>& previous_hash, EventRecord* out) {
+  if (Status status = decode_at(decoder, position, value, out); !status.is_ok()) return status;
+  if (previous_hash && out->prev_hash != *previous_hash) {
+    return Status::corruption(fmt::format("position {}: prev_hash is not the hash of position {}", position, position - 1));
+  }
+  if (decoder.compute_hash(value, out->prev_hash, position) != out->hash) {
+    return Status::corruption(fmt::format("position {}: hash mismatch", position));
+  }
+  return Status::ok();
+}
+
+// Walks the event values from `from_position` in key order, refusing a malformed key or a gap,
+// and hands each to `step(position, value, &more)`: a status that is not ok ends the walk with
+// it, and `more` set to false ends it as done.
+template <class Step>
+Status walk_event_values(const LogStore::Impl& impl, uint64_t from_position, const Step& step) {
+  const rocksdb::Slice upper_bound(log_keys::event_keys_end);
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(sequential_read_options(&upper_bound), impl.log_family));
+  uint64_t expected = std::max<uint64_t>(from_position, 1);
+  for (it->Seek(log_keys::event_key(expected)); it->Valid(); it->Next(), ++expected) {
+    const std::optional<uint64_t> position = log_keys::parse_event_key(it->key().ToStringView());
+    if (!position) return Status::corruption(fmt::format("after position {}: malformed event key", expected - 1));
+    if (*position != expected) return Status::corruption(fmt::format("gap: expected position {}, found {}", expected, *position));
+    bool more = true;
+    if (Status status = step(expected, it->value().ToStringView(), &more); !status.is_ok()) return status;
+    if (!more) return Status::ok();
+  }
+  return from_rocksdb(it->status(), "scanning events");
+}
+
 Status check_limit(size_t limit) {
   if (limit > read_events_max) {
     return Status::invalid_argument(fmt::format("limit {} is over the limit of {} events per read", limit, read_events_max));
@@ -163,69 +203,37 @@ Status LogStore::read_all(uint64_t from_position, size_t limit, std::vector<Even
 }
 
 Status LogStore::scan(uint64_t from_position, const std::function<bool(EventRecord&)>& visit) const {
-  const Impl& impl = *impl_;
-  const rocksdb::Slice upper_bound(log_keys::event_keys_end);
-  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(sequential_read_options(&upper_bound), impl.log_family));
   RecordDecoder& decoder = thread_decoder();
   EventRecord record;
-  uint64_t expected = std::max<uint64_t>(from_position, 1);
-  std::optional<Digest> previous_hash;  // unknown for the first record when starting past 1
-  if (expected == 1) previous_hash = Digest{};
-  for (it->Seek(log_keys::event_key(expected)); it->Valid(); it->Next()) {
-    const std::optional<uint64_t> position = log_keys::parse_event_key(it->key().ToStringView());
-    if (!position) return Status::corruption(fmt::format("after position {}: malformed event key", expected - 1));
-    if (*position != expected) return Status::corruption(fmt::format("gap: expected position {}, found {}", expected, *position));
-    const std::string_view value = it->value().ToStringView();
-    if (Status status = decode_at(decoder, expected, value, &record); !status.is_ok()) return status;
-    if (previous_hash && record.prev_hash != *previous_hash) {
-      return Status::corruption(fmt::format("position {}: prev_hash is not the hash of position {}", expected, expected - 1));
-    }
-    if (decoder.compute_hash(value, record.prev_hash, expected) != record.hash) {
-      return Status::corruption(fmt::format("position {}: hash mismatch", expected));
-    }
+  std::optional<Digest> previous_hash = hash_before(from_position);
+  return walk_event_values(*impl_, from_position, [&](uint64_t position, std::string_view value, bool* more) {
+    if (Status status = decode_linked(decoder, position, value, previous_hash, &record); !status.is_ok()) return status;
     previous_hash = record.hash;
-    ++expected;
-    if (!visit(record)) return Status::ok();
-  }
-  return from_rocksdb(it->status(), "scanning events");
+    *more = visit(record);
+    return Status::ok();
+  });
 }
 
 Status LogStore::scan_stored(uint64_t from_position,
                              const std::function<bool(uint64_t, std::string_view, const Digest&)>& visit) const {
-  const Impl& impl = *impl_;
-  const rocksdb::Slice upper_bound(log_keys::event_keys_end);
-  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(sequential_read_options(&upper_bound), impl.log_family));
   RecordDecoder& decoder = thread_decoder();
   EventRecord record;  // only for values whose tail is not canonical, and for damage
-  uint64_t expected = std::max<uint64_t>(from_position, 1);
-  std::optional<Digest> previous_hash;  // unknown for the first record when starting past 1
-  if (expected == 1) previous_hash = Digest{};
-  for (it->Seek(log_keys::event_key(expected)); it->Valid(); it->Next()) {
-    const std::optional<uint64_t> position = log_keys::parse_event_key(it->key().ToStringView());
-    if (!position) return Status::corruption(fmt::format("after position {}: malformed event key", expected - 1));
-    if (*position != expected) return Status::corruption(fmt::format("gap: expected position {}, found {}", expected, *position));
-    const std::string_view value = it->value().ToStringView();
+  std::optional<Digest> previous_hash = hash_before(from_position);
+  return walk_event_values(*impl_, from_position, [&](uint64_t position, std::string_view value, bool* more) {
     Digest prev_hash{};
     Digest hash{};
-    bool linked = read_canonical_chain(value, &prev_hash, &hash) && (!previous_hash || prev_hash == *previous_hash) &&
-                  decoder.compute_hash(value, prev_hash, expected) == hash;
+    const bool linked = read_canonical_chain(value, &prev_hash, &hash) && (!previous_hash || prev_hash == *previous_hash) &&
+                        decoder.compute_hash(value, prev_hash, position) == hash;
     if (!linked) {
       // Damage, or a layout the tail does not show: decode it all, so that the problem is named as
       // scan() names it (an undecodable value first, then the chain).
-      if (Status status = decode_at(decoder, expected, value, &record); !status.is_ok()) return status;
-      if (previous_hash && record.prev_hash != *previous_hash) {
-        return Status::corruption(fmt::format("position {}: prev_hash is not the hash of position {}", expected, expected - 1));
-      }
-      if (decoder.compute_hash(value, record.prev_hash, expected) != record.hash) {
-        return Status::corruption(fmt::format("position {}: hash mismatch", expected));
-      }
+      if (Status status = decode_linked(decoder, position, value, previous_hash, &record); !status.is_ok()) return status;
       hash = record.hash;
     }
     previous_hash = hash;
-    ++expected;
-    if (!visit(*position, value, hash)) return Status::ok();
-  }
-  return from_rocksdb(it->status(), "scanning events");
+    *more = visit(position, value, hash);
+    return Status::ok();
+  });
 }
 
 Status LogStore::scan_raw(uint64_t from_position, const std::function<bool(uint64_t, std::string_view)>& visit) const {
