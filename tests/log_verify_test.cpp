@@ -46,6 +46,31 @@ std::string rehash(const std::string& stored, const Digest& prev_hash, uint64_t 
   return stored.substr(0, stored.size() - stored_hash_tail_bytes) + R"(,"hash":")" + to_hex(*hash) + R"("})";
 }
 
+// Flips one bit of the value at `key` in every `stride`-th byte and in its last few, one byte
+// at a time (each round replaces the previous damage), and calls `check()` after each. The value
+// is put back at the end.
+template <class Check>
+void for_each_flipped_byte(const std::string& path, const std::string& key, size_t stride, const Check& check) {
+  std::string original;
+  {
+    RawDb raw(path);
+    original = raw.get(key);
+  }
+  REQUIRE(!original.empty());
+  for (size_t offset = 0; offset < original.size(); offset += (offset + 8 < original.size() ? stride : 1)) {
+    CAPTURE(offset);
+    {
+      RawDb raw(path);
+      std::string damaged = original;
+      damaged[offset] = static_cast<char>(damaged[offset] ^ 0x04);
+      raw.put(key, damaged);
+    }
+    check();
+  }
+  RawDb raw(path);
+  raw.put(key, original);
+}
+
 std::string u64_be(uint64_t value) {
   std::string out;
   append_u64_be(out, value);
@@ -78,32 +103,14 @@ TEST_CASE("EmptyLogVerifies") {
 TEST_CASE("ByteChangedAnywhereInAStoredEventIsCaughtAtItsPosition") {
   TempFolder folder;
   write_fixture(folder.path());
-  const std::string key = log_keys::event_key(7);
-  std::string original;
-  {
-    RawDb raw(folder.path());
-    original = raw.get(key);
-  }
-  REQUIRE(!original.empty());
   // Every 11th byte and the last few: field names, punctuation, numbers, strings, data, hashes.
   // (record_codec_test flips every bit position of a record against the codec alone.)
-  for (size_t offset = 0; offset < original.size(); offset += (offset + 8 < original.size() ? 11 : 1)) {
-    CAPTURE(offset);
-    {
-      RawDb raw(folder.path());
-      std::string damaged = original;
-      damaged[offset] = static_cast<char>(damaged[offset] ^ 0x04);
-      raw.put(key, damaged);  // replaces the previous round's damage
-    }
+  for_each_flipped_byte(folder.path(), log_keys::event_key(7), 11, [&] {
     const VerifyReport report = verify_as_secondary(folder.path());
     CHECK(report.first_bad_position == 7);
     CHECK(report.events_checked == 6);
     CHECK(report.head.position == 6);
-  }
-  {
-    RawDb raw(folder.path());
-    raw.put(key, original);
-  }
+  });
   CHECK(verify_as_secondary(folder.path()).clean);
 }
 
@@ -369,19 +376,12 @@ TEST_CASE("ScanStoredNamesEveryDamageAsScanDoes") {
     original = raw.get(key);
   }
   // A flipped bit in every 7th byte and the last few: envelope, data, and the hash tail.
-  for (size_t offset = 0; offset < original.size(); offset += (offset + 8 < original.size() ? 7 : 1)) {
-    CAPTURE(offset);
-    {
-      RawDb raw(folder.path());
-      std::string damaged = original;
-      damaged[offset] = static_cast<char>(damaged[offset] ^ 0x04);
-      raw.put(key, damaged);
-    }
+  for_each_flipped_byte(folder.path(), key, 7, [&] {
     const ScanPair pair = scan_both(folder.path());
     CHECK(pair.scanned.is_corruption());
     CHECK(pair.scanned_stored.message() == pair.scanned.message());
     CHECK(pair.stored_positions == pair.positions);
-  }
+  });
   {
     // A record re-encoded with a space and rehashed, the chain relinked: both read on.
     RawDb raw(folder.path());
