@@ -41,10 +41,7 @@ class BatchQueue {
  public:
   BatchQueue() {
     for (size_t i = 0; i < pipeline_batches_in_flight_max; ++i) {
-      auto batch = std::make_unique<Batch>();
-      batch->records.resize(pipeline_batch_events_max);
-      batch->values.reserve(pipeline_batch_events_max);
-      empty_.push_back(std::move(batch));
+      empty_.push_back(std::make_unique<Batch>());  // each reader grows the part it fills
     }
   }
 
@@ -123,6 +120,7 @@ class Reader {
     // A swap, not a copy: the source refills `record`, into the strings of a record the visitor
     // is done with, so nothing is allocated or copied once the batches are warm.
     last_position_ = record.position;
+    if (batch_->records.size() == batch_->size) batch_->records.emplace_back();  // the first rounds only
     std::swap(batch_->records[batch_->size], record);  // `record` now holds a spent one
     ++batch_->size;
     if (batch_->size == pipeline_batch_events_max) {
