@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -51,28 +50,58 @@ class Matcher {
     return fed.damage();
   }
 
+  // Rows sharing a reference: the first successful one is the reference's row, or the first row
+  // when none succeeded, whatever their order; every other row is a duplicate. So a successful row
+  // is judged at once, and a row that failed waits for the end, in case one succeeds after it.
   void match(const StatementRow& row) {
-    const bool seen = !seen_references_.insert(row.reference).second;
-    auto found = captures_.find(row.reference);
-    if (seen) return note(Difference::duplicate_in_statement, row, nullptr);
-    if (found == captures_.end()) {
-      if (row.successful()) return unknown_references_.push_back(row);  // paired by tx_ref at the end, if at all
-      ++report_.failed_not_captured;
+    auto [found, first] = references_.try_emplace(row.reference, ReferenceRows{});
+    ReferenceRows& rows = found->second;
+    if (!first && (rows.successful_seen || !row.successful())) return note(Difference::duplicate_in_statement, row, nullptr);
+    if (!row.successful()) {
+      rows.unsuccessful = unsuccessful_rows_.size();
+      unsuccessful_rows_.push_back(WaitingRow{row, false});
       return;
     }
+    if (!first) {  // the failed row that waited is the duplicate now
+      WaitingRow& waited = unsuccessful_rows_[rows.unsuccessful];
+      note(Difference::duplicate_in_statement, waited.row, nullptr);
+      waited.superseded = true;
+    }
+    rows.successful_seen = true;
+    judge_successful(row);
+  }
+
+  // A successful row, the only one of its reference judged against the ledger.
+  void judge_successful(const StatementRow& row) {
+    auto found = captures_.find(row.reference);
+    if (found == captures_.end()) return unknown_references_.push_back(row);  // paired by tx_ref at the end, if at all
     Capture& capture = found->second;
     capture.named = true;
-    if (!row.successful()) return note(Difference::status_mismatch, row, &capture);
     if (!(row.amount.currency == capture.amount.currency)) return note(Difference::currency_mismatch, row, &capture);
     if (row.amount.amount != capture.amount.amount) return note(Difference::amount_mismatch, row, &capture);
     if (row.tx_ref != capture.tx_ref) return note(Difference::tx_ref_mismatch, row, &capture);
     ++report_.matched;
   }
 
+  // A reference whose rows all failed: the ledger agrees when it never captured the payment.
+  void judge_unsuccessful(const StatementRow& row) {
+    auto found = captures_.find(row.reference);
+    if (found == captures_.end()) {
+      ++report_.failed_not_captured;
+      return;
+    }
+    found->second.named = true;
+    note(Difference::status_mismatch, row, &found->second);
+  }
+
   // Rows under a reference the ledger does not know, paired by tx_ref with a capture no row named
   // and of the same amount and currency (the same payment under two references: a row of another
   // amount is another payment, missing in the ledger); then the captures no row named, in log order.
   void finish() {
+    // First, so that a capture named only by a failed row is not paired by tx_ref below.
+    for (const WaitingRow& waited : unsuccessful_rows_) {
+      if (!waited.superseded) judge_unsuccessful(waited.row);
+    }
     for (const StatementRow& row : unknown_references_) {
       Capture* capture = nullptr;
       if (auto by_tx_ref = references_by_tx_ref_.find(row.tx_ref); by_tx_ref != references_by_tx_ref_.end()) {
@@ -125,7 +154,16 @@ class Matcher {
   StringMap<Capture> captures_;
   StringMap<const std::string*> references_by_tx_ref_;  // tx_ref -> the key of its first capture
   std::vector<StatementRow> unknown_references_;
-  std::unordered_set<std::string, StringHash, std::equal_to<>> seen_references_;
+  struct ReferenceRows {
+    bool successful_seen = false;
+    size_t unsuccessful = 0;  // index into unsuccessful_rows_ of the row that waits, if not successful_seen
+  };
+  struct WaitingRow {
+    StatementRow row;
+    bool superseded = false;  // a successful row of its reference came later: a duplicate
+  };
+  StringMap<ReferenceRows> references_;       // every reference of the statement so far
+  std::vector<WaitingRow> unsuccessful_rows_;  // a reference's first row, when it failed, in line order
 };
 
 }  // namespace

@@ -10,11 +10,13 @@
 //   currency mismatch      same reference, another currency
 //   amount mismatch        same reference and currency, another amount
 //   tx_ref mismatch        same reference, currency and amount, another tx_ref
-//   status mismatch        a row that is not "success" for a payment the ledger captured
-//   duplicate in statement a second row with a reference already seen
-// Rows that are not "success" and that the ledger never captured agree with it (counted as
-// "failed, not captured"). The ledger's captures are held in memory (one per booking paid);
-// the statement is streamed (its rows unknown to the ledger wait for the end, to be paired).
+//   status mismatch        a reference whose rows all failed, for a payment the ledger captured
+//   duplicate in statement every row of a reference but the one judged
+// Of the rows sharing a reference, the first successful one is judged, or the first row when none
+// succeeded: the verdict does not depend on the order of the rows. Rows that are not "success"
+// and that the ledger never captured agree with it (counted as "failed, not captured"). The
+// ledger's captures are held in memory (one per booking paid); the statement is streamed (its
+// rows unknown to the ledger, and its failed rows, wait for the end).
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -134,6 +134,79 @@ TEST_CASE("ARowUnderAnotherReferenceWithOtherMoneyIsAnotherPaymentNotAReferenceM
   }
 }
 
+// The counts of a statement whose rows differ from a clean one in `extra` rows, put first or last.
+std::string counts_with(const std::vector<std::string>& extra, bool extra_first) {
+  std::string rows = clean_rows();
+  std::string text = header;
+  if (!extra_first) text += rows;
+  for (const std::string& line : extra) text += line;
+  if (extra_first) text += rows;
+  const CliRun run = reconcile(text);
+  std::string counts;
+  for (const char* kind : {"matched", "missing in ledger", "missing in statement", "status mismatch",
+                           "duplicate in statement", "failed, not captured"}) {
+    const size_t at = run.out.find(fmt::format("\n{}: ", kind));
+    counts += run.out.substr(at + 1, run.out.find('\n', at + 1) - at);
+  }
+  return counts;
+}
+
+TEST_CASE("RowsSharingAReferenceGiveTheSameVerdictInAnyOrder") {
+  // bk_paid is captured: a failed attempt listed beside its successful row is a duplicate, and the
+  // payment is matched, whether the failed row comes first or last.
+  const std::string failed_paid = row("bk_paid", "350.00", "ETB", "failed");
+  for (const bool failed_first : {true, false}) {
+    CAPTURE(failed_first);
+    std::string text = header;
+    if (failed_first) text += failed_paid;
+    text += clean_rows();
+    if (!failed_first) text += failed_paid;
+    const CliRun run = reconcile(text);
+    CHECK(run.exit_code == 1);
+    CHECK(has_line(run.out, "matched: 10"));
+    CHECK(has_line(run.out, "status mismatch: 0"));
+    CHECK(has_line(run.out, "duplicate in statement: 1"));
+    const std::string failed_line = failed_first ? "2" : "12";
+    CHECK_MESSAGE(run.out.find("duplicate in statement: reference ref-bk_paid tx_ref tx-bk_paid: statement line " +
+                               failed_line + " has ETB 350.00 (failed)") != std::string::npos,
+                  run.out);
+  }
+  // Beside the clean rows (whose first row is bk_paid's), the same extra rows in either order.
+  const std::string unknown_failed = "ref-new,tx-new,10.00,ETB,failed,2026-11-22T10:00:00Z\r\n";
+  const std::string unknown_paid = "ref-new,tx-new,10.00,ETB,success,2026-11-22T10:00:00Z\r\n";
+  for (const auto& extra : std::vector<std::vector<std::string>>{
+           {unknown_failed, unknown_paid},  // a payment the ledger lacks, once failed: missing + duplicate
+           {failed_paid, failed_paid},      // with bk_paid's success among the clean rows: two duplicates
+           {unknown_failed, unknown_failed}}) {
+    std::vector<std::string> reversed(extra.rbegin(), extra.rend());
+    const std::string expected = counts_with(extra, true);
+    CHECK(counts_with(extra, false) == expected);
+    CHECK(counts_with(reversed, true) == expected);
+    CHECK(counts_with(reversed, false) == expected);
+  }
+  CHECK(counts_with({unknown_failed, unknown_paid}, false).find("missing in ledger: 1\nmissing in statement: 0\n"
+                                                                "status mismatch: 0\nduplicate in statement: 1\n"
+                                                                "failed, not captured: 0") != std::string::npos);
+  CHECK(counts_with({failed_paid, failed_paid}, true).find("matched: 10\n") != std::string::npos);
+  CHECK(counts_with({failed_paid, failed_paid}, true).find("duplicate in statement: 2\n") != std::string::npos);
+  CHECK(counts_with({unknown_failed, unknown_failed}, true).find("failed, not captured: 1\n") != std::string::npos);
+}
+
+TEST_CASE("ACapturedPaymentWhoseRowsAllFailedIsOneStatusMismatch") {
+  std::string text = header;
+  text += row("bk_paid", "350.00", "ETB", "failed");
+  text += clean_rows().substr(row("bk_paid").size());
+  text += row("bk_paid", "350.00", "ETB", "failed");
+  const CliRun run = reconcile(text);
+  CHECK(run.exit_code == 1);
+  CHECK(has_line(run.out, "matched: 9"));
+  CHECK(has_line(run.out, "status mismatch: 1"));
+  CHECK(has_line(run.out, "duplicate in statement: 1"));
+  CHECK(has_line(run.out, "missing in statement: 0"));  // the failed rows name the capture
+  CHECK(run.out.find("status mismatch: reference ref-bk_paid tx_ref tx-bk_paid: statement line 2") != std::string::npos);
+  CHECK(run.out.find("duplicate in statement: reference ref-bk_paid tx_ref tx-bk_paid: statement line 12") != std::string::npos);
+}
+
 TEST_CASE("StatementInAnotherColumnOrderWithQuotesAndABomIsRead") {
   std::string text = "\xEF\xBB\xBF" "status, at, currency, amount, tx_ref, reference, note\n";
   text += "success,2026-11-22T10:00:00Z,USD,50.00,tx-bk_usd,ref-bk_usd,\"paid, \"\"in full\"\"\nsecond line\"\n";
