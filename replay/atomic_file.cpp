@@ -5,6 +5,7 @@
 
 #include <cassert>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +20,27 @@ namespace {
 std::string folder_of(const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   return parent.empty() ? std::string(".") : parent.string();
+}
+
+constexpr std::string_view temporary_suffix = ".tmp-XXXXXX";  // mkstemp's template
+constexpr size_t file_name_bytes_max = NAME_MAX;             // one path component, ext4 and most others
+
+// The temporary file's path beside `target`: its name plus the suffix, the name cut short when
+// the two would not fit in one path component (a file name of up to 255 bytes is valid).
+std::string temporary_template(const std::string& target) {
+  const std::filesystem::path path(target);
+  std::string name = path.filename().string();
+  const size_t name_bytes_max = file_name_bytes_max - temporary_suffix.size();
+  if (name.size() <= name_bytes_max) return target + std::string(temporary_suffix);
+  name.resize(name_bytes_max);
+  return (path.parent_path() / name).string() + std::string(temporary_suffix);
+}
+
+// Every write permission bit clear: someone made the file read-only, and replacing it (a rename
+// needs only the folder's permission) would undo that.
+bool read_only(std::filesystem::perms mode) {
+  using std::filesystem::perms;
+  return (mode & (perms::owner_write | perms::group_write | perms::others_write)) == perms::none;
 }
 
 }  // namespace
@@ -45,7 +67,10 @@ Status AtomicFile::create(const std::string& path, std::unique_ptr<AtomicFile>* 
     if (!error) target = std::filesystem::weakly_canonical(pointed, error).string();
     if (error) return Status::io_error(fmt::format("cannot resolve {}: {}", path, error.message()));
   }
-  std::string temporary = target + ".tmp-XXXXXX";
+  if (std::filesystem::is_regular_file(status) && read_only(status.permissions())) {  // the link's file too
+    return Status::invalid_argument(fmt::format("{} is read-only: not replaced", target));
+  }
+  std::string temporary = temporary_template(target);
   const int fd = mkstemp(temporary.data());
   if (fd < 0) return Status::io_error(fmt::format("cannot create a file beside {}: {}", target, std::strerror(errno)));
   std::FILE* file = fdopen(fd, "wb");

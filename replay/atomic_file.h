@@ -3,7 +3,8 @@
 // over FILE only when the export is complete. A reader of FILE sees the old file or the whole
 // new one, never half an export; a failed export leaves FILE as it was. Exports hold money
 // data: the file is private to its owner (mode 0600, as mkstemp makes it). When FILE is a
-// symbolic link, the file it points to is the one replaced.
+// symbolic link, the file it points to is the one replaced. A regular file without any write
+// permission bit is refused, not replaced: someone made it read-only on purpose.
 //
 // When FILE exists and is not a regular file (a named pipe, /dev/stdout, a terminal), the export
 // is written to it directly: renaming over it would replace the device or pipe with an ordinary

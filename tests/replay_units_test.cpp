@@ -204,6 +204,43 @@ TEST_CASE("AtomicFileMakesAFileThatIsNotThereYetAlsoThroughALink") {
   CHECK(read_back(folder.sub("exports/today.csv")) == "new");
 }
 
+TEST_CASE("AtomicFileRefusesAReadOnlyFileAndLeavesIt") {
+  logtest::TempFolder folder;
+  const std::string path = folder.sub("signed-off.csv");
+  std::ofstream(path) << "approved";
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::group_read);
+  const std::string link = folder.sub("latest.csv");
+  std::filesystem::create_symlink("signed-off.csv", link);
+  for (const std::string& output : {path, link}) {
+    CAPTURE(output);
+    std::unique_ptr<AtomicFile> file;
+    const Status created = AtomicFile::create(output, &file);
+    CHECK(created.code() == Status::Code::invalid_argument);
+    // Through the link, the file named is the one it points to.
+    CHECK_MESSAGE(created.message().ends_with("/signed-off.csv is read-only: not replaced"), created.message());
+  }
+  std::ifstream in(path);
+  CHECK(std::string{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()} == "approved");
+  CHECK(std::distance(std::filesystem::directory_iterator(folder.path()), {}) == 2);  // no temporary file left
+}
+
+TEST_CASE("AtomicFileTakesTheLongestFileNameTheFolderAllows") {
+  logtest::TempFolder folder;
+  for (const size_t name_bytes : {size_t{244}, size_t{245}, size_t{255}}) {
+    CAPTURE(name_bytes);
+    const std::string path = folder.sub(std::string(name_bytes - 4, 'x') + ".csv");
+    std::unique_ptr<AtomicFile> file;
+    const Status created = AtomicFile::create(path, &file);
+    REQUIRE_MESSAGE(created.is_ok(), created.to_string());
+    CHECK(std::filesystem::path(file->temporary_path()).parent_path() == std::filesystem::path(path).parent_path());
+    file->write("a,b\r\n");
+    REQUIRE(file->commit().is_ok());
+    std::ifstream in(path);
+    CHECK(std::string{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()} == "a,b\r\n");
+  }
+  CHECK(std::distance(std::filesystem::directory_iterator(folder.path()), {}) == 3);
+}
+
 TEST_CASE("AtomicFileWritesStraightIntoAPipeOrDeviceAndThroughALink") {
   logtest::TempFolder folder;
   // A named pipe stays a pipe, and its reader gets the whole export.
