@@ -208,7 +208,7 @@ std::string event_page_json(std::vector<EventRecord>& records, size_t limit, Eve
   std::vector<std::optional<Currency>> currencies(records.size());
   bool any_needs_currency = false;
   for (size_t i = 0; i < records.size(); ++i) {
-    decode_status[i] = decode_event_data(records[i].type, records[i].data, &decoded[i]);
+    decode_status[i] = decode_event_data(records[i].type, records[i].schema, records[i].data, &decoded[i]);
     any_needs_currency |= decode_status[i].is_ok() && views::needs_booking_currency(decoded[i]);
   }
   if (any_needs_currency) {

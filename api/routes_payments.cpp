@@ -51,9 +51,9 @@ void App::add_payment_routes(Router& router) {
       body = CapturePayment{tx_ref, reference, amount, currency};
     } else if (event != "charge.success") {
       // Name what was wrong: a failed charge reported with status "success" is not a status problem.
-      body = RejectPayment{tx_ref, reference, "provider_event:" + event};
+      body = RejectPayment{tx_ref, reference, "provider_event:" + event, amount, currency};
     } else {
-      body = RejectPayment{tx_ref, reference, "provider_status:" + status};
+      body = RejectPayment{tx_ref, reference, "provider_status:" + status, amount, currency};
     }
     submit(engine_, request,
            {system_actor(), std::move(body), [reference, tx_ref](const RenderInput& in) { return webhook_reply(in, reference, tx_ref); }, {}},

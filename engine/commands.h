@@ -27,7 +27,7 @@ struct Checkout { std::string booking_id; };
 // From the payment webhook: amount and currency exactly as the provider sent them.
 struct CapturePayment { std::string tx_ref; std::string reference; std::string amount; std::string currency; };
 // The provider reports a failed charge.
-struct RejectPayment { std::string tx_ref; std::string reference; std::string reason; };
+struct RejectPayment { std::string tx_ref; std::string reference; std::string reason; std::string amount; std::string currency; };
 struct StartSession { std::string booking_id; };
 struct JoinSession { std::string booking_id; };
 struct EndSession { std::string booking_id; std::string notes; };

@@ -155,12 +155,12 @@ class Decider {
 
   Decision operator()(const CapturePayment& c) {
     if (actor_.role != Role::system) return role_not_allowed("payments are captured by the payment webhook");
-    if (auto refused = check_payment_fields(c.tx_ref, c.reference)) return *refused;
+    if (auto refused = check_payment_fields(c.tx_ref, c.reference, c.amount, c.currency)) return *refused;
     if (state_.payments.contains(c.reference)) return nothing_to_do();  // a repeat delivery
     const Booking* booking = nullptr;
     if (auto refused = find_booking_by_tx_ref(c.tx_ref, &booking)) return *refused;
     auto rejected = [&](std::string reason) {
-      return on_booking(*booking, {PaymentRejected{booking->id, c.tx_ref, c.reference, std::move(reason)}});
+      return on_booking(*booking, {PaymentRejected{booking->id, c.tx_ref, c.reference, std::move(reason), c.amount, c.currency}});
     };
     if (booking->status != BookingStatus::accepted || now_ >= booking->scheduled_start) {
       return rejected("booking_not_payable");
@@ -177,12 +177,12 @@ class Decider {
 
   Decision operator()(const RejectPayment& c) {
     if (actor_.role != Role::system) return role_not_allowed("payments are reported by the payment webhook");
-    if (auto refused = check_payment_fields(c.tx_ref, c.reference)) return *refused;
+    if (auto refused = check_payment_fields(c.tx_ref, c.reference, c.amount, c.currency)) return *refused;
     if (c.reason.size() > policy_.reason_bytes_max) return text_too_long("reason", policy_.reason_bytes_max);
     if (state_.payments.contains(c.reference)) return nothing_to_do();
     const Booking* booking = nullptr;
     if (auto refused = find_booking_by_tx_ref(c.tx_ref, &booking)) return *refused;
-    return on_booking(*booking, {PaymentRejected{booking->id, c.tx_ref, c.reference, c.reason}});
+    return on_booking(*booking, {PaymentRejected{booking->id, c.tx_ref, c.reference, c.reason, c.amount, c.currency}});
   }
 
   Decision operator()(const StartSession& c) {
@@ -408,12 +408,20 @@ class Decider {
     return std::nullopt;
   }
 
-  std::optional<Decision> check_payment_fields(std::string_view tx_ref, std::string_view reference) {
+  // A provider's report: its ids, and the amount and currency it names (kept in a rejection).
+  std::optional<Decision> check_payment_fields(std::string_view tx_ref, std::string_view reference,
+                                               std::string_view amount, std::string_view currency) {
     if (tx_ref.empty() || tx_ref.size() > policy_.reference_bytes_max) {
       return field_invalid("tx_ref", fmt::format("must be 1 to {} bytes", policy_.reference_bytes_max));
     }
     if (reference.empty() || reference.size() > policy_.reference_bytes_max) {
       return field_invalid("reference", fmt::format("must be 1 to {} bytes", policy_.reference_bytes_max));
+    }
+    if (amount.size() > policy_.reference_bytes_max) {
+      return field_invalid("amount", fmt::format("must be at most {} bytes", policy_.reference_bytes_max));
+    }
+    if (currency.size() > policy_.reference_bytes_max) {
+      return field_invalid("currency", fmt::format("must be at most {} bytes", policy_.reference_bytes_max));
     }
     return std::nullopt;
   }

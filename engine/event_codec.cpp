@@ -199,19 +199,14 @@ class CanonicalFieldReader {
   bool first_ = true;
 };
 
-// True when `data` is the canonical encoding of `out`'s alternative and was read into it.
-bool read_canonical_data(std::string_view data, EventData* out) {
+// True when `data` is the canonical encoding of an `Event` and was read into `event`.
+template <class Typed>
+bool read_canonical_fields(std::string_view data, Typed& event) {
   if (!simdjson::validate_utf8(data.data(), data.size())) return false;
   CanonicalCursor cursor(data);
-  bool read = false;
-  std::visit(
-      [&](auto& event) {
-        CanonicalFieldReader reader(cursor);
-        std::decay_t<decltype(event)>::fields(event, reader);
-        read = reader.finish();
-      },
-      *out);
-  return read && cursor.at_end();
+  CanonicalFieldReader reader(cursor);
+  Typed::fields(event, reader);
+  return reader.finish() && cursor.at_end();
 }
 
 // Default-constructs the EventData alternative whose name is `type`.
@@ -229,6 +224,55 @@ DecoderBuffers& thread_decoder() {
   thread_local DecoderBuffers buffers;
   return buffers;
 }
+
+// The general decoder of one event's data: names the first problem it meets.
+template <class Typed>
+Status decode_fields_json(std::string_view type, std::string_view data, Typed& event) {
+  DecoderBuffers& buffers = thread_decoder();
+  buffers.padded.assign(data);
+  buffers.padded.resize(data.size() + simdjson::SIMDJSON_PADDING);
+  od::document document;
+  if (buffers.parser.iterate(buffers.padded.data(), data.size(), buffers.padded.size()).get(document) !=
+      simdjson::SUCCESS) {
+    return Status::corruption(fmt::format("{} data is not JSON", type));
+  }
+  od::object object;
+  if (document.get_object().get(object) != simdjson::SUCCESS) {
+    return Status::corruption(fmt::format("{} data is not an object", type));
+  }
+  FieldReader reader(object);
+  Typed::fields(event, reader);
+  std::string problem = reader.finish();
+  // In simdjson 3.0.1 a document that was read to its end reports OUT_OF_BOUNDS here.
+  const char* location = nullptr;
+  if (problem.empty() && document.current_location().get(location) != simdjson::OUT_OF_BOUNDS) {
+    problem = "trailing bytes after the object";
+  }
+  if (!problem.empty()) return Status::corruption(fmt::format("{} data: {}", type, problem));
+  return Status::ok();
+}
+
+// Canonical data is read by hand; anything else (or damage) by the general decoder.
+template <class Typed>
+Status decode_fields(std::string_view type, std::string_view data, Typed& event) {
+  if (read_canonical_fields(data, event)) return Status::ok();
+  return decode_fields_json(type, data, event);
+}
+
+// PaymentRejected as schema 1 wrote it, before the provider's amount and currency were kept.
+struct PaymentRejectedSchema1 {
+  static constexpr std::string_view name = PaymentRejected::name;
+  std::string booking_id;
+  std::string tx_ref;
+  std::string reference;
+  std::string reason;
+  template <class Self, class Visit> static void fields(Self& self, Visit& visit) {
+    visit("booking_id", self.booking_id);
+    visit("tx_ref", self.tx_ref);
+    visit("reference", self.reference);
+    visit("reason", self.reason);
+  }
+};
 
 }  // namespace
 
@@ -271,52 +315,34 @@ EventRecord placed_record(const NewEvent& event, uint64_t position, std::string_
 }
 
 Status decode_event_data(std::string_view type, std::string_view data, EventData* out) {
+  return decode_event_data(type, event_schema_current, data, out);
+}
+
+Status decode_event_data(std::string_view type, int32_t schema, std::string_view data, EventData* out) {
+  if (schema != event_schema_current && schema != event_schema_first) {
+    return Status::corruption(fmt::format("unknown schema {}", schema));
+  }
+  if (schema == event_schema_first && type == PaymentRejectedSchema1::name) {
+    PaymentRejectedSchema1 old;
+    if (Status status = decode_fields(type, data, old); !status.is_ok()) return status;
+    *out = PaymentRejected{std::move(old.booking_id), std::move(old.tx_ref), std::move(old.reference),
+                           std::move(old.reason), {}, {}};
+    return Status::ok();
+  }
   if (!make_alternative(type, out, std::make_index_sequence<std::variant_size_v<EventData>>{})) {
     return Status::corruption(fmt::format("unknown event type {}", type));
   }
-  if (read_canonical_data(data, out)) return Status::ok();
-  // Not canonical, or damaged: the general parser reads it or names the problem.
-  return decode_event_data_json(type, data, out);
+  return std::visit([&](auto& event) { return decode_fields(type, data, event); }, *out);
 }
 
 Status decode_event_data_json(std::string_view type, std::string_view data, EventData* out) {
   if (!make_alternative(type, out, std::make_index_sequence<std::variant_size_v<EventData>>{})) {
     return Status::corruption(fmt::format("unknown event type {}", type));
   }
-  DecoderBuffers& buffers = thread_decoder();
-  buffers.padded.assign(data);
-  buffers.padded.resize(data.size() + simdjson::SIMDJSON_PADDING);
-  od::document document;
-  if (buffers.parser.iterate(buffers.padded.data(), data.size(), buffers.padded.size()).get(document) !=
-      simdjson::SUCCESS) {
-    return Status::corruption(fmt::format("{} data is not JSON", type));
-  }
-  od::object object;
-  if (document.get_object().get(object) != simdjson::SUCCESS) {
-    return Status::corruption(fmt::format("{} data is not an object", type));
-  }
-  std::string problem;
-  std::visit(
-      [&](auto& event) {
-        FieldReader reader(object);
-        std::decay_t<decltype(event)>::fields(event, reader);
-        problem = reader.finish();
-      },
-      *out);
-  // In simdjson 3.0.1 a document that was read to its end reports OUT_OF_BOUNDS here.
-  const char* location = nullptr;
-  if (problem.empty() && document.current_location().get(location) != simdjson::OUT_OF_BOUNDS) {
-    problem = "trailing bytes after the object";
-  }
-  if (!problem.empty()) return Status::corruption(fmt::format("{} data: {}", type, problem));
-  return Status::ok();
+  return std::visit([&](auto& event) { return decode_fields_json(type, data, event); }, *out);
 }
 
 Status decode_event(const EventRecord& record, Event* out) {
-  if (record.schema != event_schema_current) {
-    // Only schema 1 exists; an upcast from older schemas would go here.
-    return Status::corruption(fmt::format("position {}: unknown schema {}", record.position, record.schema));
-  }
   auto actor = parse_actor(record.actor);
   if (!actor) return Status::corruption(fmt::format("position {}: bad actor {}", record.position, record.actor));
   out->position = record.position;
@@ -325,7 +351,7 @@ Status decode_event(const EventRecord& record, Event* out) {
   out->at = record.at;
   out->actor = std::move(*actor);
   out->command_id = record.command_id;
-  Status status = decode_event_data(record.type, record.data, &out->data);
+  Status status = decode_event_data(record.type, record.schema, record.data, &out->data);
   if (!status.is_ok()) return Status::corruption(fmt::format("position {}: {}", record.position, status.message()));
   return Status::ok();
 }

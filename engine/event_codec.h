@@ -11,7 +11,11 @@
 
 namespace tl {
 
-constexpr int32_t event_schema_current = 1;
+// The `schema` of the events written now. Schema 2 added the provider's amount and currency to
+// PaymentRejected; every other event is the same in both. Events of schema 1 are upcast when
+// decoded: their PaymentRejected gets both fields empty.
+constexpr int32_t event_schema_current = 2;
+constexpr int32_t event_schema_first = 1;
 
 std::string encode_event_data(const EventData& data);
 
@@ -28,6 +32,8 @@ Status decode_event(const EventRecord& record, Event* out);
 // Decodes just the data of an event of type `type`. Data in the canonical form (what
 // encode_event_data writes) is read by hand, which is several times faster; anything else goes
 // to decode_event_data_json.
+Status decode_event_data(std::string_view type, int32_t schema, std::string_view data, EventData* out);
+// The same for data of the current schema.
 Status decode_event_data(std::string_view type, std::string_view data, EventData* out);
 
 // decode_event_data without its fast path: data in the canonical form is read by hand, anything

@@ -125,11 +125,18 @@ struct PaymentRejected {
   std::string tx_ref;
   std::string reference;
   std::string reason;  // "amount_mismatch", "currency_mismatch", "booking_not_payable", ...
+  // The charge as the provider reported it, byte for byte (a decimal string such as "349.00" and
+  // a currency code): what the provider may have taken although the ledger did not capture it.
+  // Empty in events of schema 1, which did not record them (engine/event_codec.h).
+  std::string provider_amount;
+  std::string provider_currency;
   template <class Self, class Visit> static void fields(Self& self, Visit& visit) {
     visit("booking_id", self.booking_id);
     visit("tx_ref", self.tx_ref);
     visit("reference", self.reference);
     visit("reason", self.reason);
+    visit("provider_amount", self.provider_amount);
+    visit("provider_currency", self.provider_currency);
   }
 };
 

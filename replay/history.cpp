@@ -37,7 +37,12 @@ class Details {
     return fmt::format("reference {}, tx_ref {}, {}", quoted(e.reference), quoted(e.tx_ref), format_money(e.amount));
   }
   std::string operator()(const PaymentRejected& e) const {
-    return fmt::format("reference {}, tx_ref {}, reason {}", quoted(e.reference), quoted(e.tx_ref), quoted(e.reason));
+    std::string text = fmt::format("reference {}, tx_ref {}, reason {}", quoted(e.reference), quoted(e.tx_ref), quoted(e.reason));
+    // As the provider sent them (they may not parse); events of schema 1 did not keep them.
+    if (!e.provider_amount.empty() || !e.provider_currency.empty()) {
+      text += fmt::format(", provider reported {} {}", quoted(e.provider_amount), quoted(e.provider_currency));
+    }
+    return text;
   }
   std::string operator()(const EscrowHeld& e) const { return format_money(e.amount); }
   std::string operator()(const SessionStarted& e) const { return "channel " + quoted(e.channel); }

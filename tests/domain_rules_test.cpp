@@ -286,8 +286,12 @@ TEST_CASE("PaymentWebhookMatchesTxRefAmountAndCurrencyExactly") {
   Decision d = capture("r1", "350.01", "ETB");
   REQUIRE(d.events.size() == 1);
   CHECK(std::get<PaymentRejected>(d.events[0]).reason == "amount_mismatch");
+  // What the provider reported is kept as it came: it may have taken that money.
+  CHECK(std::get<PaymentRejected>(d.events[0]).provider_amount == "350.01");
+  CHECK(std::get<PaymentRejected>(d.events[0]).provider_currency == "ETB");
   d = capture("r2", "350.00", "USD");
   CHECK(std::get<PaymentRejected>(d.events[0]).reason == "currency_mismatch");
+  CHECK(std::get<PaymentRejected>(d.events[0]).provider_currency == "USD");
   d = capture("r3", "350.001", "ETB");
   CHECK(std::get<PaymentRejected>(d.events[0]).reason == "amount_mismatch");
   CHECK(h.state.find_booking("bk")->status == BookingStatus::accepted);  // still payable
@@ -301,6 +305,16 @@ TEST_CASE("PaymentWebhookMatchesTxRefAmountAndCurrencyExactly") {
   // A new charge for a paid booking is recorded as not payable.
   d = capture("r5", "350.00", "ETB");
   CHECK(std::get<PaymentRejected>(d.events.at(0)).reason == "booking_not_payable");
+  CHECK(std::get<PaymentRejected>(d.events.at(0)).provider_amount == "350.00");
+  // The provider's amount and currency are bounded like its references.
+  for (const auto& [amount, currency, field] : {std::tuple{std::string(129, '1'), std::string("ETB"), "amount"},
+                                                std::tuple{std::string("350.00"), std::string(129, 'E'), "currency"}}) {
+    const Decision too_long = capture("r7", amount, currency);
+    CHECK(too_long.rejection == Rejection::field_invalid);
+    CHECK(too_long.message.starts_with(field));
+    CHECK(h.run(system_actor(), RejectPayment{tx_ref, "r7", "provider_status:failed", amount, currency}).rejection ==
+          Rejection::field_invalid);
+  }
   // Unknown tx_ref: nothing to attach it to.
   CHECK(h.run(system_actor(), CapturePayment{"tx-nope", "r6", "1.00", "ETB"}).rejection == Rejection::booking_not_found);
   // Only the system (the signed webhook) may capture.

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include "engine/event_codec.h"
 #include "support/domain_harness.h"
 
@@ -82,14 +84,72 @@ TEST_CASE("RecordsWithAnUnknownSchemaOrActorAreCorruption") {
   record.type = "BookingAccepted";
   record.data = R"({"booking_id":"b"})";
   record.actor = "system";
-  record.schema = 2;
   Event event;
-  CHECK(decode_event(record, &event).is_corruption());
+  for (const int32_t schema : {0, 3, -1}) {
+    record.schema = schema;
+    const Status decoded = decode_event(record, &event);
+    CHECK(decoded.is_corruption());
+    CHECK(decoded.message() == fmt::format("position 1: unknown schema {}", schema));
+  }
   record.schema = 1;
   record.actor = "wizard:x";
   CHECK(decode_event(record, &event).is_corruption());
   record.actor = "student:";
   CHECK(decode_event(record, &event).is_corruption());
+}
+
+TEST_CASE("EventsAreWrittenInSchemaTwoAndSchemaOneIsStillRead") {
+  const NewEvent written = make_new_event(BookingAccepted{"b"}, Actor{Role::tutor, "t1"}, 1, "c");
+  CHECK(written.schema == 2);
+  EventRecord record;
+  record.position = 7;
+  record.type = "BookingAccepted";
+  record.data = R"({"booking_id":"b"})";
+  record.actor = "tutor:t1";
+  Event event;
+  for (const int32_t schema : {1, 2}) {  // an event schema 2 did not change reads the same in both
+    record.schema = schema;
+    REQUIRE(decode_event(record, &event).is_ok());
+    CHECK(std::get<BookingAccepted>(event.data).booking_id == "b");
+  }
+}
+
+TEST_CASE("APaymentRejectedOfSchemaOneIsUpcastWithoutTheProvidersAmount") {
+  EventRecord record;
+  record.position = 9;
+  record.type = "PaymentRejected";
+  record.actor = "system";
+  record.schema = 1;
+  record.data = R"({"booking_id":"bk_1","tx_ref":"tl-bk_1","reference":"ch_1","reason":"amount_mismatch"})";
+  Event event;
+  REQUIRE(decode_event(record, &event).is_ok());
+  const auto& upcast = std::get<PaymentRejected>(event.data);
+  CHECK(upcast.booking_id == "bk_1");
+  CHECK(upcast.tx_ref == "tl-bk_1");
+  CHECK(upcast.reference == "ch_1");
+  CHECK(upcast.reason == "amount_mismatch");
+  CHECK(upcast.provider_amount.empty());
+  CHECK(upcast.provider_currency.empty());
+  // Not canonical (another field order, spaces): the general decoder upcasts it the same way.
+  record.data = R"({ "booking_id":"bk_1", "tx_ref":"tl-bk_1", "reference":"ch_1", "reason":"amount_mismatch" })";
+  REQUIRE(decode_event(record, &event).is_ok());
+  CHECK(std::get<PaymentRejected>(event.data).reason == "amount_mismatch");
+  // Schema 1's layout is not schema 2's: the fields one lacks or the other adds are damage.
+  record.schema = 2;
+  const Status missing = decode_event(record, &event);
+  CHECK(missing.is_corruption());
+  CHECK(missing.message().find("position 9: PaymentRejected data") == 0);
+  const PaymentRejected current{"bk_1", "tl-bk_1", "ch_1", "amount_mismatch", "349.00", "ETB"};
+  record.data = encode_event_data(current);
+  CHECK(record.data ==
+        R"({"booking_id":"bk_1","tx_ref":"tl-bk_1","reference":"ch_1","reason":"amount_mismatch","provider_amount":"349.00","provider_currency":"ETB"})");
+  REQUIRE(decode_event(record, &event).is_ok());
+  CHECK(std::get<PaymentRejected>(event.data).provider_amount == "349.00");
+  CHECK(std::get<PaymentRejected>(event.data).provider_currency == "ETB");
+  record.schema = 1;
+  const Status extra = decode_event(record, &event);
+  CHECK(extra.is_corruption());
+  CHECK(extra.message().find("unexpected extra field") != std::string::npos);
 }
 
 namespace {
