@@ -94,21 +94,24 @@ bool StatementReader::next(StatementRow* row) {
     return malformed(line, fmt::format("{} fields where the header has {}", fields_.size(), header_fields_));
   }
   row->line = line;
-  row->reference = fields_[index_[column_reference]];
-  row->tx_ref = fields_[index_[column_tx_ref]];
-  row->status = fields_[index_[column_status]];
+  // Spaces after the commas (", 350.00") are layout, as in the header: no reference, amount or
+  // status of a provider starts or ends with one.
+  const auto value = [&](size_t column) { return trimmed(fields_[index_[column]]); };
+  row->reference = value(column_reference);
+  row->tx_ref = value(column_tx_ref);
+  row->status = value(column_status);
   if (row->reference.empty()) return malformed(line, "the reference is empty");
-  const std::string& currency_text = fields_[index_[column_currency]];
+  const std::string_view currency_text = value(column_currency);
   const std::optional<Currency> parsed_currency = Currency::parse(currency_text);
   if (!parsed_currency) return malformed(line, fmt::format("currency {} is not an ISO 4217 code", quoted(currency_text)));
-  const std::string& amount_text = fields_[index_[column_amount]];
+  const std::string_view amount_text = value(column_amount);
   const std::optional<int64_t> parsed_amount = parse_decimal_amount(amount_text, *parsed_currency);
   if (!parsed_amount) {
     return malformed(line, fmt::format("amount {} is not an exact {} amount", quoted(amount_text), currency_text));
   }
   row->amount = Money{*parsed_amount, *parsed_currency};
-  const std::optional<TimeMs> parsed_at = parse_rfc3339(fields_[index_[column_at]]);
-  if (!parsed_at) return malformed(line, fmt::format("at {} is not an RFC 3339 time", quoted(fields_[index_[column_at]])));
+  const std::optional<TimeMs> parsed_at = parse_rfc3339(value(column_at));
+  if (!parsed_at) return malformed(line, fmt::format("at {} is not an RFC 3339 time", quoted(value(column_at))));
   row->at = *parsed_at;
   return true;
 }

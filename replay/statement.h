@@ -1,7 +1,8 @@
 #pragma once
 // A payment provider's statement (CSV, replay/csv_reader.h) with a header row naming at least
 // the columns reference,tx_ref,amount,currency,status,at in any order and any case, spaces
-// around the names allowed (other columns are ignored).
+// around the names allowed (other columns are ignored). Spaces and tabs around the values are
+// dropped too, quoted or not.
 // Amounts are decimal strings parsed exactly in the row's currency ("350.00" ETB → 35000);
 // `at` is RFC 3339. A row that breaks any of this makes the statement unreadable, and the
 // error names its line. Blank lines are skipped.
