@@ -113,8 +113,8 @@ class LogStore {
   // Like scan, but hands the visitor each stored value undecoded, with its hash: the chain is
   // checked from the values' fixed tails (engine/FORMAT.md; a value laid out otherwise is decoded
   // here to find them), so that another thread can decode the values. The visitor must decode
-  // each value and check that the record's position is the key's (`position`). A damaged value
-  // stops the scan with corruption naming its position, as in scan.
+  // each value with RecordDecoder::decode_at, which checks that its position is the key's. A
+  // damaged value stops the scan with corruption naming its position, as in scan.
   Status scan_stored(uint64_t from_position,
                      const std::function<bool(uint64_t position, std::string_view stored, const Digest& hash)>& visit) const;
   // Visits raw stored values (key position, value bytes) without decoding: the plain-scan baseline.

@@ -20,16 +20,6 @@ RecordDecoder& thread_decoder() {
   return decoder;
 }
 
-Status decode_at(RecordDecoder& decoder, uint64_t position, std::string_view value, EventRecord* out) {
-  if (Status status = decoder.decode(value, out); !status.is_ok()) {
-    return Status::corruption(fmt::format("position {}: {}", position, status.message()));
-  }
-  if (out->position != position) {
-    return Status::corruption(fmt::format("position {}: the key holds the record of position {}", position, out->position));
-  }
-  return Status::ok();
-}
-
 // The hash a scan from `from_position` links its first record to: zeros before position 1, and
 // unknown (not checked) when the scan starts past it.
 std::optional<Digest> hash_before(uint64_t from_position) {
@@ -41,7 +31,7 @@ std::optional<Digest> hash_before(uint64_t from_position) {
 // that its hash recomputes from its bytes.
 Status decode_linked(RecordDecoder& decoder, uint64_t position, std::string_view value,
                      const std::optional<Digest>& previous_hash, EventRecord* out) {
-  if (Status status = decode_at(decoder, position, value, out); !status.is_ok()) return status;
+  if (Status status = decoder.decode_at(position, value, out); !status.is_ok()) return status;
   if (previous_hash && out->prev_hash != *previous_hash) {
     return Status::corruption(fmt::format("position {}: prev_hash is not the hash of position {}", position, position - 1));
   }
@@ -166,7 +156,7 @@ Status LogStore::read_stream(std::string_view stream, uint32_t from_version, siz
       return read_status;
     }
     EventRecord& record = out->emplace_back();
-    Status decoded = decode_at(decoder, position, values[i], &record);
+    Status decoded = decoder.decode_at(position, values[i], &record);
     if (decoded.is_ok() && (record.stream != stream || record.version != versions[i])) {
       decoded = Status::corruption(fmt::format("stream {} version {} points to position {}, which holds {} version {}",
                                                stream, versions[i], position, record.stream, record.version));
@@ -192,7 +182,7 @@ Status LogStore::read_all(uint64_t from_position, size_t limit, std::vector<Even
   RecordDecoder& decoder = thread_decoder();
   for (it->Seek(log_keys::event_key(std::max<uint64_t>(from_position, 1))); it->Valid() && out->size() < limit; it->Next()) {
     const std::optional<uint64_t> position = log_keys::parse_event_key(it->key().ToStringView());
-    Status status = position ? decode_at(decoder, *position, it->value().ToStringView(), &out->emplace_back())
+    Status status = position ? decoder.decode_at(*position, it->value().ToStringView(), &out->emplace_back())
                              : Status::corruption("malformed event key");
     if (!status.is_ok()) {
       out->clear();

@@ -197,6 +197,16 @@ Status RecordDecoder::decode(std::string_view stored, EventRecord* out, bool* ca
   return status;
 }
 
+Status RecordDecoder::decode_at(uint64_t position, std::string_view stored, EventRecord* out) {
+  if (Status status = decode(stored, out); !status.is_ok()) {
+    return Status::corruption(fmt::format("position {}: {}", position, status.message()));
+  }
+  if (out->position != position) {
+    return Status::corruption(fmt::format("position {}: the key holds the record of position {}", position, out->position));
+  }
+  return Status::ok();
+}
+
 Status RecordDecoder::decode_json(std::string_view stored, EventRecord* out) {
   assert(out != nullptr);
   if (stored.size() > stored_record_bytes_max) {

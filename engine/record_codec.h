@@ -58,6 +58,10 @@ class RecordDecoder {
   // more for a record read by hand.
   Status decode(std::string_view stored, EventRecord* out, bool* canonical);
 
+  // decode() of the value stored under the event key of `position`: corruption names that
+  // position, and a record of another position under it is corruption too.
+  Status decode_at(uint64_t position, std::string_view stored, EventRecord* out);
+
   // The general decoder alone, simdjson On-Demand: what decode() falls back to. Unlike the hand
   // reader it also checks that `data` is balanced JSON. Exposed so the fuzzer can compare them.
   Status decode_json(std::string_view stored, EventRecord* out);

@@ -8,8 +8,6 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "engine/event_codec.h"
 #include "engine/record_codec.h"
 
@@ -185,18 +183,6 @@ class StoredReader {
   uint64_t last_position_ = 0;
 };
 
-// Decodes the stored value `value` of `batch` into `record`; corruption names its position.
-Status decode_stored(RecordDecoder& decoder, const Batch& batch, const StoredValue& value, EventRecord* record) {
-  const std::string_view stored(batch.bytes.data() + value.offset, value.size);
-  if (Status status = decoder.decode(stored, record); !status.is_ok()) {
-    return Status::corruption(fmt::format("position {}: {}", value.position, status.message()));
-  }
-  if (record->position != value.position) {
-    return Status::corruption(fmt::format("position {}: the key holds the record of position {}", value.position, record->position));
-  }
-  return Status::ok();
-}
-
 // The visitor thread's loop for either reader. `decode_item(batch, i, &event, &hash, &status)`
 // decodes item i into `event` and points `hash` at its hash; false ends the feed, with `status`
 // naming the damage or ok (past the time limit).
@@ -248,7 +234,8 @@ FeedResult feed_events_pipelined(const LogStore& log, const FeedLimits& limits, 
   return visit_batches(reader, queue, progress, visit,
                        [&](const Batch& batch, size_t i, Event* event, const Digest** hash, Status* status) {
                          const StoredValue& value = batch.values[i];
-                         *status = decode_stored(decoder, batch, value, &record);
+                         *status = decoder.decode_at(value.position, std::string_view(batch.bytes).substr(value.offset, value.size),
+                                                     &record);
                          if (status->is_ok() && record.at > limits.at_max) return false;  // times never go back: done
                          if (status->is_ok()) *status = decode_event(record, event);
                          *hash = &value.hash;

@@ -98,6 +98,22 @@ TEST_CASE("StoredValueDecodesToTheSameRecord") {
   CHECK(decoder.compute_hash(stored, decoded.prev_hash, 42) == record.hash);
 }
 
+TEST_CASE("DecodeAtNamesThePositionOfTheKeyAndRefusesARecordOfAnother") {
+  EventRecord record = example_record();
+  record.position = 7;
+  const std::string stored = encode(record);
+  RecordDecoder decoder;
+  EventRecord decoded;
+  REQUIRE(decoder.decode_at(7, stored, &decoded).is_ok());
+  CHECK(decoded.position == 7);
+  const Status moved = decoder.decode_at(8, stored, &decoded);
+  CHECK(moved.is_corruption());
+  CHECK(moved.message() == "position 8: the key holds the record of position 7");
+  const Status damaged = decoder.decode_at(8, stored.substr(1), &decoded);
+  CHECK(damaged.is_corruption());
+  CHECK(damaged.message().starts_with("position 8: "));
+}
+
 TEST_CASE("QuotesBackslashesControlCharactersAndUtf8RoundTrip") {
   EventRecord record = example_record();
   record.stream = std::string("booking-\"q\"\\b\x01\x1f\x7f", 17);
