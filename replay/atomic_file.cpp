@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cerrno>
 #include <climits>
@@ -30,9 +31,7 @@ constexpr size_t file_name_bytes_max = NAME_MAX;             // one path compone
 std::string temporary_template(const std::string& target) {
   const std::filesystem::path path(target);
   std::string name = path.filename().string();
-  const size_t name_bytes_max = file_name_bytes_max - temporary_suffix.size();
-  if (name.size() <= name_bytes_max) return target + std::string(temporary_suffix);
-  name.resize(name_bytes_max);
+  name.resize(std::min(name.size(), file_name_bytes_max - temporary_suffix.size()));
   return (path.parent_path() / name).string() + std::string(temporary_suffix);
 }
 

@@ -59,14 +59,11 @@ class Matcher {
     if (!first && (rows.successful_seen || !row.successful())) return note(Difference::duplicate_in_statement, row, nullptr);
     if (!row.successful()) {
       rows.unsuccessful = unsuccessful_rows_.size();
-      unsuccessful_rows_.push_back(WaitingRow{row, false});
+      unsuccessful_rows_.push_back(row);
       return;
     }
-    if (!first) {  // the failed row that waited is the duplicate now
-      WaitingRow& waited = unsuccessful_rows_[rows.unsuccessful];
-      note(Difference::duplicate_in_statement, waited.row, nullptr);
-      waited.superseded = true;
-    }
+    // The failed row that waited for this one is the duplicate.
+    if (!first) note(Difference::duplicate_in_statement, unsuccessful_rows_[rows.unsuccessful], nullptr);
     rows.successful_seen = true;
     judge_successful(row);
   }
@@ -99,8 +96,9 @@ class Matcher {
   // amount is another payment, missing in the ledger); then the captures no row named, in log order.
   void finish() {
     // First, so that a capture named only by a failed row is not paired by tx_ref below.
-    for (const WaitingRow& waited : unsuccessful_rows_) {
-      if (!waited.superseded) judge_unsuccessful(waited.row);
+    for (const StatementRow& row : unsuccessful_rows_) {
+      // A successful row of the reference came after it: it was noted as a duplicate then.
+      if (!references_.find(row.reference)->second.successful_seen) judge_unsuccessful(row);
     }
     for (const StatementRow& row : unknown_references_) {
       Capture* capture = nullptr;
@@ -158,12 +156,8 @@ class Matcher {
     bool successful_seen = false;
     size_t unsuccessful = 0;  // index into unsuccessful_rows_ of the row that waits, if not successful_seen
   };
-  struct WaitingRow {
-    StatementRow row;
-    bool superseded = false;  // a successful row of its reference came later: a duplicate
-  };
-  StringMap<ReferenceRows> references_;       // every reference of the statement so far
-  std::vector<WaitingRow> unsuccessful_rows_;  // a reference's first row, when it failed, in line order
+  StringMap<ReferenceRows> references_;          // every reference of the statement so far
+  std::vector<StatementRow> unsuccessful_rows_;  // a reference's first row, when it failed, in line order
 };
 
 }  // namespace
