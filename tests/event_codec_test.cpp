@@ -78,12 +78,23 @@ TEST_CASE("EveryEventTypeRoundTripsWithItsEnvelope") {
   }
 }
 
-TEST_CASE("RecordsWithAnUnknownSchemaOrActorAreCorruption") {
+namespace {
+
+// A record as the log would hand it to decode_event (hashes and version left unset).
+EventRecord stored_record(uint64_t position, std::string type, std::string actor, int32_t schema, std::string data) {
   EventRecord record;
-  record.position = 1;
-  record.type = "BookingAccepted";
-  record.data = R"({"booking_id":"b"})";
-  record.actor = "system";
+  record.position = position;
+  record.type = std::move(type);
+  record.actor = std::move(actor);
+  record.schema = schema;
+  record.data = std::move(data);
+  return record;
+}
+
+}  // namespace
+
+TEST_CASE("RecordsWithAnUnknownSchemaOrActorAreCorruption") {
+  EventRecord record = stored_record(1, "BookingAccepted", "system", 0, R"({"booking_id":"b"})");
   Event event;
   for (const int32_t schema : {0, 3, -1}) {
     record.schema = schema;
@@ -101,11 +112,7 @@ TEST_CASE("RecordsWithAnUnknownSchemaOrActorAreCorruption") {
 TEST_CASE("EventsAreWrittenInSchemaTwoAndSchemaOneIsStillRead") {
   const NewEvent written = make_new_event(BookingAccepted{"b"}, Actor{Role::tutor, "t1"}, 1, "c");
   CHECK(written.schema == 2);
-  EventRecord record;
-  record.position = 7;
-  record.type = "BookingAccepted";
-  record.data = R"({"booking_id":"b"})";
-  record.actor = "tutor:t1";
+  EventRecord record = stored_record(7, "BookingAccepted", "tutor:t1", 1, R"({"booking_id":"b"})");
   Event event;
   for (const int32_t schema : {1, 2}) {  // an event schema 2 did not change reads the same in both
     record.schema = schema;
@@ -115,12 +122,8 @@ TEST_CASE("EventsAreWrittenInSchemaTwoAndSchemaOneIsStillRead") {
 }
 
 TEST_CASE("APaymentRejectedOfSchemaOneIsUpcastWithoutTheProvidersAmount") {
-  EventRecord record;
-  record.position = 9;
-  record.type = "PaymentRejected";
-  record.actor = "system";
-  record.schema = 1;
-  record.data = R"({"booking_id":"bk_1","tx_ref":"tl-bk_1","reference":"ch_1","reason":"amount_mismatch"})";
+  EventRecord record = stored_record(9, "PaymentRejected", "system", 1,
+                                     R"({"booking_id":"bk_1","tx_ref":"tl-bk_1","reference":"ch_1","reason":"amount_mismatch"})");
   Event event;
   REQUIRE(decode_event(record, &event).is_ok());
   const auto& upcast = std::get<PaymentRejected>(event.data);
