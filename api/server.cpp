@@ -309,7 +309,8 @@ struct Server::Impl {
         acceptor(asio::make_strand(ioc)) {
     assert(handler);
     assert(options.body_bytes_max > 0 && options.header_bytes_max > 0 && options.connections_max > 0);
-    assert(options.read_timeout_ms > 0 && options.write_timeout_ms > 0 && options.drain_timeout_ms >= 0);
+    assert(options.read_timeout_ms > 0 && options.write_timeout_ms > 0 && options.drain_timeout_ms >= 0 &&
+           options.stop_idle_grace_ms >= 0);
   }
 
   Status start();
@@ -332,6 +333,7 @@ struct Server::Impl {
   void finish(const std::shared_ptr<Session>& session, bool refused, std::exception_ptr error);
   template <typename Action>
   void post_to_each_session(Action action);
+  void close_when_idle_grace_ends(std::shared_ptr<Session> session);
   bool wait_for_sessions(int64_t timeout_ms);
   bool is_io_thread() const;
 
@@ -467,7 +469,7 @@ void Server::Impl::finish(const std::shared_ptr<Session>& session, bool refused,
 
 asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session> session) {
   Session& s = *session;
-  for (size_t served = 0; !stopping;) {
+  for (size_t served = 0;;) {  // a stopping server ends it: no keep-alive, or the idle grace ran out
     http::request_parser<http::string_body> parser;  // fresh per request: limits and state reset
     parser.header_limit(static_cast<uint32_t>(std::min<size_t>(options.header_bytes_max, UINT32_MAX)));
     parser.body_limit(options.body_bytes_max);
@@ -523,7 +525,9 @@ asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session> session
 asio::awaitable<bool> Server::Impl::read_request(Session& s, http::request_parser<http::string_body>& parser,
                                                  error_code& ec) {
   s.phase = Phase::idle;
-  s.stream.expires_after(milliseconds(options.read_timeout_ms));
+  // Once stopping, a keep-alive client gets the idle grace to send one more request. (stop() shortens
+  // a wait that began before it, see close_when_idle_grace_ends.)
+  s.stream.expires_after(milliseconds(stopping ? options.stop_idle_grace_ms : options.read_timeout_ms));
   co_await http::async_read_header(s.stream, s.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return false;
   s.phase = Phase::receiving;
@@ -549,7 +553,7 @@ asio::awaitable<void> Server::Impl::answer_read_error(Session& s, http::request_
                               fmt::format("the request line and headers are larger than {} bytes", options.header_bytes_max));
   } else if (is_http_parse_error(ec)) {
     response = invalid_request_response(fmt::format("malformed HTTP request: {}", ec.message()));
-  } else if (ec == beast::error::timeout) {
+  } else if (ec == beast::error::timeout && !stopping) {
     read_timeouts.add();  // the stream is already closed: slow or idle clients get no answer
   }
   if (!response) {
@@ -659,8 +663,20 @@ template <typename Action>
 void Server::Impl::post_to_each_session(Action action) {
   std::lock_guard lock(sessions_mutex);
   for (const auto& session : sessions) {
-    asio::post(session->stream.get_executor(), [session, action] { action(*session); });
+    asio::post(session->stream.get_executor(), [session, action] { action(session); });
   }
+}
+
+// On the session's strand, from stop(). A read already waiting for the next request keeps the
+// deadline it began with (read_timeout_ms, too long for a stop), so a timer of its own ends it.
+// A request that arrives meanwhile moves the session out of `idle` and is answered.
+void Server::Impl::close_when_idle_grace_ends(std::shared_ptr<Session> session) {
+  if (session->phase != Phase::idle) return;
+  auto grace = std::make_shared<asio::steady_timer>(session->stream.get_executor(),
+                                                    milliseconds(options.stop_idle_grace_ms));
+  grace->async_wait([session, grace](const error_code& ec) {
+    if (!ec && session->phase == Phase::idle) session->stream.close();
+  });
 }
 
 bool Server::Impl::wait_for_sessions(int64_t timeout_ms) {
@@ -696,15 +712,13 @@ void Server::Impl::stop() {
       error_code ignored;
       acceptor.close(ignored);
     });
-    // Idle keep-alive connections go now; requests already read are answered first.
-    post_to_each_session([](Session& s) {
-      if (s.phase == Phase::idle) s.stream.close();
-    });
+    // Requests already read are answered first; idle keep-alive connections get the idle grace.
+    post_to_each_session([this](std::shared_ptr<Session> session) { close_when_idle_grace_ends(std::move(session)); });
     if (!wait_for_sessions(options.drain_timeout_ms)) {
-      post_to_each_session([](Session& s) {
-        if (s.slot) s.slot->abandon();
-        s.response_timer.cancel();
-        s.stream.close();
+      post_to_each_session([](const std::shared_ptr<Session>& s) {
+        if (s->slot) s->slot->abandon();
+        s->response_timer.cancel();
+        s->stream.close();
       });
       wait_for_sessions(force_close_wait_ms);
     }

@@ -57,6 +57,8 @@ struct ServerOptions {
                                         // waiting for it (so it is also the keep-alive idle limit)
   int64_t write_timeout_ms = 10'000;
   int64_t drain_timeout_ms = 5'000;     // stop(): how long in-flight requests may take to finish
+  int64_t stop_idle_grace_ms = 100;     // stop(): how long an idle keep-alive connection may still
+                                        // send one more request (answered with Connection: close)
   int64_t linger_timeout_ms = 1'000;    // before closing after an error: read what the client
                                         // still sends so that it sees the answer, not a reset
   size_t connections_max = 4'096;
@@ -84,9 +86,11 @@ class Server {
   // The bound port (after start()): the real one when `listen` asked for port 0.
   uint16_t port() const;
 
-  // Graceful stop: stops accepting, closes idle keep-alive connections, lets requests already
-  // read finish and answer (with Connection: close) for up to drain_timeout_ms, then closes what
-  // is left, joins the I/O threads and returns. Idempotent. Call from any thread except an I/O
+  // Graceful stop: stops accepting; lets requests already read finish and answer (with
+  // Connection: close) for up to drain_timeout_ms; idle keep-alive connections may send one more
+  // request within stop_idle_grace_ms (a client cannot know the server is stopping until it reads
+  // Connection: close, so one may be on its way), then are closed; then closes what is left,
+  // joins the I/O threads and returns. Idempotent. Call from any thread except an I/O
   // thread (a handler must not call it).
   void stop();
 

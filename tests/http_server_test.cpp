@@ -76,6 +76,32 @@ class LateResponder {
   std::vector<tl::Respond> held_;
 };
 
+// Holds the I/O thread that calls block() until release(): a handler that blocks its thread.
+class IoThreadBlock {
+ public:
+  void block() {
+    std::unique_lock lock(mutex_);
+    blocked_ = true;
+    changed_.notify_all();
+    changed_.wait_for(lock, 5s, [&] { return released_; });
+  }
+  bool wait_blocked() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 5s, [&] { return blocked_; });
+  }
+  void release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool blocked_ = false;
+  bool released_ = false;
+};
+
 tl::HttpResponse text_response(int status, std::string body) {
   tl::HttpResponse response;
   response.status = status;
@@ -104,6 +130,7 @@ class TestServer {
   tl::Server& server() { return *server_; }
   uint16_t port() const { return server_->port(); }
   LateResponder& late() { return late_; }
+  IoThreadBlock& block() { return block_; }
 
   HttpClient client() {
     auto client = HttpClient::connect(port());
@@ -167,6 +194,10 @@ class TestServer {
     router_.add("GET", "/hang", [this](tl::HttpRequest&&, tl::RouteParams, tl::Respond respond) {
       late_.hold(std::move(respond));
     });
+    router_.add("GET", "/block", [this](tl::HttpRequest&&, tl::RouteParams, tl::Respond respond) {
+      block_.block();
+      respond(text_response(200, "unblocked"));
+    });
     router_.add("GET", "/drop", [](tl::HttpRequest&&, tl::RouteParams, tl::Respond) {});
     router_.add("GET", "/throw", [](tl::HttpRequest&&, tl::RouteParams, tl::Respond) -> void {
       throw std::runtime_error("handler bug");
@@ -188,6 +219,7 @@ class TestServer {
   // Declared before the server: they must outlive it.
   tl::Router router_;
   LateResponder late_;
+  IoThreadBlock block_;
   std::mutex log_mutex_;
   std::vector<std::string> log_lines_;
   std::unique_ptr<tl::Server> server_;
@@ -526,7 +558,7 @@ TEST_CASE("GracefulStopLetsAnInFlightSlowRequestFinish") {
 
   const auto start = Clock::now();
   auto stopped = std::async(std::launch::async, [&] { test.server().stop(); });
-  CHECK(idle.wait_closed(2000));  // idle keep-alive connections go at once
+  CHECK(idle.wait_closed(2000));  // idle keep-alive connections go after the idle grace (100 ms)
   CHECK(elapsed_ms(start) < 250);
   const auto response = busy.read_response();
   REQUIRE(response.has_value());
@@ -536,6 +568,60 @@ TEST_CASE("GracefulStopLetsAnInFlightSlowRequestFinish") {
   stopped.get();
   CHECK(elapsed_ms(start) >= 250);
   CHECK_FALSE(HttpClient::connect(test.port()).has_value());  // no longer accepting
+}
+
+// A keep-alive client may send its next request just as the server stops. If the request's bytes
+// are already at the server, it is answered (with Connection: close) instead of the connection
+// being closed under it, which the client would see as a reset without an answer.
+TEST_CASE("GracefulStopAnswersARequestAlreadySentOnAnIdleKeepAliveConnection") {
+  tl::ServerOptions options;
+  options.io_threads = 1;  // so that blocking it holds back every connection's reads
+  TestServer test(options);
+  HttpClient blocker = test.client();
+  HttpClient idle = test.client();
+  REQUIRE(idle.request("GET", "/hello").has_value());  // now idle, waiting for its next request
+
+  REQUIRE(blocker.send_request("GET", "/block"));
+  REQUIRE(test.block().wait_blocked());
+  // The only I/O thread is blocked: this request stays unread in the socket.
+  REQUIRE(idle.send_request("GET", "/hello"));
+  std::this_thread::sleep_for(50ms);
+  auto stopped = std::async(std::launch::async, [&] { test.server().stop(); });
+  std::this_thread::sleep_for(50ms);  // stop() has posted its close of idle connections by now
+  test.block().release();
+
+  const auto answered = idle.read_response();
+  REQUIRE(answered.has_value());
+  CHECK(answered->status == 200);
+  CHECK(answered->body == R"({"hello":"world"})");
+  CHECK(answered->header("Connection") == "close");
+  const auto unblocked = blocker.read_response();
+  REQUIRE(unblocked.has_value());
+  CHECK(unblocked->status == 200);
+  stopped.get();
+}
+
+TEST_CASE("GracefulStopAnswersARequestSentWithinTheIdleGraceThenClosesTheRest") {
+  tl::ServerOptions options;
+  options.stop_idle_grace_ms = 300;
+  TestServer test(options);
+  HttpClient late = test.client();
+  HttpClient silent = test.client();
+  REQUIRE(late.request("GET", "/hello").has_value());
+  REQUIRE(silent.request("GET", "/hello").has_value());
+
+  const auto start = Clock::now();
+  auto stopped = std::async(std::launch::async, [&] { test.server().stop(); });
+  std::this_thread::sleep_for(50ms);  // the client has not read Connection: close anywhere yet
+  const auto answered = late.request("GET", "/hello");
+  REQUIRE(answered.has_value());
+  CHECK(answered->status == 200);
+  CHECK(answered->header("Connection") == "close");
+  CHECK(late.wait_closed(2000));
+  CHECK(silent.wait_closed(2000));
+  CHECK(elapsed_ms(start) >= 250);  // not before the grace
+  stopped.get();
+  CHECK(elapsed_ms(start) < 2000);
 }
 
 TEST_CASE("StopForceClosesARequestNobodyAnswersAfterTheDrainTimeout") {

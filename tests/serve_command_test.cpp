@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -56,12 +57,14 @@ struct Child {
     return copied();
   }
 
+  // Reads stderr to its end first: a child that still writes (a server's request log) would
+  // otherwise block on the full pipe and never exit.
   int wait_exit() {
-    int status = 0;
-    waitpid(pid, &status, 0);
     char buffer[4096];
     for (ssize_t n; (n = read(stderr_fd, buffer, sizeof buffer)) > 0;) stderr_text.append(buffer, static_cast<size_t>(n));
     close(stderr_fd);
+    int status = 0;
+    waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 };
@@ -143,6 +146,56 @@ TEST_CASE("DevelopmentModePrintsItsSecretServesAndStopsCleanlyOnSigterm") {
   kill(child.pid, SIGTERM);
   CHECK(child.wait_exit() == 0);
   CHECK(child.stderr_text.find("stopped at position 0") != std::string::npos);
+}
+
+// Keep-alive clients send their next request as soon as they read an answer, so at a SIGTERM
+// some request is always on its way. Each must get its answer (with Connection: close), not a
+// closed connection: the server gives idle connections a grace (100 ms) before it closes them.
+TEST_CASE("SigtermUnderKeepAliveLoadAnswersEveryRequestAlreadySent") {
+  logtest::TempFolder folder;
+  Child child = spawn({"serve", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"},
+                      {"TL_JWT_SECRET=" + std::string(test_jwt_secret)});
+  const auto listening = child.wait_for(std::regex(R"(listening on .* \(port (\d+)\))"), 10'000);
+  REQUIRE_MESSAGE(listening.size() == 2, child.stderr_text);
+  const auto port = static_cast<uint16_t>(std::stoi(listening[1]));
+
+  constexpr int clients_count = 8;
+  // A request sent after its connection sat idle longer than the grace may meet a closed
+  // connection, which HTTP allows; a slow test machine can pause a client that long.
+  constexpr auto idle_gap_counted_max = std::chrono::milliseconds(50);
+  std::atomic<int> answered{0};
+  std::atomic<int> closed_after_answer{0};
+  std::atomic<int> unanswered{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < clients_count; ++i) {
+    clients.emplace_back([&] {
+      auto client = HttpClient::connect(port);
+      if (!client) return;
+      for (auto last_answer = std::chrono::steady_clock::now();;) {
+        const auto idle_gap = std::chrono::steady_clock::now() - last_answer;
+        if (!client->send_request("GET", "/healthz")) return;  // closed while idle too long
+        const auto response = client->read_response();
+        if (!response) {
+          if (idle_gap < idle_gap_counted_max) ++unanswered;
+          return;
+        }
+        ++answered;
+        if (response->header("Connection") == "close") {
+          ++closed_after_answer;
+          return;
+        }
+        last_answer = std::chrono::steady_clock::now();
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  kill(child.pid, SIGTERM);
+  for (auto& client : clients) client.join();
+  CHECK(child.wait_exit() == 0);
+  CHECK(answered.load() > clients_count);
+  CHECK(unanswered.load() == 0);
+  CHECK(closed_after_answer.load() + unanswered.load() <= clients_count);
+  MESSAGE(answered.load(), " answered; ", closed_after_answer.load(), " connections ended by Connection: close");
 }
 
 // The test clock starts at the real time, which has milliseconds; HTTP shows whole seconds. A
