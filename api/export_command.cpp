@@ -26,7 +26,7 @@ constexpr std::string_view usage_text =
     "--at includes events at T and defaults to now, or to the last event's time when that is later.\n"
     "T is RFC 3339, e.g. 2026-11-24T10:00:00Z.\n"
     "--output FILE writes the file atomically (a temporary file, then a rename) instead of stdout\n"
-    "(--output - is stdout).\n"
+    "(--output - is stdout); FILE must not be inside the data folder.\n"
     "Exit: 0 written; 1 damaged log or unwritable output; 2 usage error or not a tutorledger folder.\n";
 
 constexpr std::array<OptionSpec, 4> range_options = {{{"data", true}, {"from", true}, {"to", true}, {"output", true}}};

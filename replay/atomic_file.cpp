@@ -44,6 +44,31 @@ bool read_only(std::filesystem::perms mode) {
 
 }  // namespace
 
+Status output_target(const std::string& path, std::string* target) {
+  assert(target != nullptr);
+  *target = path;
+  std::error_code not_there;  // a path that does not exist yet is the common case
+  if (!std::filesystem::is_symlink(std::filesystem::symlink_status(path, not_there))) return Status::ok();
+  std::error_code error;
+  std::filesystem::path pointed = std::filesystem::read_symlink(path, error);
+  if (!error && pointed.is_relative()) pointed = std::filesystem::path(path).parent_path() / pointed;
+  if (!error) *target = std::filesystem::weakly_canonical(pointed, error).string();
+  if (error) return Status::io_error(fmt::format("cannot resolve {}: {}", path, error.message()));
+  return Status::ok();
+}
+
+bool is_inside_folder(const std::string& path, const std::string& folder) {
+  std::string target;
+  if (!output_target(path, &target).is_ok()) return false;  // create() reports the broken link
+  std::error_code error;
+  const std::filesystem::path resolved = std::filesystem::weakly_canonical(std::filesystem::absolute(target), error);
+  const std::filesystem::path home = std::filesystem::weakly_canonical(std::filesystem::absolute(folder), error);
+  if (error) return false;
+  // Component by component: /data-old is not inside /data.
+  const auto [home_end, resolved_at] = std::mismatch(home.begin(), home.end(), resolved.begin(), resolved.end());
+  return home_end == home.end();
+}
+
 Status AtomicFile::create(const std::string& path, std::unique_ptr<AtomicFile>* out) {
   assert(out != nullptr);
   if (path.empty()) return Status::invalid_argument("the output path is empty");
@@ -58,16 +83,13 @@ Status AtomicFile::create(const std::string& path, std::unique_ptr<AtomicFile>* 
     return Status::ok();
   }
   // Replace the file a link points to, not the link; a link to a file not made yet gets it made.
-  std::string target = path;
-  if (std::filesystem::is_symlink(std::filesystem::symlink_status(path, not_there))) {
-    std::error_code error;
-    std::filesystem::path pointed = std::filesystem::read_symlink(path, error);
-    if (!error && pointed.is_relative()) pointed = std::filesystem::path(path).parent_path() / pointed;
-    if (!error) target = std::filesystem::weakly_canonical(pointed, error).string();
-    if (error) return Status::io_error(fmt::format("cannot resolve {}: {}", path, error.message()));
-  }
+  std::string target;
+  if (Status resolved = output_target(path, &target); !resolved.is_ok()) return resolved;
   if (std::filesystem::is_regular_file(status) && read_only(status.permissions())) {  // the link's file too
     return Status::invalid_argument(fmt::format("{} is read-only: not replaced", target));
+  }
+  if (std::filesystem::path(target).filename().string().size() > file_name_bytes_max) {
+    return Status::invalid_argument(fmt::format("{}: the file name is longer than {} bytes", target, file_name_bytes_max));
   }
   std::string temporary = temporary_template(target);
   const int fd = mkstemp(temporary.data());

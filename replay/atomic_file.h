@@ -8,7 +8,8 @@
 //
 // When FILE exists and is not a regular file (a named pipe, /dev/stdout, a terminal), the export
 // is written to it directly: renaming over it would replace the device or pipe with an ordinary
-// file. Write errors (a full device) still fail the export.
+// file. Write errors (a full device) still fail the export. A file name over 255 bytes is
+// refused before anything is written.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -16,6 +17,13 @@
 #include "replay/text_sink.h"
 
 namespace tl::replay {
+
+// The file that writing to `path` replaces: the path itself, or the file its link points to (made
+// absolute and free of `.`, `..` and links). io_error when the link cannot be read.
+Status output_target(const std::string& path, std::string* target);
+
+// True when `path`, once its links are followed, names `folder` or something inside it.
+bool is_inside_folder(const std::string& path, const std::string& folder);
 
 class AtomicFile final : public TextSink {
  public:

@@ -54,6 +54,13 @@ bool export_takes_range(ExportKind kind) { return kind == ExportKind::journal ||
 
 int run_export(const ExportRequest& request, Console& console) {
   const std::string command = fmt::format("export {}", export_kind_name(request.kind));
+  // The ledger's folder holds its database and nothing else: a file there could be taken for one
+  // of RocksDB's (an export named CURRENT would make the ledger unreadable).
+  if (!request.output_path.empty() && is_inside_folder(request.output_path, request.data_dir)) {
+    console.err.write(fmt::format("tutorledger {}: --output {} is inside the data folder {}: write the export elsewhere\n",
+                                  command, request.output_path, request.data_dir));
+    return exit_usage;
+  }
   std::unique_ptr<LogStore> log;
   int exit_code = exit_ok;
   if (!open_or_report(request.data_dir, command, console, &log, &exit_code)) return exit_code;

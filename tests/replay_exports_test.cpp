@@ -4,6 +4,7 @@
 // the projections, periods that keep only their events, atomic output files.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -296,6 +297,36 @@ TEST_CASE("OutputFileInAMissingFolderFailsWithExitOne") {
   const CliRun run = run_export({"trial-balance", "--data", seed_dir(), "--output", folder.sub("no/such/out.csv")});
   CHECK(run.exit_code == 1);
   CHECK(run.err.find("no/such/out.csv") != std::string::npos);
+}
+
+// A file written into the ledger's folder could be taken for one of RocksDB's: an export named
+// CURRENT made the ledger unreadable.
+TEST_CASE("OutputIntoTheDataFolderIsAUsageErrorThatWritesNothing") {
+  logtest::TempFolder folder;
+  const std::string data = folder.sub("ledger");
+  std::filesystem::copy(seed_dir(), data, std::filesystem::copy_options::recursive);
+  auto listing = [&data] {
+    std::vector<std::pair<std::string, uintmax_t>> files;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(data)) {
+      files.emplace_back(entry.path().string(), entry.is_regular_file() ? entry.file_size() : 0);
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+  };
+  const auto before = listing();
+  std::filesystem::create_directory(folder.sub("exports"));
+  std::filesystem::create_directory_symlink(data, folder.sub("exports/ledger"));
+  for (const std::string& output : {data + "/CURRENT", data + "/report.csv", folder.sub("exports/../ledger/x.csv"),
+                                    folder.sub("exports/ledger/x.csv")}) {
+    CAPTURE(output);
+    const CliRun run = run_export({"trial-balance", "--data", data, "--output", output});
+    CHECK(run.exit_code == 2);
+    CHECK_MESSAGE(run.err.find("is inside the data folder") != std::string::npos, run.err);
+  }
+  CHECK(listing() == before);
+  CHECK(run_replay({"verify", "--data", data}).exit_code == 0);
+  // Beside the folder is fine.
+  CHECK(run_export({"trial-balance", "--data", data, "--output", folder.sub("ledger.csv")}).exit_code == 0);
 }
 
 TEST_CASE("HistoryOfAnUnknownBookingSaysSoWithExitOne") {

@@ -241,6 +241,38 @@ TEST_CASE("AtomicFileTakesTheLongestFileNameTheFolderAllows") {
   CHECK(std::distance(std::filesystem::directory_iterator(folder.path()), {}) == 3);
 }
 
+TEST_CASE("AtomicFileRefusesANameOverTheLimitNamingTheFileNotItsTemporary") {
+  logtest::TempFolder folder;
+  const std::string path = folder.sub(std::string(252, 'x') + ".csv");  // 256 bytes
+  std::unique_ptr<AtomicFile> file;
+  const Status created = AtomicFile::create(path, &file);
+  CHECK(created.code() == Status::Code::invalid_argument);
+  CHECK_MESSAGE(created.message() == path + ": the file name is longer than 255 bytes", created.message());
+  CHECK(std::filesystem::is_empty(folder.path()));
+}
+
+TEST_CASE("IsInsideFolderComparesWholeComponentsAfterFollowingLinks") {
+  logtest::TempFolder folder;
+  std::filesystem::create_directories(folder.sub("data/sub"));
+  std::filesystem::create_directories(folder.sub("data-old"));
+  std::filesystem::create_directories(folder.sub("exports"));
+  const std::string data = folder.sub("data");
+  CHECK(is_inside_folder(folder.sub("data/CURRENT"), data));
+  CHECK(is_inside_folder(folder.sub("data/sub/new/report.csv"), data));  // folders not made yet too
+  CHECK(is_inside_folder(folder.sub("exports/../data/x.csv"), data));
+  CHECK(is_inside_folder(data, data));
+  CHECK_FALSE(is_inside_folder(folder.sub("data-old/x.csv"), data));
+  CHECK_FALSE(is_inside_folder(folder.sub("exports/x.csv"), data));
+  CHECK_FALSE(is_inside_folder(folder.sub("x.csv"), data));
+  // A link to the folder, and a link to a file inside it (also one not made yet).
+  std::filesystem::create_directory_symlink(data, folder.sub("exports/ledger"));
+  std::filesystem::create_symlink("../data/report.csv", folder.sub("exports/report.csv"));
+  CHECK(is_inside_folder(folder.sub("exports/ledger/x.csv"), data));
+  CHECK(is_inside_folder(folder.sub("exports/report.csv"), data));
+  // The folder named through a link is the same folder.
+  CHECK(is_inside_folder(folder.sub("data/x.csv"), folder.sub("exports/ledger")));
+}
+
 TEST_CASE("AtomicFileWritesStraightIntoAPipeOrDeviceAndThroughALink") {
   logtest::TempFolder folder;
   // A named pipe stays a pipe, and its reader gets the whole export.
