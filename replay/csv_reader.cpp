@@ -26,6 +26,7 @@ bool CsvReader::fail(std::string_view what) {
 bool CsvReader::next(std::vector<std::string>* fields) {
   assert(fields != nullptr);
   fields->clear();
+  quoted_.clear();
   error_.clear();
   if (!started_) {
     started_ = true;
@@ -41,7 +42,8 @@ bool CsvReader::next(std::vector<std::string>* fields) {
   std::string field;
   for (;;) {
     int c = get();
-    if (c == '"' && field.empty()) {
+    const bool quoted = c == '"';
+    if (quoted) {
       // A quoted field: up to the closing quote, which must end the field. (It may span lines:
       // an unclosed one is reported at the line where it opened.)
       const uint64_t opened_line = line_;
@@ -73,6 +75,7 @@ bool CsvReader::next(std::vector<std::string>* fields) {
       c = get();
     }
     fields->push_back(std::move(field));
+    quoted_.push_back(quoted);
     field.clear();
     if (fields->size() > csv_fields_max) return fail("too many fields");
     if (c != ',') return true;  // LF or the end of the input ends the record

@@ -21,6 +21,9 @@ class CsvReader {
   // Reads the next record into `fields`. False at the end of the input or on an error; error()
   // tells them apart.
   bool next(std::vector<std::string>* fields);
+  // Whether field `index` of the last record was quoted: its text is then exactly as written,
+  // where an unquoted field's spaces may be layout.
+  bool quoted(size_t index) const { return index < quoted_.size() && quoted_[index]; }
   // The line the last record started on, from 1.
   uint64_t record_line() const { return record_line_; }
   // Empty unless the last call to next() failed: "line 7: quote inside an unquoted field".
@@ -36,6 +39,7 @@ class CsvReader {
   uint64_t record_line_ = 0;
   bool started_ = false;
   std::string error_;
+  std::vector<bool> quoted_;  // one per field of the last record
 };
 
 }  // namespace tl::replay

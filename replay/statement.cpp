@@ -94,11 +94,15 @@ bool StatementReader::next(StatementRow* row) {
     return malformed(line, fmt::format("{} fields where the header has {}", fields_.size(), header_fields_));
   }
   row->line = line;
-  // Spaces after the commas (", 350.00") are layout, as in the header: no reference, amount or
-  // status of a provider starts or ends with one.
+  // Spaces after the commas (", 350.00") are layout, as in the header. An identifier in quotes is
+  // taken as written: the quotes say its spaces are part of it.
   const auto value = [&](size_t column) { return trimmed(fields_[index_[column]]); };
-  row->reference = value(column_reference);
-  row->tx_ref = value(column_tx_ref);
+  const auto identifier = [&](size_t column) {
+    const size_t field = index_[column];
+    return csv_.quoted(field) ? std::string_view(fields_[field]) : trimmed(fields_[field]);
+  };
+  row->reference = identifier(column_reference);
+  row->tx_ref = identifier(column_tx_ref);
   row->status = value(column_status);
   if (row->reference.empty()) return malformed(line, "the reference is empty");
   const std::string_view currency_text = value(column_currency);

@@ -2,7 +2,8 @@
 // A payment provider's statement (CSV, replay/csv_reader.h) with a header row naming at least
 // the columns reference,tx_ref,amount,currency,status,at in any order and any case, spaces
 // around the names allowed (other columns are ignored). Spaces and tabs around the values are
-// dropped too, quoted or not.
+// dropped too, except around a quoted reference or tx_ref: those are identifiers, and a quoted
+// one is compared exactly as written (a provider may have sent " ref-1 " to the webhook).
 // Amounts are decimal strings parsed exactly in the row's currency ("350.00" ETB → 35000);
 // `at` is RFC 3339. A row that breaks any of this makes the statement unreadable, and the
 // error names its line. Blank lines are skipped.

@@ -219,6 +219,28 @@ TEST_CASE("StatementInAnotherColumnOrderWithQuotesAndABomIsRead") {
   CHECK(has_line(run.out, "missing in statement: 7"));
 }
 
+// The webhook keeps a provider's reference as sent, spaces included. A statement can name such a
+// payment by quoting the reference; unquoted, spaces around values are layout and are dropped.
+TEST_CASE("AQuotedReferenceWithSpacesMatchesTheCaptureMadeUnderIt") {
+  EngineFixture f;
+  f.book("bk_sp", example_start);
+  REQUIRE(f.run(tutor(), AcceptBooking{"bk_sp"}).status == 200);
+  REQUIRE(f.run(student(), Checkout{"bk_sp"}).status == 200);
+  const std::string tx_ref = f.booking("bk_sp").payment_ref();
+  REQUIRE(f.run(system_actor(), CapturePayment{tx_ref, " ref-sp ", "350.00", "ETB"}).status == 200);
+  f.close();
+  const auto reconcile_in = [&](const std::string& text) {
+    Statement statement(std::string(header) + text);
+    return run_reconcile({"--data", f.options.data_dir, "--statement", statement.path()});
+  };
+  const CliRun quoted = reconcile_in(fmt::format("\" ref-sp \",\"{}\", 350.00 ,ETB,success,2026-11-22T10:00:00Z\r\n", tx_ref));
+  CHECK_MESSAGE(quoted.exit_code == 0, quoted.out, quoted.err);
+  CHECK(has_line(quoted.out, "matched: 1"));
+  const CliRun unquoted = reconcile_in(fmt::format(" ref-sp ,{},350.00,ETB,success,2026-11-22T10:00:00Z\r\n", tx_ref));
+  CHECK(unquoted.exit_code == 1);
+  CHECK(has_line(unquoted.out, "reference mismatch: 1"));
+}
+
 TEST_CASE("MalformedStatementExitsTwoNamingTheLine") {
   struct Case {
     std::string text;

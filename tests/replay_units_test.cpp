@@ -95,6 +95,24 @@ TEST_CASE("CsvReaderAcceptsLfLinesAMissingFinalLineEndAndABom") {
   CHECK(read_all("x\r\n\r\ny\r\n") == std::vector<std::vector<std::string>>{{"x"}, {""}, {"y"}});
 }
 
+TEST_CASE("CsvReaderTellsWhichFieldsWereQuoted") {
+  std::FILE* file = fmemopen(const_cast<char*>(" a ,\" b \",,\"\"\r\nc\r\n"), 18, "rb");
+  REQUIRE(file != nullptr);
+  CsvReader reader(file);
+  std::vector<std::string> fields;
+  REQUIRE(reader.next(&fields));
+  CHECK(fields == std::vector<std::string>{" a ", " b ", "", ""});
+  CHECK_FALSE(reader.quoted(0));
+  CHECK(reader.quoted(1));
+  CHECK_FALSE(reader.quoted(2));
+  CHECK(reader.quoted(3));
+  CHECK_FALSE(reader.quoted(4));  // no such field
+  REQUIRE(reader.next(&fields));
+  CHECK_FALSE(reader.quoted(0));
+  CHECK_FALSE(reader.quoted(1));  // the flags are the last record's
+  std::fclose(file);
+}
+
 TEST_CASE("CsvReaderErrorsNameTheLine") {
   std::string error;
   read_all("a,b\n\"never closed\n", &error);
