@@ -11,6 +11,8 @@
 
 #include "api/jwt.h"
 #include "api/jwt_cache.h"
+#include "engine/idempotency_codec.h"
+#include "engine/record_codec.h"
 #include "projections/json_text.h"
 #include "engine/event_codec.h"
 #include "projections/event_view.h"
@@ -19,7 +21,6 @@
 namespace tl::api {
 namespace {
 
-constexpr size_t idempotency_key_bytes_max = 255;
 constexpr std::string_view bearer_prefix = "Bearer ";
 
 int64_t wall_clock_seconds() {
@@ -36,12 +37,17 @@ Role role_of(JwtRole role) {
   return Role::system;
 }
 
+// API.md: "1-255 chars". Characters of UTF-8 text, spaces included (an HTTP parser has already
+// dropped those around the value); control characters are not text.
 bool valid_idempotency_key(std::string_view key) {
-  if (key.empty() || key.size() > idempotency_key_bytes_max) return false;
-  for (char c : key) {
-    if (c < 0x21 || c > 0x7e) return false;
+  if (key.empty() || key.size() > idempotency_key_bytes_max || !is_valid_utf8(key)) return false;
+  size_t chars = 0;
+  for (const char c : key) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) return false;
+    if ((byte & 0xC0) != 0x80) ++chars;  // not a continuation byte: a character starts here
   }
-  return true;
+  return chars <= idempotency_key_chars_max;
 }
 
 // SHA-256 over method, path and body: "the same request" of the contract, byte for byte.
@@ -131,7 +137,7 @@ RouteHandler guarded(const AppConfig& config, uint8_t roles, GuardedHandler hand
 std::optional<IdempotencyTag> read_idempotency(const HttpRequest& request, std::string_view user, HttpResponse* error) {
   if (!request.idempotency_key) return std::nullopt;
   if (!valid_idempotency_key(*request.idempotency_key)) {
-    *error = error_http(400, "invalid_request", "Idempotency-Key: must be 1 to 255 visible ASCII characters", user);
+    *error = error_http(400, "invalid_request", "Idempotency-Key: must be 1 to 255 characters of UTF-8 text, without control characters", user);
     return std::nullopt;
   }
   return IdempotencyTag{*request.idempotency_key, request_hash(request)};

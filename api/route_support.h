@@ -46,13 +46,13 @@ struct CommandRequest {
   std::function<std::string(std::string)> decorate;
 };
 
-// Checks the Idempotency-Key (1..255 bytes, visible ASCII; else 400), submits the command with a
+// Checks the Idempotency-Key (1..255 characters of UTF-8 text, no control characters; else 400), submits the command with a
 // fresh command id, and answers through `respond` when the engine has decided and the batch is
 // durable. A full queue answers 503 `busy`; a stopping engine 503 `unavailable`.
 void submit(Engine& engine, const HttpRequest& request, CommandRequest command, Respond respond);
 
 // The request's Idempotency-Key as the engine stores it: nullopt without the header; an error
-// response in `error` (and nullopt) when the header is there but not 1..255 visible ASCII bytes.
+// response in `error` (and nullopt) when the header is there but not 1..255 characters of text.
 std::optional<IdempotencyTag> read_idempotency(const HttpRequest& request, std::string_view user, HttpResponse* error);
 
 // `?limit=` (1..200, default 50) and `?cursor=`; returns an error response in `error` when bad.

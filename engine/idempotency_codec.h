@@ -18,7 +18,8 @@ namespace tl {
 
 constexpr uint8_t idempotency_format = 1;
 constexpr size_t idempotency_header_bytes = 1 + 32 + 4 + 8;
-constexpr size_t idempotency_key_bytes_max = 255;        // API.md: Idempotency-Key is 1-255 chars
+constexpr size_t idempotency_key_chars_max = 255;  // API.md: Idempotency-Key is 1-255 chars
+constexpr size_t idempotency_key_bytes_max = 4 * idempotency_key_chars_max;  // UTF-8: up to 4 bytes a char
 constexpr size_t idempotency_body_bytes_max = 1 << 20;   // a stored answer body
 
 std::string encode_idempotency_value(const IdempotencyRecord& record);

@@ -54,7 +54,7 @@ Status check_shape(const AppendBatch& batch, JsonObjectChecker& data_checker, si
       return Status::invalid_argument("idempotency actor must be 1 to 1024 bytes without NUL");
     }
     if (record.key.empty() || record.key.size() > idempotency_key_bytes_max) {
-      return Status::invalid_argument("idempotency key must be 1 to 255 bytes");
+      return Status::invalid_argument(fmt::format("idempotency key must be 1 to {} bytes", idempotency_key_bytes_max));
     }
     if (record.body.size() > idempotency_body_bytes_max) return Status::invalid_argument("idempotency body is over the limit");
   }

@@ -282,11 +282,29 @@ TEST_CASE("IdempotentRetriesGetTheFirstAnswerAndConflictsAre409") {
   const auto refused = api.call("POST", "/api/bookings/" + id + "/cancel", "", s1, third);
   CHECK(refused.status == 409);
   CHECK(api.call("POST", "/api/bookings/" + id + "/cancel", "", s1, third).body == refused.body);
-  // Keys must be 1..255 visible characters: an empty header is not "no key".
+  // Keys must be 1..255 characters of text: an empty header is not "no key".
   const uint64_t head_before = api.engine->log().head().position;
-  CHECK(api.call("POST", "/api/bookings", good_booking, s1, {{"Idempotency-Key", std::string(256, 'k')}}).status == 400);
-  CHECK(api.call("POST", "/api/bookings", good_booking, s1, {{"Idempotency-Key", ""}}).status == 400);
+  for (const std::string& bad : {std::string(256, 'k'), std::string(), std::string("a\x01b"), std::string("\xff\xfe"),
+                                 [] {
+                                   std::string text;
+                                   for (int i = 0; i < 256; ++i) text += "\xc3\xa9";  // 256 times é
+                                   return text;
+                                 }()}) {
+    CAPTURE(bad);
+    const auto refused_key = api.call("POST", "/api/bookings", good_booking, s1, {{"Idempotency-Key", bad}});
+    CHECK(refused_key.status == 400);
+    CHECK(code_of(api, refused_key) == "invalid_request");
+  }
   CHECK(api.engine->log().head().position == head_before);
+  // Spaces inside and characters beyond ASCII are characters too: 255 of them, whatever their bytes.
+  std::string accented;
+  for (int i = 0; i < 255; ++i) accented += "\xc3\xa9";
+  for (const std::string& good : {std::string("order 42"), std::string("commande-n\xc2\xb0" "7"), accented}) {
+    CAPTURE(good);
+    const auto created = api.call("POST", "/api/bookings", good_booking, s1, {{"Idempotency-Key", good}});
+    CHECK(created.status == 201);
+    CHECK(api.call("POST", "/api/bookings", good_booking, s1, {{"Idempotency-Key", good}}).body == created.body);
+  }
   // Survives a restart.
   api.restart();
   CHECK(api.call("POST", "/api/bookings", good_booking, s1, key).body == first.body);
