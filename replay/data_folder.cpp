@@ -20,9 +20,10 @@ Status open_data_folder(const std::string& data_dir, std::unique_ptr<LogStore>* 
 }
 
 bool open_or_report(const std::string& data_dir, std::string_view command, Console& console,
-                    std::unique_ptr<LogStore>* out, int* exit_code) {
+                    std::unique_ptr<LogStore>* out, int* exit_code, Status* failure) {
   const Status status = open_data_folder(data_dir, out);
   if (status.is_ok()) return true;
+  if (failure != nullptr) *failure = status;
   const bool usage = status.is_not_found() || status.code() == Status::Code::invalid_argument;
   console.err.write(fmt::format("tutorledger {}: cannot open {}: {}\n", command, data_dir,
                                 usage ? status.message() : status.to_string()));

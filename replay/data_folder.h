@@ -18,8 +18,9 @@ Status open_data_folder(const std::string& data_dir, std::unique_ptr<LogStore>* 
 // Opens `data_dir` or says on console.err why it cannot, and which exit code that deserves: a
 // missing folder or one that is not a tutorledger database is a usage error (2), anything else
 // (I/O, a database RocksDB cannot read) a failure (1).
+// `failure`, when given, receives the status of a failed open.
 bool open_or_report(const std::string& data_dir, std::string_view command, Console& console,
-                    std::unique_ptr<LogStore>* out, int* exit_code);
+                    std::unique_ptr<LogStore>* out, int* exit_code, Status* failure = nullptr);
 
 // The moment `--at` means: the one given, else the later of `now` and the last event's time. On
 // a live ledger that is now; on one run with a test clock (whose events are ahead of the wall

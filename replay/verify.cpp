@@ -64,7 +64,13 @@ VerifyFindings verify_log(const LogStore& log, const std::optional<LedgerDigest>
 int run_verify(const std::string& data_dir, const std::optional<LedgerDigest>& digest, Console& console) {
   std::unique_ptr<LogStore> log;
   int exit_code = exit_ok;
-  if (!open_or_report(data_dir, "replay verify", console, &log, &exit_code)) return exit_code;
+  Status failure;
+  if (!open_or_report(data_dir, "replay verify", console, &log, &exit_code, &failure)) {
+    // RocksDB's own files are damaged (a WAL or table checksum, a missing file): no event can be
+    // read, so no position can be named, but the verdict line must still say damaged.
+    if (failure.code() == Status::Code::corruption) console.out.write(fmt::format("damaged: storage: {}\n", failure.message()));
+    return exit_code;
+  }
   Progress progress(console.progress_bar ? &console.err : nullptr, "verify", log->head().position);
   const VerifyFindings findings = verify_log(*log, digest, progress);
   progress.finish();

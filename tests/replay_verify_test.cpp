@@ -126,6 +126,27 @@ TEST_CASE("ReorderedPairIsReportedAtTheFirstOfThem") {
   check_damage(verify(seed.dir()), 40, "position 41");
 }
 
+// Damage below the log's own records, in a file of RocksDB's: the folder cannot be opened and no
+// event read, so no position can be named; the verdict line still says damaged.
+TEST_CASE("DamagedDatabaseFileIsReportedAsStorageDamage") {
+  SeedLog seed;
+  std::filesystem::path write_ahead_log;
+  for (const auto& entry : std::filesystem::directory_iterator(seed.dir())) {
+    if (entry.path().extension() == ".log" && entry.file_size() > 4096) write_ahead_log = entry.path();
+  }
+  REQUIRE_MESSAGE(!write_ahead_log.empty(), "the seed log's events are expected in its write-ahead log");
+  {
+    std::fstream file(write_ahead_log, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(2000);
+    file.put('\xff');
+  }
+  const CliRun run = verify(seed.dir());
+  CHECK(run.exit_code == 1);
+  CHECK_MESSAGE(run.out.starts_with("damaged: storage: "), run.out);
+  CHECK(std::count(run.out.begin(), run.out.end(), '\n') == 1);
+  CHECK(run.err.find("cannot open") != std::string::npos);
+}
+
 TEST_CASE("DigestThatMatchesPassesAndOneThatDoesNotIsCaught") {
   SeedLog seed;
   const std::string right = fmt::format("10:{}", to_hex(stored_hash(seed.dir(), 10)));
