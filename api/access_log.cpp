@@ -14,7 +14,7 @@ std::string format_access_log_line(const AccessLogEntry& entry) {
   line.reserve(160);
   line += '{';
   json::append_key(line, "time");
-  json::append_string(line, format_rfc3339(entry.at));
+  json::append_string(line, format_rfc3339_millis(entry.at));
   line += ',';
   json::append_key(line, "method");
   // The method is client-chosen text: bounded, and escaped like every string.

@@ -28,8 +28,15 @@ bool read_time_option(const ParsedArgs& args, std::string_view name, std::option
   const std::optional<std::string_view> text = args.value(name);
   if (!text) return true;
   const std::optional<TimeMs> at = parse_rfc3339(*text);
+  if (!at && parse_rfc3339_dropping_sub_millis(*text)) {
+    // Events are stamped in milliseconds: rounding the bound either way would move it past some.
+    *error = fmt::format("--{} \"{}\" is finer than a millisecond, which the ledger does not record: give at most 3 "
+                         "fraction digits",
+                         name, *text);
+    return false;
+  }
   if (!at) {
-    *error = fmt::format("--{} \"{}\" is not an RFC 3339 time, e.g. 2026-11-24T10:00:00Z", name, *text);
+    *error = fmt::format("--{} \"{}\" is not an RFC 3339 time from 1970 to 9999, e.g. 2026-11-24T10:00:00Z", name, *text);
     return false;
   }
   *out = *at;

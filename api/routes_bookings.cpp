@@ -34,12 +34,12 @@ void App::add_booking_routes(Router& router) {
                                                         json_field("duration_minutes", command.duration_minutes),
                                                         json_field("price", command.price)});
     if (!parsed.is_ok()) return respond(bad_body(parsed, caller));
-    const auto start = parse_rfc3339(scheduled_start);
+    const auto start = parse_rfc3339_to_second(scheduled_start);  // timers and HTTP answers are in whole seconds
     if (!start) {
       return respond(error_http(400, "invalid_request", "scheduled_start: must be an RFC 3339 time such as 2026-11-24T10:00:00Z",
                                 actor_text(caller)));
     }
-    command.scheduled_start = floor_to_second(*start);  // timers and HTTP answers are in whole seconds
+    command.scheduled_start = *start;
     command.booking_id = random_id("bk_");
     submit(engine_, request, {caller, std::move(command), [](const RenderInput& in) { return booking_reply(in, 201); }, {}},
            std::move(respond));

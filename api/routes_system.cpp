@@ -44,9 +44,9 @@ void App::add_system_routes(Router& router) {
     }
     Engine::ClockMove move;
     if (set) {
-      const auto at = parse_rfc3339(*set);
+      const auto at = parse_rfc3339_to_second(*set);  // the test clock keeps to whole seconds
       if (!at) return respond(error_http(400, "invalid_request", "set: must be an RFC 3339 time", actor_text(caller)));
-      move = Engine::ClockMove::to(floor_to_second(*at));  // the test clock keeps to whole seconds
+      move = Engine::ClockMove::to(*at);
     } else {
       move = Engine::ClockMove::by(*advance_seconds * ms_per_second);  // from the clock the writer finds
     }

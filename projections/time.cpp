@@ -54,7 +54,11 @@ int64_t read_digits(std::string_view text, size_t pos, size_t count) {
 
 }  // namespace
 
-std::string format_rfc3339(TimeMs at) {
+namespace {
+
+enum class Millis { when_any, always };
+
+std::string format_rfc3339_as(TimeMs at, Millis millis_shown) {
   assert(at >= time_ms_min && at <= time_ms_max);
   const int64_t days = at / ms_per_day;
   const int64_t ms_of_day = at % ms_per_day;
@@ -73,7 +77,7 @@ std::string format_rfc3339(TimeMs at) {
   put(14, ms_of_day % ms_per_hour / ms_per_minute, 2);
   put(17, ms_of_day % ms_per_minute / ms_per_second, 2);
   const int64_t millis = ms_of_day % ms_per_second;
-  if (millis == 0) {
+  if (millis == 0 && millis_shown == Millis::when_any) {
     text[19] = 'Z';
     return std::string(text, 20);
   }
@@ -81,12 +85,22 @@ std::string format_rfc3339(TimeMs at) {
   return std::string(text, 24);
 }
 
+}  // namespace
+
+std::string format_rfc3339(TimeMs at) { return format_rfc3339_as(at, Millis::when_any); }
+
+std::string format_rfc3339_millis(TimeMs at) { return format_rfc3339_as(at, Millis::always); }
+
 std::string format_rfc3339_seconds(TimeMs at) {
   const TimeMs floor_ms = at - ((at % ms_per_second) + ms_per_second) % ms_per_second;
   return format_rfc3339(floor_ms);
 }
 
-std::optional<TimeMs> parse_rfc3339(std::string_view text) {
+namespace {
+
+enum class FinerThanMillis { refused, dropped };
+
+std::optional<TimeMs> parse_rfc3339_as(std::string_view text, FinerThanMillis finer) {
   constexpr size_t text_bytes_max = 40;
   if (text.size() < 20 || text.size() > text_bytes_max) return std::nullopt;
   const int64_t year = read_digits(text, 0, 4);
@@ -112,7 +126,7 @@ std::optional<TimeMs> parse_rfc3339(std::string_view text) {
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
       if (fraction_digits < 3) {
         millis = millis * 10 + (text[pos] - '0');
-      } else if (text[pos] != '0') {
+      } else if (text[pos] != '0' && finer == FinerThanMillis::refused) {
         return std::nullopt;  // finer than a millisecond: refuse rather than round
       }
       ++fraction_digits;
@@ -143,6 +157,20 @@ std::optional<TimeMs> parse_rfc3339(std::string_view text) {
                     millis - offset_minutes * ms_per_minute;
   if (at < time_ms_min || at > time_ms_max) return std::nullopt;
   return at;
+}
+
+}  // namespace
+
+std::optional<TimeMs> parse_rfc3339(std::string_view text) { return parse_rfc3339_as(text, FinerThanMillis::refused); }
+
+std::optional<TimeMs> parse_rfc3339_dropping_sub_millis(std::string_view text) {
+  return parse_rfc3339_as(text, FinerThanMillis::dropped);
+}
+
+std::optional<TimeMs> parse_rfc3339_to_second(std::string_view text) {
+  const std::optional<TimeMs> at = parse_rfc3339_dropping_sub_millis(text);
+  if (!at) return std::nullopt;
+  return floor_to_second(*at);
 }
 
 }  // namespace tl

@@ -33,11 +33,21 @@ constexpr TimeMs ceil_to_second(TimeMs at) {
 std::string format_rfc3339(TimeMs at);
 // Whole seconds always ("2026-11-24T10:00:00Z", the instant rounded down to its second): the one
 // format of every time in HTTP answers, so that a client parses a single shape and gets back the
-// times it sent byte for byte. (format_rfc3339 adds milliseconds when there are any: logs, CLI.)
+// times it sent byte for byte. (format_rfc3339 adds milliseconds when there are any: messages.)
 std::string format_rfc3339_seconds(TimeMs at);
+// Milliseconds always ("2026-11-24T10:00:00.000Z"): the CLI's outputs and the request log, whose
+// times have one width and so sort as text ("…00Z" would sort after "…00.250Z").
+std::string format_rfc3339_millis(TimeMs at);
 
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)"; fractions finer than a
 // millisecond must be zeros (no silent rounding). nullopt for anything else or out of range.
 std::optional<TimeMs> parse_rfc3339(std::string_view text);
+// The same times with any number of fraction digits, those finer than a millisecond dropped
+// (rounding down): for times only shown or kept, never compared finer (a statement's `at`).
+std::optional<TimeMs> parse_rfc3339_dropping_sub_millis(std::string_view text);
+// The same, rounded down to the second: for inputs
+// the server keeps in whole seconds anyway (a booking's start, the test clock), so that a client
+// sending microseconds (Python's isoformat) is not refused over digits that would be dropped.
+std::optional<TimeMs> parse_rfc3339_to_second(std::string_view text);
 
 }  // namespace tl

@@ -40,9 +40,9 @@ Finding export_escrow_aging(const LogStore& log, TimeMs at, Progress& progress, 
   for (const Booking* booking : holding) {
     const TimeMs held_since = booking->held_at.value_or(at);
     csv.text(booking->id).text(status_name(booking->escrow_status)).number(booking->price.amount);
-    csv.text(booking->price.currency.code()).text(format_rfc3339(held_since));
+    csv.text(booking->price.currency.code()).text(format_rfc3339_millis(held_since));
     if (booking->escrow_status == EscrowStatus::release_scheduled && booking->release_at) {
-      csv.text(format_rfc3339(*booking->release_at));
+      csv.text(format_rfc3339_millis(*booking->release_at));
     } else {
       csv.blank();
     }

@@ -25,7 +25,7 @@ class Details {
 
   std::string operator()(const BookingRequested& e) const {
     return fmt::format("{}, {} min from {}, price {}", quoted(e.subject), e.duration_minutes,
-                       format_rfc3339(e.scheduled_start), format_money(e.price));
+                       format_rfc3339_millis(e.scheduled_start), format_money(e.price));
   }
   std::string operator()(const BookingDeclined& e) const { return reason(e.reason); }
   std::string operator()(const BookingCancelled& e) const { return reason(e.reason); }
@@ -47,10 +47,10 @@ class Details {
   std::string operator()(const EscrowHeld& e) const { return format_money(e.amount); }
   std::string operator()(const SessionStarted& e) const { return "channel " + quoted(e.channel); }
   std::string operator()(const SessionEnded& e) const {
-    return fmt::format("{} at {}, {} s", e.cause, format_rfc3339(e.ended_at), e.duration_seconds);
+    return fmt::format("{} at {}, {} s", e.cause, format_rfc3339_millis(e.ended_at), e.duration_seconds);
   }
   std::string operator()(const EscrowReleaseScheduled& e) const {
-    return fmt::format("release at {}, tutor {}, fee {}", format_rfc3339(e.release_at), money(e.tutor_amount),
+    return fmt::format("release at {}, tutor {}, fee {}", format_rfc3339_millis(e.release_at), money(e.tutor_amount),
                        money(e.fee_amount));
   }
   std::string operator()(const EscrowReleased& e) const {
@@ -80,13 +80,13 @@ void append_event_lines(std::string& out, const Event& event, const Currency& cu
   // Columns are padded to the usual widths (longer ids just push the line along).
   const std::string details = std::visit(Details(currency), event.data);
   const std::string position = fmt::format("#{}", event.position);
-  out += fmt::format("{}  {:<6} {:<12} {:<22}  {}", format_rfc3339(event.at), position, actor_text(event.actor),
+  out += fmt::format("{}  {:<6} {:<12} {:<22}  {}", format_rfc3339_millis(event.at), position, actor_text(event.actor),
                      event_name(event.data), details);
   while (out.back() == ' ') out.pop_back();
   out += '\n';
   for (const Posting& posting : postings_of(event.data)) {
-    // Under the type column: time, position and actor take 42 columns.
-    out += fmt::format("{:<42}{} {} \u2192 {}\n", "", format_money(Money{posting.amount, posting.currency}),
+    // Under the type column: time (24), position (2 + 6) and actor (1 + 12 + 1) take 46 columns.
+    out += fmt::format("{:<46}{} {} \u2192 {}\n", "", format_money(Money{posting.amount, posting.currency}),
                        posting.debit, posting.credit);
   }
 }

@@ -121,8 +121,8 @@ bool InvariantWatch::starts_new_command(const Event& event) const {
 std::string InvariantWatch::before_event(const State& state, const Event& event) {
   assert(!in_command_ || !starts_new_command(event));
   if (event.at < last_at_) {
-    return fmt::format("its time {} is before the time of the event before it, {}", format_rfc3339(event.at),
-                       format_rfc3339(last_at_));
+    return fmt::format("its time {} is before the time of the event before it, {}", format_rfc3339_millis(event.at),
+                       format_rfc3339_millis(last_at_));
   }
   if (const std::optional<WithdrawalRef> withdrawal = withdrawal_of(event.data)) {
     if (!is_stream_of(event.stream, tutor_stream_prefix, withdrawal->tutor_id)) {

@@ -15,7 +15,7 @@ Finding export_journal(const LogStore& log, const TimeRange& range, Progress& pr
     if (!range.contains(event.at)) return true;
     const std::vector<Posting>& postings = postings_of(event.data);
     if (postings.empty()) return true;
-    at_text = format_rfc3339(event.at);
+    at_text = format_rfc3339_millis(event.at);
     const std::string_view booking = booking_id_of(event.data);
     for (const Posting& posting : postings) {
       const auto position = static_cast<int64_t>(record.position);

@@ -17,7 +17,7 @@ void write_state_document(const State& state, TimeMs at, TextSink& out) {
   BufferedWriter writer(out);
   std::string& buffer = writer.buffer();
   buffer += "{\"at\":";
-  json::append_string(buffer, format_rfc3339(at));
+  json::append_string(buffer, format_rfc3339_millis(at));
   buffer += ",\"position\":";
   json::append_int(buffer, static_cast<int64_t>(state.position));
   buffer += ",\"bookings\":[";

@@ -114,7 +114,8 @@ bool StatementReader::next(StatementRow* row) {
     return malformed(line, fmt::format("amount {} is not an exact {} amount", quoted(amount_text), currency_text));
   }
   row->amount = Money{*parsed_amount, *parsed_currency};
-  const std::optional<TimeMs> parsed_at = parse_rfc3339(value(column_at));
+  // Only reported, never matched on: a provider's microseconds are no reason to refuse the statement.
+  const std::optional<TimeMs> parsed_at = parse_rfc3339_dropping_sub_millis(value(column_at));
   if (!parsed_at) return malformed(line, fmt::format("at {} is not an RFC 3339 time", quoted(value(column_at))));
   row->at = *parsed_at;
   return true;

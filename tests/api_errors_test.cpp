@@ -390,6 +390,17 @@ TEST_CASE("TimesSentWithAFractionOfASecondAreTakenToTheirSecond") {
   r = api.call("GET", "/api/sessions/" + id + "/status", "", s1);
   CHECK(api.json(r.body)["can_start_now"].get_bool().value());
   CHECK(api.call("POST", "/api/sessions/" + id + "/start", "", s1).status == 200);
+  // Microseconds (Python's isoformat) and an offset: the same second, not a 400.
+  const std::string start_text = format_rfc3339_seconds(example_start + ms_per_day);
+  const std::string micros = start_text.substr(0, 19) + ".123456+00:00";
+  r = api.call("POST", "/api/bookings",
+               fmt::format(R"({{"tutor_id":"t1","subject":"Maths","scheduled_start":"{}","duration_minutes":60,)"
+                           R"("price":{{"amount":35000,"currency":"ETB"}}}})", micros),
+               s1);
+  REQUIRE_MESSAGE(r.status == 201, r.body);
+  CHECK(std::string_view(api.json(r.body)["scheduled_start"]) == start_text);
+  r = api.call("POST", "/api/test/clock", fmt::format(R"({{"set":"{}"}})", micros), admin());
+  CHECK(r.body == fmt::format(R"({{"now":"{}"}})", start_text));
 }
 
 TEST_CASE("TheTestClockRouteExistsOnlyWithTheFlagAndNeverGoesBack") {

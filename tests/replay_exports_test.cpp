@@ -241,7 +241,7 @@ TEST_CASE("EscrowAgingListsOnlyEscrowsHoldingMoneyInTheirAgeBuckets") {
   CHECK(by_booking["bk_open_dispute"][5].empty());
   CHECK(by_booking["bk_open_dispute"][6] == "3-7d");
   CHECK(by_booking["bk_late"][1] == "release_scheduled");
-  CHECK(by_booking["bk_late"][5] == rfc(example_start + 8 * ms_per_day + ms_per_hour));
+  CHECK(by_booking["bk_late"][5] == format_rfc3339_millis(example_start + 8 * ms_per_day + ms_per_hour));
   CHECK(by_booking["bk_late"][6] == "1-3d");
   CHECK(by_booking["bk_recent"][6] == "0-1d");
   // Before the first payment nothing is held.
@@ -340,7 +340,8 @@ TEST_CASE("StateDocumentListsEveryBookingAndBalanceAtTheHead") {
   const CliRun run = run_replay({"state", "--data", seed_dir()}, seed_end);
   REQUIRE(run.exit_code == 0);
   const State state = seed_state_at(seed_end);
-  CHECK(run.out.starts_with(fmt::format("{{\"at\":\"{}\",\"position\":{},\"bookings\":[", rfc(seed_end), state.position)));
+  CHECK(run.out.starts_with(
+      fmt::format("{{\"at\":\"{}\",\"position\":{},\"bookings\":[", format_rfc3339_millis(seed_end), state.position)));
   for (const Booking& booking : state.bookings) CHECK(run.out.find("{\"id\":\"" + booking.id + "\"") != std::string::npos);
   CHECK(run.out.ends_with("]}\n"));
 }
@@ -373,6 +374,13 @@ TEST_CASE("BadTimesAndUnknownKindsAreUsageErrors") {
   CHECK(run_export({"ledger", "--data", seed_dir()}).exit_code == 2);
   CHECK(run_export({"journal"}).exit_code == 2);
   CHECK(run_replay({"state", "--data", seed_dir(), "--at", "2026-13-01T00:00:00Z"}).exit_code == 2);
+  // Finer than the ledger's milliseconds: refused, and the message says why.
+  const CliRun micros = run_replay({"state", "--data", seed_dir(), "--at", "2026-11-24T10:00:00.123456Z"});
+  CHECK(micros.exit_code == 2);
+  CHECK(micros.err.find("is finer than a millisecond") != std::string::npos);
+  const CliRun early = run_export({"journal", "--data", seed_dir(), "--from", "1969-12-31T23:59:59Z"});
+  CHECK(early.exit_code == 2);
+  CHECK(early.err.find("is not an RFC 3339 time from 1970 to 9999") != std::string::npos);
   const CliRun unknown = run_replay({"replay-all", "--data", seed_dir()});
   CHECK(unknown.exit_code == 2);
   CHECK(unknown.err.find("unknown subcommand 'replay-all'") != std::string::npos);

@@ -241,6 +241,13 @@ TEST_CASE("AQuotedReferenceWithSpacesMatchesTheCaptureMadeUnderIt") {
   CHECK(has_line(unquoted.out, "reference mismatch: 1"));
 }
 
+TEST_CASE("AStatementTimeWithMicrosecondsIsRead") {
+  const CliRun run = reconcile(std::string(header) + clean_rows() +
+                               "ref-bk_cancel-short,tx-bk_cancel,349.00,ETB,failed,2026-11-22T10:00:00.123456+00:00\r\n");
+  CHECK_MESSAGE(run.exit_code == 0, run.out, run.err);
+  CHECK(has_line(run.out, "matched: 10"));
+}
+
 TEST_CASE("MalformedStatementExitsTwoNamingTheLine") {
   struct Case {
     std::string text;

@@ -45,6 +45,21 @@ TEST_CASE("Rfc3339RefusesMalformedOrImpossibleTimes") {
   CHECK(parse_rfc3339("2026-11-24T10:00:00.000000Z"));  // zeros below a millisecond are exact
 }
 
+TEST_CASE("Rfc3339ToTheSecondTakesAnyFractionAndRoundsDown") {
+  const auto at = parse_rfc3339("2026-11-24T10:00:00Z");
+  REQUIRE(at);
+  for (const char* text : {"2026-11-24T10:00:00Z", "2026-11-24T10:00:00.999999Z", "2026-11-24T10:00:00.123456789Z",
+                           "2026-11-24T13:00:00.500000+03:00"}) {
+    CAPTURE(text);
+    CHECK(parse_rfc3339_to_second(text) == at);
+  }
+  // The same grammar otherwise: what parse_rfc3339 refuses for its form, this refuses too.
+  for (const char* bad : {"2026-11-24T10:00:00.Z", "2026-11-24T10:00:00", "1969-12-31T23:59:59.5Z", "2026-11-24"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_rfc3339_to_second(bad));
+  }
+}
+
 TEST_CASE("InstantsRoundToTheirSecondDownAndUpAlsoBefore1970") {
   CHECK(floor_to_second(1795514400000) == 1795514400000);
   CHECK(floor_to_second(1795514400999) == 1795514400000);
