@@ -20,6 +20,16 @@ struct Capture {
   bool named = false;  // a statement row names its reference
 };
 
+// The first PaymentRejected of a reference: a charge the provider may have taken that the ledger
+// refused (a second payment of a paid booking, a wrong amount). A statement row that lists it as
+// successful is missing in the ledger, and this says why.
+struct Refusal {
+  uint64_t position = 0;
+  std::string reason;
+  std::string provider_amount;
+  std::string provider_currency;
+};
+
 // References and tx_refs come from outside: print them bare when plain, else JSON-quoted.
 std::string printable(std::string_view text) {
   const bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
@@ -44,6 +54,9 @@ class Matcher {
         const auto [placed, added] =
             captures_.try_emplace(captured->reference, Capture{captured->tx_ref, captured->amount, record.position, false});
         if (added) references_by_tx_ref_.try_emplace(captured->tx_ref, &placed->first);
+      } else if (const auto* rejected = std::get_if<PaymentRejected>(&event.data)) {
+        refusals_.try_emplace(rejected->reference, Refusal{record.position, rejected->reason, rejected->provider_amount,
+                                                          rejected->provider_currency});
       }
       return true;
     });
@@ -107,7 +120,7 @@ class Matcher {
         if (!candidate.named && candidate.amount == row.amount) capture = &candidate;
       }
       if (capture == nullptr) {
-        note(Difference::missing_in_ledger, row, nullptr);
+        note(Difference::missing_in_ledger, row, nullptr, nullptr, refusal_of(row.reference));
         continue;
       }
       capture->named = true;
@@ -127,7 +140,13 @@ class Matcher {
   }
 
  private:
-  void note(Difference kind, const StatementRow& row, const Capture* capture, const std::string* ledger_reference = nullptr) {
+  const Refusal* refusal_of(const std::string& reference) const {
+    const auto found = refusals_.find(reference);
+    return found == refusals_.end() ? nullptr : &found->second;
+  }
+
+  void note(Difference kind, const StatementRow& row, const Capture* capture, const std::string* ledger_reference = nullptr,
+            const Refusal* refusal = nullptr) {
     std::string line = fmt::format("{}: reference {} tx_ref {}: statement line {} has {} ({})", difference_name(kind),
                                    printable(row.reference), printable(row.tx_ref), row.line, format_money(row.amount),
                                    printable(row.status));
@@ -136,6 +155,13 @@ class Matcher {
                           format_money(capture->amount), printable(capture->tx_ref));
     }
     if (ledger_reference != nullptr) line += fmt::format(" under reference {}", printable(*ledger_reference));
+    if (refusal != nullptr) {
+      line += fmt::format(", ledger position {} rejected it ({})", refusal->position, printable(refusal->reason));
+      // Events of schema 1 did not record what the provider reported.
+      if (!refusal->provider_amount.empty() || !refusal->provider_currency.empty()) {
+        line += fmt::format(" as {} {}", printable(refusal->provider_amount), printable(refusal->provider_currency));
+      }
+    }
     add_line(kind, std::move(line));
   }
 
@@ -152,6 +178,7 @@ class Matcher {
   StringMap<Capture> captures_;
   StringMap<const std::string*> references_by_tx_ref_;  // tx_ref -> the key of its first capture
   std::vector<StatementRow> unknown_references_;
+  StringMap<Refusal> refusals_;  // reference -> its first rejection
   struct ReferenceRows {
     bool successful_seen = false;
     size_t unsuccessful = 0;  // index into unsuccessful_rows_ of the row that waits, if not successful_seen

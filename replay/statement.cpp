@@ -110,8 +110,14 @@ bool StatementReader::next(StatementRow* row) {
   if (!parsed_currency) return malformed(line, fmt::format("currency {} is not an ISO 4217 code", quoted(currency_text)));
   const std::string_view amount_text = value(column_amount);
   const std::optional<int64_t> parsed_amount = parse_decimal_amount(amount_text, *parsed_currency);
+  if (!parsed_amount && amount_text.starts_with('-')) {
+    return malformed(line, fmt::format("amount {} is negative: reconcile matches captured payments only, so leave "
+                                       "refunds and chargebacks out of the statement",
+                                       quoted(amount_text)));
+  }
   if (!parsed_amount) {
-    return malformed(line, fmt::format("amount {} is not an exact {} amount", quoted(amount_text), currency_text));
+    return malformed(line, fmt::format("amount {} is not a decimal {} amount (digits, at most {} after the point)",
+                                       quoted(amount_text), currency_text, parsed_currency->minor_unit_digits()));
   }
   row->amount = Money{*parsed_amount, *parsed_currency};
   // Only reported, never matched on: a provider's microseconds are no reason to refuse the statement.

@@ -241,6 +241,18 @@ TEST_CASE("AQuotedReferenceWithSpacesMatchesTheCaptureMadeUnderIt") {
   CHECK(has_line(unquoted.out, "reference mismatch: 1"));
 }
 
+// The provider says it took the short payment the ledger rejected: the student may have paid
+// twice. The line says which rejection it was and what the provider had reported.
+TEST_CASE("ASuccessfulRowForARejectedPaymentNamesTheRejection") {
+  const CliRun run = reconcile(std::string(header) + clean_rows() +
+                               "ref-bk_cancel-short,tx-bk_cancel,349.00,ETB,success,2026-11-22T10:00:00Z\r\n");
+  CHECK(run.exit_code == 1);
+  CHECK(has_line(run.out, "missing in ledger: 1"));
+  CHECK_MESSAGE(has_line(run.out, "missing in ledger: reference ref-bk_cancel-short tx_ref tx-bk_cancel: statement line 12 has "
+                                  "ETB 349.00 (success), ledger position 19 rejected it (amount_mismatch) as 349.00 ETB"),
+                run.out);
+}
+
 TEST_CASE("AStatementTimeWithMicrosecondsIsRead") {
   const CliRun run = reconcile(std::string(header) + clean_rows() +
                                "ref-bk_cancel-short,tx-bk_cancel,349.00,ETB,failed,2026-11-22T10:00:00.123456+00:00\r\n");
@@ -254,8 +266,11 @@ TEST_CASE("MalformedStatementExitsTwoNamingTheLine") {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {std::string(header) + row("bk_paid") + row("bk_usd", "5O.00", "USD"), "line 3: amount \"5O.00\" is not an exact USD amount"},
-      {std::string(header) + row("bk_paid", "350.001"), "line 2: amount \"350.001\" is not an exact ETB amount"},
+      {std::string(header) + row("bk_paid") + row("bk_usd", "5O.00", "USD"),
+       "line 3: amount \"5O.00\" is not a decimal USD amount (digits, at most 2 after the point)"},
+      {std::string(header) + row("bk_paid", "350.001"), "line 2: amount \"350.001\" is not a decimal ETB amount"},
+      {std::string(header) + row("bk_paid", "3.5e2"), "line 2: amount \"3.5e2\" is not a decimal ETB amount"},
+      {std::string(header) + row("bk_paid", "-350.00"), "line 2: amount \"-350.00\" is negative: reconcile matches captured"},
       {std::string(header) + row("bk_paid", "350.00", "XYZ"), "line 2: currency \"XYZ\" is not an ISO 4217 code"},
       {std::string(header) + "ref-1,tx-1,350.00,ETB,success,yesterday\r\n", "line 2: at \"yesterday\" is not an RFC 3339 time"},
       {std::string(header) + "ref-1,tx-1,350.00,ETB,success\r\n", "line 2: 5 fields where the header has 6"},
