@@ -93,6 +93,15 @@ Status LogStore::write_checkpoint(const Checkpoint& checkpoint) {
   return from_rocksdb(impl.db->Write(synced, &batch), "writing the checkpoint header");
 }
 
+Status LogStore::read_checkpoint_position(std::optional<uint64_t>* out) const {
+  assert(out != nullptr);
+  out->reset();
+  std::optional<CheckpointHeader> header;
+  if (Status status = read_header(*impl_, point_read_options(), &header); !status.is_ok()) return status;
+  if (header) *out = header->position;
+  return Status::ok();
+}
+
 Status LogStore::read_checkpoint(std::optional<Checkpoint>* out) const {
   assert(out != nullptr);
   out->reset();

@@ -137,6 +137,10 @@ class LogStore {
   // nullopt and ok when there is none; corruption (and nullopt) when it is torn, fails its
   // checksum, or does not belong to this log (position past the head, or another hash there).
   Status read_checkpoint(std::optional<Checkpoint>* out) const;
+  // The position in the checkpoint's header alone (nullopt and ok when there is none), unchecked:
+  // `replay rebuild` knows where it will compare while read_checkpoint() is still reading the
+  // payload beside it. corruption when the header is malformed.
+  Status read_checkpoint_position(std::optional<uint64_t>* out) const;
 
   // Secondary instances only: catch up with what the primary has written since (head included).
   // A primary answers invalid_argument.

@@ -3,6 +3,7 @@
 #include <cassert>
 #include <chrono>
 #include <cstring>
+#include <future>
 
 #include <fmt/format.h>
 
@@ -51,44 +52,84 @@ void compare_with_checkpoint(const State& rebuilt, const Checkpoint& checkpoint,
   }
 }
 
+struct CheckpointRead {
+  Status status;
+  std::optional<Checkpoint> checkpoint;
+};
+
+// The checkpoint as rebuild compares it: nullopt when there is none or it cannot be compared, and
+// then `findings` says why.
+std::optional<Checkpoint> usable_checkpoint(CheckpointRead read, RebuildFindings* findings) {
+  if (!read.status.is_ok()) {
+    // Torn, failing its checksum, or not of this log: there is a checkpoint, and it is not right.
+    // Anything else (I/O, blob files a secondary cannot read) leaves the question open.
+    findings->verdict = read.status.is_corruption() ? CheckpointVerdict::differs : CheckpointVerdict::unreadable;
+    findings->difference = read.status.to_string();
+    return std::nullopt;
+  }
+  if (!read.checkpoint) return std::nullopt;
+  const Checkpoint& checkpoint = *read.checkpoint;
+  findings->checkpoint_read = true;
+  findings->checkpoint_position = checkpoint.position;
+  findings->checkpoint_state_hash = checkpoint.state_hash;
+  const std::string_view payload = checkpoint.payload;
+  const std::optional<uint32_t> format =
+      payload.size() < Digest{}.size() ? std::nullopt : state_dump_format(payload.substr(Digest{}.size()));
+  if (format && *format < state_format_version) {
+    findings->verdict = CheckpointVerdict::older_format;
+    findings->checkpoint_format = *format;
+    return std::nullopt;
+  }
+  return std::move(read.checkpoint);
+}
+
 }  // namespace
 
 RebuildFindings rebuild_log(const LogStore& log, Progress& progress) {
   RebuildFindings findings;
   findings.head = log.head();
+  // Reading the checkpoint (its chunks and their SHA-256: 1.5 s of a 13.7 s rebuild at 10M events,
+  // on one core) goes on a thread of its own, beside the feed's two, which left part of the
+  // second core idle. Its header says where to compare; the payload is waited for only there.
+  std::future<CheckpointRead> reading = std::async(std::launch::async, [&log] {
+    CheckpointRead read;
+    read.status = log.read_checkpoint(&read.checkpoint);
+    return read;
+  });
+  std::optional<uint64_t> compare_at;
+  if (!log.read_checkpoint_position(&compare_at).is_ok()) compare_at.reset();  // the full read reports it
   std::optional<Checkpoint> checkpoint;
-  if (const Status read = log.read_checkpoint(&checkpoint); !read.is_ok()) {
-    // Torn, failing its checksum, or not of this log: there is a checkpoint, and it is not right.
-    // Anything else (I/O, blob files a secondary cannot read) leaves the question open.
-    findings.verdict = read.is_corruption() ? CheckpointVerdict::differs : CheckpointVerdict::unreadable;
-    findings.difference = read.to_string();
-    checkpoint.reset();
-  }
-  if (checkpoint) {
-    findings.checkpoint_read = true;
-    findings.checkpoint_position = checkpoint->position;
-    findings.checkpoint_state_hash = checkpoint->state_hash;
-    const std::string_view payload = checkpoint->payload;
-    const std::optional<uint32_t> format =
-        payload.size() < Digest{}.size() ? std::nullopt : state_dump_format(payload.substr(Digest{}.size()));
-    if (format && *format < state_format_version) {
-      findings.verdict = CheckpointVerdict::older_format;
-      findings.checkpoint_format = *format;
-      checkpoint.reset();
-    }
-  }
+  bool taken = false;
+  const auto take_checkpoint = [&] {
+    if (taken) return;
+    taken = true;
+    checkpoint = usable_checkpoint(reading.get(), &findings);
+    // The instance's view of the folder is fixed (a secondary that never catches up): the header
+    // read first and the one read with the payload are the same.
+    assert(!checkpoint || !compare_at || checkpoint->position == *compare_at);
+    compare_at = checkpoint ? std::optional<uint64_t>(checkpoint->position) : std::nullopt;
+  };
+  // Nothing to overlap when there is no header to go by.
+  if (!compare_at) take_checkpoint();
 
   StateReplay replay(/*watch_invariants=*/false);
-  if (checkpoint && checkpoint->position == 0) compare_with_checkpoint(replay.state(), *checkpoint, Digest{}, &findings);
+  if (compare_at == 0) {
+    take_checkpoint();
+    if (checkpoint) compare_with_checkpoint(replay.state(), *checkpoint, Digest{}, &findings);
+  }
   FeedLimits limits;
   limits.position_max = findings.head.position;
   // Reading, hashing and decoding on one thread, evolving on this one.
   const FeedResult fed = feed_events_pipelined(log, limits, progress, [&](const Event& event, const Digest& hash) {
     findings.damage = replay.apply(event);
     if (findings.damage.found()) return false;
-    if (checkpoint && event.position == checkpoint->position) compare_with_checkpoint(replay.state(), *checkpoint, hash, &findings);
+    if (compare_at && event.position == *compare_at) {
+      take_checkpoint();
+      if (checkpoint) compare_with_checkpoint(replay.state(), *checkpoint, hash, &findings);
+    }
     return true;
   });
+  take_checkpoint();  // when the feed stopped before its position, or there was none
   findings.events_replayed = fed.events_visited;
   if (!findings.damage.found()) findings.damage = fed.damage();
   if (!findings.damage.found() && fed.last_position != findings.head.position) {

@@ -85,6 +85,21 @@ TEST_CASE("CheckpointRoundTripsAcrossChunksAndReopen") {
   CHECK(checkpoint->payload == payload);
 }
 
+TEST_CASE("TheCheckpointPositionIsReadFromItsHeaderAlone") {
+  TempFolder folder;
+  auto log = open_log(folder.path(), small_chunks());
+  std::optional<uint64_t> position = 99;
+  CHECK(log->read_checkpoint_position(&position).is_ok());
+  CHECK_FALSE(position.has_value());  // none yet
+  append_events(*log, 5);
+  REQUIRE(log->write_checkpoint(checkpoint_at(4, random_payload(10'500, 1))).is_ok());
+  CHECK(log->read_checkpoint_position(&position).is_ok());
+  CHECK(position == 4);
+  REQUIRE(log->write_checkpoint(checkpoint_at(5, random_payload(100, 2))).is_ok());
+  CHECK(log->read_checkpoint_position(&position).is_ok());
+  CHECK(position == 5);
+}
+
 TEST_CASE("CheckpointsOfEmptyAndExactlyOneChunkPayloadsRoundTrip") {
   for (size_t size : {size_t{0}, size_t{small_chunk_bytes}, size_t{small_chunk_bytes + 1}}) {
     CAPTURE(size);
