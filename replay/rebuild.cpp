@@ -104,9 +104,15 @@ RebuildFindings rebuild_log(const LogStore& log, Progress& progress) {
     if (taken) return;
     taken = true;
     checkpoint = usable_checkpoint(reading.get(), &findings);
-    // The instance's view of the folder is fixed (a secondary that never catches up): the header
-    // read first and the one read with the payload are the same.
-    assert(!checkpoint || !compare_at || checkpoint->position == *compare_at);
+    // A secondary's view of the folder is fixed (it never catches up), so the header read first
+    // and the one read with the payload agree. A live primary may have replaced the checkpoint
+    // between the two reads, and the one compared must be the one whose position was waited for.
+    if (checkpoint && compare_at && checkpoint->position != *compare_at) {
+      findings.verdict = CheckpointVerdict::unreadable;
+      findings.difference = fmt::format("the checkpoint at position {} was replaced by one at {} while it was read",
+                                        *compare_at, checkpoint->position);
+      checkpoint.reset();
+    }
     compare_at = checkpoint ? std::optional<uint64_t>(checkpoint->position) : std::nullopt;
   };
   // Nothing to overlap when there is no header to go by.
