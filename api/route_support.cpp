@@ -13,6 +13,7 @@
 #include "api/jwt_cache.h"
 #include "engine/idempotency_codec.h"
 #include "engine/record_codec.h"
+#include "engine/text_checks.h"
 #include "projections/json_text.h"
 #include "engine/event_codec.h"
 #include "projections/event_view.h"
@@ -40,14 +41,14 @@ Role role_of(JwtRole role) {
 // API.md: "1-255 chars". Characters of UTF-8 text, spaces included (an HTTP parser has already
 // dropped those around the value); control characters are not text.
 bool valid_idempotency_key(std::string_view key) {
-  if (key.empty() || key.size() > idempotency_key_bytes_max || !is_valid_utf8(key)) return false;
-  size_t chars = 0;
-  for (const char c : key) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) return false;
-    if ((byte & 0xC0) != 0x80) ++chars;  // not a continuation byte: a character starts here
+  if (key.empty() || key.size() > idempotency_key_bytes_max || !is_valid_utf8(key) ||
+      has_control_character(key, /*lines=*/false)) {
+    return false;
   }
-  return chars <= idempotency_key_chars_max;
+  // A character starts at every byte that is not a UTF-8 continuation byte (10xxxxxx).
+  const auto chars =
+      std::count_if(key.begin(), key.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+  return static_cast<size_t>(chars) <= idempotency_key_chars_max;
 }
 
 // SHA-256 over method, path and body: "the same request" of the contract, byte for byte.
@@ -137,7 +138,8 @@ RouteHandler guarded(const AppConfig& config, uint8_t roles, GuardedHandler hand
 std::optional<IdempotencyTag> read_idempotency(const HttpRequest& request, std::string_view user, HttpResponse* error) {
   if (!request.idempotency_key) return std::nullopt;
   if (!valid_idempotency_key(*request.idempotency_key)) {
-    *error = error_http(400, "invalid_request", "Idempotency-Key: must be 1 to 255 characters of UTF-8 text, without control characters", user);
+    *error = error_http(400, "invalid_request",
+                        "Idempotency-Key: must be 1 to 255 characters of UTF-8 text, without control characters", user);
     return std::nullopt;
   }
   return IdempotencyTag{*request.idempotency_key, request_hash(request)};

@@ -46,9 +46,10 @@ struct CommandRequest {
   std::function<std::string(std::string)> decorate;
 };
 
-// Checks the Idempotency-Key (1..255 characters of UTF-8 text, no control characters; else 400), submits the command with a
-// fresh command id, and answers through `respond` when the engine has decided and the batch is
-// durable. A full queue answers 503 `busy`; a stopping engine 503 `unavailable`.
+// Checks the Idempotency-Key (1..255 characters of UTF-8 text, no control characters; else
+// 400), submits the command with a fresh command id, and answers through `respond` when the
+// engine has decided and the batch is durable. A full queue answers 503 `busy`; a stopping
+// engine 503 `unavailable`.
 void submit(Engine& engine, const HttpRequest& request, CommandRequest command, Respond respond);
 
 // The request's Idempotency-Key as the engine stores it: nullopt without the header; an error

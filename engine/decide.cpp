@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/text_checks.h"
+
 namespace tl {
 namespace {
 
@@ -43,21 +45,6 @@ std::optional<EscrowSplit> split_escrow(int64_t price, int64_t refund, int64_t f
   const auto fee = fee_of(released, fee_bps);
   if (!fee) return std::nullopt;
   return EscrowSplit{refund, released - *fee, *fee};
-}
-
-// C0 controls and DEL, and the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F); `lines` allows
-// tab, line feed and carriage return.
-bool has_control_character(std::string_view text, bool lines) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte == 0x7F) return true;
-    if (byte < 0x20 && !(lines && (byte == '\t' || byte == '\n' || byte == '\r'))) return true;
-    if (byte == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-        static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
-      return true;
-    }
-  }
-  return false;
 }
 
 class Decider {

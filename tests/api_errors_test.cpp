@@ -284,12 +284,14 @@ TEST_CASE("IdempotentRetriesGetTheFirstAnswerAndConflictsAre409") {
   CHECK(api.call("POST", "/api/bookings/" + id + "/cancel", "", s1, third).body == refused.body);
   // Keys must be 1..255 characters of text: an empty header is not "no key".
   const uint64_t head_before = api.engine->log().head().position;
-  for (const std::string& bad : {std::string(256, 'k'), std::string(), std::string("a\x01b"), std::string("\xff\xfe"),
-                                 [] {
-                                   std::string text;
-                                   for (int i = 0; i < 256; ++i) text += "\xc3\xa9";  // 256 times é
-                                   return text;
-                                 }()}) {
+  const auto accented = [](int chars) {
+    std::string text;
+    for (int i = 0; i < chars; ++i) text += "\xc3\xa9";  // é: one character, two bytes
+    return text;
+  };
+  for (const std::string& bad : {std::string(256, 'k'), std::string(), std::string("a\x01b"),
+                                 std::string("a\xc2\x85" "b"),  // U+0085, a C1 control character
+                                 std::string("\xff\xfe"), accented(256)}) {
     CAPTURE(bad);
     const auto refused_key = api.call("POST", "/api/bookings", good_booking, s1, {{"Idempotency-Key", bad}});
     CHECK(refused_key.status == 400);
@@ -297,9 +299,7 @@ TEST_CASE("IdempotentRetriesGetTheFirstAnswerAndConflictsAre409") {
   }
   CHECK(api.engine->log().head().position == head_before);
   // Spaces inside and characters beyond ASCII are characters too: 255 of them, whatever their bytes.
-  std::string accented;
-  for (int i = 0; i < 255; ++i) accented += "\xc3\xa9";
-  for (const std::string& good : {std::string("order 42"), std::string("commande-n\xc2\xb0" "7"), accented}) {
+  for (const std::string& good : {std::string("order 42"), std::string("commande-n\xc2\xb0" "7"), accented(255)}) {
     CAPTURE(good);
     const auto created = api.call("POST", "/api/bookings", good_booking, s1, {{"Idempotency-Key", good}});
     CHECK(created.status == 201);
