@@ -91,10 +91,7 @@ std::string format_rfc3339(TimeMs at) { return format_rfc3339_as(at, Millis::whe
 
 std::string format_rfc3339_millis(TimeMs at) { return format_rfc3339_as(at, Millis::always); }
 
-std::string format_rfc3339_seconds(TimeMs at) {
-  const TimeMs floor_ms = at - ((at % ms_per_second) + ms_per_second) % ms_per_second;
-  return format_rfc3339(floor_ms);
-}
+std::string format_rfc3339_seconds(TimeMs at) { return format_rfc3339(floor_to_second(at)); }
 
 namespace {
 

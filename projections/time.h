@@ -45,9 +45,9 @@ std::optional<TimeMs> parse_rfc3339(std::string_view text);
 // The same times with any number of fraction digits, those finer than a millisecond dropped
 // (rounding down): for times only shown or kept, never compared finer (a statement's `at`).
 std::optional<TimeMs> parse_rfc3339_dropping_sub_millis(std::string_view text);
-// The same, rounded down to the second: for inputs
-// the server keeps in whole seconds anyway (a booking's start, the test clock), so that a client
-// sending microseconds (Python's isoformat) is not refused over digits that would be dropped.
+// The same, rounded down to the second: for inputs the server keeps in whole seconds anyway (a
+// booking's start, the test clock), so that a client sending microseconds (Python's isoformat) is
+// not refused over digits that would be dropped.
 std::optional<TimeMs> parse_rfc3339_to_second(std::string_view text);
 
 }  // namespace tl

@@ -68,7 +68,7 @@ int run_verify(const std::string& data_dir, const std::optional<LedgerDigest>& d
   if (!open_or_report(data_dir, "replay verify", console, &log, &exit_code, &failure)) {
     // RocksDB's own files are damaged (a WAL or table checksum, a missing file): no event can be
     // read, so no position can be named, but the verdict line must still say damaged.
-    if (failure.code() == Status::Code::corruption) console.out.write(fmt::format("damaged: storage: {}\n", failure.message()));
+    if (failure.is_corruption()) console.out.write(fmt::format("damaged: storage: {}\n", failure.message()));
     return exit_code;
   }
   Progress progress(console.progress_bar ? &console.err : nullptr, "verify", log->head().position);
