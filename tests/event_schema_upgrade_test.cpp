@@ -56,9 +56,7 @@ void write_schema_one_log(const std::string& path, const std::vector<Event>& eve
 TEST_CASE("ALedgerOfSchemaOneOpensVerifiesAndTakesSchemaTwoEventsBesideItsOwn") {
   EngineFixture written;
   written.book("bk", example_start);
-  REQUIRE(written.run(tutor(), AcceptBooking{"bk"}).status == 200);
-  REQUIRE(written.run(student(), Checkout{"bk"}).status == 200);
-  const std::string tx_ref = written.booking("bk").payment_ref();
+  const std::string tx_ref = written.accept_and_checkout("bk");
   REQUIRE(written.run(system_actor(), CapturePayment{tx_ref, "ch_short", "349.00", "ETB"}).status == 200);
   REQUIRE(written.run(system_actor(), CapturePayment{tx_ref, "ch_ok", "350.00", "ETB"}).status == 200);
   const std::vector<Event> events = written.events();
@@ -80,9 +78,7 @@ TEST_CASE("ALedgerOfSchemaOneOpensVerifiesAndTakesSchemaTwoEventsBesideItsOwn") 
 
   // A new rejection after the upgrade keeps what the provider reported, in schema 2.
   upgraded.book("bk2", example_start + ms_per_hour);
-  REQUIRE(upgraded.run(tutor(), AcceptBooking{"bk2"}).status == 200);
-  REQUIRE(upgraded.run(student(), Checkout{"bk2"}).status == 200);
-  const std::string tx_ref2 = upgraded.booking("bk2").payment_ref();
+  const std::string tx_ref2 = upgraded.accept_and_checkout("bk2");
   REQUIRE(upgraded.run(system_actor(), CapturePayment{tx_ref2, "ch_usd", "350.00", "USD"}).status == 200);
   const uint64_t head = upgraded.engine->log().head().position;
   std::vector<EventRecord> tail;

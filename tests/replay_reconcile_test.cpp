@@ -224,9 +224,7 @@ TEST_CASE("StatementInAnotherColumnOrderWithQuotesAndABomIsRead") {
 TEST_CASE("AQuotedReferenceWithSpacesMatchesTheCaptureMadeUnderIt") {
   EngineFixture f;
   f.book("bk_sp", example_start);
-  REQUIRE(f.run(tutor(), AcceptBooking{"bk_sp"}).status == 200);
-  REQUIRE(f.run(student(), Checkout{"bk_sp"}).status == 200);
-  const std::string tx_ref = f.booking("bk_sp").payment_ref();
+  const std::string tx_ref = f.accept_and_checkout("bk_sp");
   REQUIRE(f.run(system_actor(), CapturePayment{tx_ref, " ref-sp ", "350.00", "ETB"}).status == 200);
   f.close();
   const auto reconcile_in = [&](const std::string& text) {

@@ -83,14 +83,20 @@ void EngineFixture::book(const std::string& booking_id, TimeMs start, const Acto
   REQUIRE_MESSAGE(reply.status == 200, reply.body);
 }
 
-void EngineFixture::accept_and_pay(const std::string& booking_id, const Actor& by_tutor, const Actor& by_student) {
+std::string EngineFixture::accept_and_checkout(const std::string& booking_id, const Actor& by_tutor,
+                                               const Actor& by_student) {
   Reply reply = run(by_tutor, AcceptBooking{booking_id});
   REQUIRE_MESSAGE(reply.status == 200, reply.body);
   reply = run(by_student, Checkout{booking_id});
   REQUIRE_MESSAGE(reply.status == 200, reply.body);
+  return booking(booking_id).payment_ref();
+}
+
+void EngineFixture::accept_and_pay(const std::string& booking_id, const Actor& by_tutor, const Actor& by_student) {
+  const std::string tx_ref = accept_and_checkout(booking_id, by_tutor, by_student);
   const Booking paid = booking(booking_id);
-  reply = run(system_actor(), CapturePayment{paid.payment_ref(), "ref-" + booking_id,
-                                             format_decimal_amount(paid.price.amount, paid.price.currency), "ETB"});
+  const Reply reply = run(system_actor(), CapturePayment{tx_ref, "ref-" + booking_id,
+                                                         format_decimal_amount(paid.price.amount, paid.price.currency), "ETB"});
   REQUIRE_MESSAGE(reply.status == 200, reply.body);
   REQUIRE(booking(booking_id).status == BookingStatus::confirmed);
 }

@@ -34,6 +34,9 @@ class EngineFixture {
 
   // Shortcuts: each REQUIREs a 2xx reply.
   void book(const std::string& booking_id, TimeMs start, const Actor& by = student(), const std::string& tutor_id = "t1");
+  // Accepts and opens checkout; returns the booking's tx_ref, for a capture of the test's choosing.
+  std::string accept_and_checkout(const std::string& booking_id, const Actor& by_tutor = tutor(),
+                                  const Actor& by_student = student());
   void accept_and_pay(const std::string& booking_id, const Actor& by_tutor = tutor(), const Actor& by_student = student());
   Booking booking(const std::string& id) const;
 

@@ -13,9 +13,8 @@ void ok(const Reply& reply) { REQUIRE_MESSAGE((reply.status == 200 || reply.stat
 
 void book_usd(EngineFixture& f, const std::string& id, TimeMs start) {
   ok(f.run(student("s2"), RequestBooking{id, "t2", "Physics", start, 45, Money{5000, usd()}}));
-  ok(f.run(tutor("t2"), AcceptBooking{id}));
-  ok(f.run(student("s2"), Checkout{id}));
-  ok(f.run(system_actor(), CapturePayment{f.booking(id).payment_ref(), "ref-" + id, "50.00", "USD"}));
+  const std::string tx_ref = f.accept_and_checkout(id, tutor("t2"), student("s2"));
+  ok(f.run(system_actor(), CapturePayment{tx_ref, "ref-" + id, "50.00", "USD"}));
 }
 
 void session(EngineFixture& f, const std::string& id, const Actor& starter, const Actor& ender, TimeMs start,
@@ -37,9 +36,7 @@ void run_seed_journeys(EngineFixture& f) {
   f.book("bk_noshow", S + 2 * ms_per_hour);
   f.accept_and_pay("bk_noshow");
   f.book("bk_cancel", S + 4 * ms_per_hour, student("s3"));
-  ok(f.run(tutor(), AcceptBooking{"bk_cancel"}));
-  ok(f.run(student("s3"), Checkout{"bk_cancel"}));
-  const std::string cancel_ref = f.booking("bk_cancel").payment_ref();
+  const std::string cancel_ref = f.accept_and_checkout("bk_cancel", tutor(), student("s3"));
   ok(f.run(system_actor(), CapturePayment{cancel_ref, "ref-bk_cancel-short", "349.00", "ETB"}));
   ok(f.run(system_actor(), CapturePayment{cancel_ref, "ref-bk_cancel", "350.00", "ETB"}));
   f.book("bk_dispute", S + 6 * ms_per_hour);
