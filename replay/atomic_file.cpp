@@ -60,10 +60,11 @@ Status output_target(const std::string& path, std::string* target) {
 bool is_inside_folder(const std::string& path, const std::string& folder) {
   std::string target;
   if (!output_target(path, &target).is_ok()) return false;  // create() reports the broken link
-  std::error_code error;
-  const std::filesystem::path resolved = std::filesystem::weakly_canonical(std::filesystem::absolute(target), error);
-  const std::filesystem::path home = std::filesystem::weakly_canonical(std::filesystem::absolute(folder), error);
-  if (error) return false;
+  std::error_code target_error;
+  std::error_code folder_error;
+  const std::filesystem::path resolved = std::filesystem::weakly_canonical(std::filesystem::absolute(target), target_error);
+  const std::filesystem::path home = std::filesystem::weakly_canonical(std::filesystem::absolute(folder), folder_error);
+  if (target_error || folder_error) return false;
   // Component by component: /data-old is not inside /data.
   const auto [home_end, resolved_at] = std::mismatch(home.begin(), home.end(), resolved.begin(), resolved.end());
   return home_end == home.end();
