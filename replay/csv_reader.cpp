@@ -42,8 +42,8 @@ bool CsvReader::next(std::vector<std::string>* fields) {
   std::string field;
   for (;;) {
     int c = get();
-    const bool quoted = c == '"';
-    if (quoted) {
+    const bool field_quoted = c == '"';
+    if (field_quoted) {
       // A quoted field: up to the closing quote, which must end the field. (It may span lines:
       // an unclosed one is reported at the line where it opened.)
       const uint64_t opened_line = line_;
@@ -75,7 +75,7 @@ bool CsvReader::next(std::vector<std::string>* fields) {
       c = get();
     }
     fields->push_back(std::move(field));
-    quoted_.push_back(quoted);
+    quoted_.push_back(field_quoted);
     field.clear();
     if (fields->size() > csv_fields_max) return fail("too many fields");
     if (c != ',') return true;  // LF or the end of the input ends the record
