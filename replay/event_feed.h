@@ -30,6 +30,8 @@ struct FeedResult {
   Status status;                // corruption names the position of the event that could not be read
   uint64_t events_visited = 0;
   uint64_t last_position = 0;   // of the last event read whole (visited or skipped); 0 for none
+  // Of the visited events, those the reading thread decoded (replay/pipelined_feed.h); 0 elsewhere.
+  uint64_t events_decoded_by_reader = 0;
   // Where the feed stopped on a bad status (none when it is ok): the position after the last
   // good one, and what is wrong there without the "position N: " the status message starts with
   // (reports name the position once).

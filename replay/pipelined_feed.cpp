@@ -4,6 +4,7 @@
 #include <cassert>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -22,7 +23,7 @@ struct StoredValue {
   Digest hash{};
 };
 
-// Not decoded events: the visitor thread decodes them, which evens out the two threads. From
+// Items for the visitor to decode, unless the reader decoded them (`prepared`). From
 // LogStore::verify the reader hands over decoded records (`records`); from a scan, the stored
 // values as they are (`values`, their bytes back to back in `bytes`), so that the reader only
 // walks and hashes the log and the visitor parses each record as well.
@@ -31,7 +32,33 @@ struct Batch {
   std::vector<StoredValue> values;   // these
   std::string bytes;
   size_t size = 0;
+  // Set when the reader decoded the items itself (ReaderDecodes): events[i] and hashes[i] for
+  // i < prepared_count; when that is short of `size`, prepared_stop says why the feed ends there
+  // (the damage, or ok for an event past the time limit).
+  bool prepared = false;
+  std::vector<Event> events;
+  std::vector<const Digest*> hashes;
+  size_t prepared_count = 0;
+  Status prepared_stop;
 };
+
+// Decodes item i of a batch into `event` and points `hash` at its hash; false ends the feed, with
+// `status` naming the damage or ok (past the time limit). Each thread has its own.
+using ItemDecoder = std::function<bool(const Batch&, size_t i, Event* event, const Digest** hash, Status* status)>;
+using MakeItemDecoder = std::function<ItemDecoder()>;
+
+void prepare_events(Batch& batch, const ItemDecoder& decode_item) {
+  assert(!batch.prepared);
+  if (batch.events.size() < batch.size) batch.events.resize(batch.size);
+  batch.hashes.resize(batch.size);
+  batch.prepared_count = 0;
+  batch.prepared_stop = Status::ok();
+  for (size_t i = 0; i < batch.size; ++i) {
+    if (!decode_item(batch, i, &batch.events[i], &batch.hashes[i], &batch.prepared_stop)) break;
+    ++batch.prepared_count;
+  }
+  batch.prepared = true;
+}
 
 // Batches go reader → visitor through `full` and come back through `empty`, so that records and
 // their strings are reused rather than allocated again.
@@ -56,6 +83,11 @@ class BatchQueue {
     std::lock_guard lock(mutex_);
     full_.push_back(std::move(batch));
     changed_.notify_all();
+  }
+  // Reader side: a batch handed over earlier is still waiting for the visitor.
+  bool visitor_behind() {
+    std::lock_guard lock(mutex_);
+    return !full_.empty();
   }
   void finish_reading() {
     std::lock_guard lock(mutex_);
@@ -92,19 +124,39 @@ class BatchQueue {
   bool stopped_ = false;
 };
 
+// The readers hand full batches over through this, which decodes a batch first when the options
+// say so. Used on the reader thread only, with the reader's own decoder.
+class HandOver {
+ public:
+  HandOver(BatchQueue& queue, ReaderDecodes policy, ItemDecoder decode_item)
+      : queue_(queue), policy_(policy), decode_item_(std::move(decode_item)) {}
+
+  void operator()(std::unique_ptr<Batch> batch) {
+    const bool decode = policy_ == ReaderDecodes::always ||
+                        (policy_ == ReaderDecodes::when_visitor_is_behind && queue_.visitor_behind());
+    if (decode) prepare_events(*batch, decode_item_);
+    queue_.put_full(std::move(batch));
+  }
+
+ private:
+  BatchQueue& queue_;
+  ReaderDecodes policy_;
+  ItemDecoder decode_item_;
+};
+
 // The reader thread's work: fills batches with the source's records until the limits, the end,
 // damage, or a stop.
 class Reader {
  public:
-  Reader(const RecordSource& source, const FeedLimits& limits, BatchQueue& queue)
-      : source_(source), limits_(limits), queue_(queue) {}
+  Reader(const RecordSource& source, const FeedLimits& limits, BatchQueue& queue, HandOver& hand_over)
+      : source_(source), limits_(limits), queue_(queue), hand_over_(hand_over) {}
 
   void run() {
     batch_ = queue_.take_empty();
     if (batch_ != nullptr) {
       const Status walked = source_([this](EventRecord& record) { return add(record); });
       if (failure_.is_ok()) failure_ = walked;
-      if (batch_ != nullptr && batch_->size > 0) queue_.put_full(std::move(batch_));
+      if (batch_ != nullptr && batch_->size > 0) hand_over_(std::move(batch_));
     }
     queue_.finish_reading();
   }
@@ -122,7 +174,7 @@ class Reader {
     std::swap(batch_->records[batch_->size], record);  // `record` now holds a spent one
     ++batch_->size;
     if (batch_->size == pipeline_batch_events_max) {
-      queue_.put_full(std::move(batch_));
+      hand_over_(std::move(batch_));
       batch_ = queue_.take_empty();
       if (batch_ == nullptr) return false;  // the visitor stopped
     }
@@ -132,6 +184,7 @@ class Reader {
   const RecordSource& source_;
   const FeedLimits& limits_;
   BatchQueue& queue_;
+  HandOver& hand_over_;
   std::unique_ptr<Batch> batch_;
   Status failure_;
   uint64_t last_position_ = 0;
@@ -140,7 +193,8 @@ class Reader {
 // The reader thread's work on a scan: copies each stored value into the batch's bytes.
 class StoredReader {
  public:
-  StoredReader(const LogStore& log, const FeedLimits& limits, BatchQueue& queue) : log_(log), limits_(limits), queue_(queue) {}
+  StoredReader(const LogStore& log, const FeedLimits& limits, BatchQueue& queue, HandOver& hand_over)
+      : log_(log), limits_(limits), queue_(queue), hand_over_(hand_over) {}
 
   void run() {
     batch_ = queue_.take_empty();
@@ -148,7 +202,7 @@ class StoredReader {
       failure_ = log_.scan_stored(1, [this](uint64_t position, std::string_view stored, const Digest& hash) {
         return add(position, stored, hash);
       });
-      if (batch_ != nullptr && batch_->size > 0) queue_.put_full(std::move(batch_));
+      if (batch_ != nullptr && batch_->size > 0) hand_over_(std::move(batch_));
     }
     queue_.finish_reading();
   }
@@ -168,7 +222,7 @@ class StoredReader {
     batch_->bytes.append(stored);
     ++batch_->size;
     if (batch_->size == pipeline_batch_events_max || batch_->bytes.size() >= pipeline_batch_bytes_max) {
-      queue_.put_full(std::move(batch_));
+      hand_over_(std::move(batch_));
       batch_ = queue_.take_empty();
       if (batch_ == nullptr) return false;  // the visitor stopped
     }
@@ -178,34 +232,45 @@ class StoredReader {
   const LogStore& log_;
   const FeedLimits& limits_;
   BatchQueue& queue_;
+  HandOver& hand_over_;
   std::unique_ptr<Batch> batch_;
   Status failure_;
   uint64_t last_position_ = 0;
 };
 
-// The visitor thread's loop for either reader. `decode_item(batch, i, &event, &hash, &status)`
-// decodes item i into `event` and points `hash` at its hash; false ends the feed, with `status`
-// naming the damage or ok (past the time limit).
-template <class ReaderType, class DecodeItem>
+// The visitor thread's loop for either reader: decodes each item with its own decoder, unless
+// the reader decoded the batch already, and visits it.
+template <class ReaderType>
 FeedResult visit_batches(ReaderType& reader, BatchQueue& queue, Progress& progress, const DecodedVisitor& visit,
-                         const DecodeItem& decode_item) {
+                         const ItemDecoder& decode_item) {
   std::thread reading([&reader] { reader.run(); });
   FeedResult result;
   Status undecodable;  // the first item that does not decode ends the feed there
-  Event event;
+  Event decoded;
   bool stopped = false;
   while (std::unique_ptr<Batch> batch = queue.take_full()) {
     for (size_t i = 0; i < batch->size && !stopped; ++i) {
+      const Event* event = &decoded;
       const Digest* hash = nullptr;
-      if (!decode_item(*batch, i, &event, &hash, &undecodable)) {
+      if (batch->prepared) {
+        if (i == batch->prepared_count) {
+          undecodable = std::move(batch->prepared_stop);
+          stopped = true;
+          break;
+        }
+        event = &batch->events[i];
+        hash = batch->hashes[i];
+        ++result.events_decoded_by_reader;
+      } else if (!decode_item(*batch, i, &decoded, &hash, &undecodable)) {
         stopped = true;
         break;
       }
       ++result.events_visited;
-      result.last_position = event.position;
-      stopped = !visit(event, *hash);
+      result.last_position = event->position;
+      stopped = !visit(*event, *hash);
     }
     batch->size = 0;
+    batch->prepared = false;
     progress.update(result.last_position);
     queue.put_empty(std::move(batch));
     if (stopped) {
@@ -226,34 +291,37 @@ FeedResult visit_batches(ReaderType& reader, BatchQueue& queue, Progress& progre
 }  // namespace
 
 FeedResult feed_events_pipelined(const LogStore& log, const FeedLimits& limits, Progress& progress,
-                                 const DecodedVisitor& visit) {
+                                 const DecodedVisitor& visit, const PipelineOptions& options) {
+  const MakeItemDecoder make_decoder = [&limits]() -> ItemDecoder {
+    auto decoder = std::make_shared<RecordDecoder>();
+    auto record = std::make_shared<EventRecord>();
+    return [&limits, decoder, record](const Batch& batch, size_t i, Event* event, const Digest** hash, Status* status) {
+      const StoredValue& value = batch.values[i];
+      *status = decoder->decode_at(value.position, std::string_view(batch.bytes).substr(value.offset, value.size), record.get());
+      if (status->is_ok() && record->at > limits.at_max) return false;  // times never go back: done
+      if (status->is_ok()) *status = decode_event(*record, event);
+      *hash = &value.hash;
+      return status->is_ok();
+    };
+  };
   BatchQueue queue;
-  StoredReader reader(log, limits, queue);
-  RecordDecoder decoder;
-  EventRecord record;
-  return visit_batches(reader, queue, progress, visit,
-                       [&](const Batch& batch, size_t i, Event* event, const Digest** hash, Status* status) {
-                         const StoredValue& value = batch.values[i];
-                         *status = decoder.decode_at(value.position, std::string_view(batch.bytes).substr(value.offset, value.size),
-                                                     &record);
-                         if (status->is_ok() && record.at > limits.at_max) return false;  // times never go back: done
-                         if (status->is_ok()) *status = decode_event(record, event);
-                         *hash = &value.hash;
-                         return status->is_ok();
-                       });
+  HandOver hand_over(queue, options.reader_decodes, make_decoder());
+  StoredReader reader(log, limits, queue, hand_over);
+  return visit_batches(reader, queue, progress, visit, make_decoder());
 }
 
 FeedResult feed_records_pipelined(const RecordSource& source, const FeedLimits& limits, Progress& progress,
-                                  const DecodedVisitor& visit) {
+                                  const DecodedVisitor& visit, const PipelineOptions& options) {
+  const ItemDecoder decode_item = [](const Batch& batch, size_t i, Event* event, const Digest** hash, Status* status) {
+    const EventRecord& record = batch.records[i];
+    *status = decode_event(record, event);
+    *hash = &record.hash;
+    return status->is_ok();
+  };
   BatchQueue queue;
-  Reader reader(source, limits, queue);
-  return visit_batches(reader, queue, progress, visit,
-                       [](const Batch& batch, size_t i, Event* event, const Digest** hash, Status* status) {
-                         const EventRecord& record = batch.records[i];
-                         *status = decode_event(record, event);
-                         *hash = &record.hash;
-                         return status->is_ok();
-                       });
+  HandOver hand_over(queue, options.reader_decodes, decode_item);  // it holds no state: one for both threads
+  Reader reader(source, limits, queue, hand_over);
+  return visit_batches(reader, queue, progress, visit, decode_item);
 }
 
 }  // namespace tl::replay
