@@ -24,6 +24,7 @@ class IndexDigest {
 
   bool operator==(const IndexDigest&) const = default;
   uint64_t count() const { return count_; }
+  uint64_t seed() const { return seed_; }
 
  private:
   // splitmix64's finaliser: a fast bijective mixer.

@@ -7,7 +7,9 @@
 //      not, an exact pass with point reads finds the first position at fault.
 #include <cassert>
 #include <limits>
+#include <optional>
 #include <random>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -26,7 +28,7 @@ class Verifier {
  public:
   Verifier(const LogStore::Impl& impl, const std::function<void(uint64_t)>& progress,
            const std::function<void(EventRecord&)>& visit_good)
-      : impl_(impl), progress_(progress), visit_good_(visit_good), events_(seed()), index_(events_) {
+      : impl_(impl), progress_(progress), visit_good_(visit_good), events_(seed()) {
     snapshot_ = impl.take_snapshot();
     read_ = sequential_read_options(nullptr);
     read_.snapshot = snapshot_;
@@ -38,10 +40,28 @@ class Verifier {
   Verifier& operator=(const Verifier&) = delete;
 
   VerifyReport run() {
+    // The index walk needs to know where the vouched events end. It runs beside the event walk,
+    // on a thread of its own, taking the metadata head's word for that end (the index is about a
+    // tenth of the reading, and after the event walk it ran alone); when the event walk ends
+    // anywhere else (a damaged log), it runs again after it with the end that walk found.
+    LogHead metadata;
+    const bool metadata_read = read_metadata_head(&metadata).is_ok();
+    std::optional<IndexWalk> early_walk;
+    std::jthread index_thread;  // joins on every way out
+    if (metadata_read) {
+      index_thread = std::jthread([this, end = metadata.position + 1, seeded = events_, &early_walk] {
+        early_walk = walk_index(end, seeded);
+      });
+    }
     walk_events();
     if (first_bad_ == no_problem) check_metadata();
-    walk_index();
-    if (events_ == index_) {
+    if (index_thread.joinable()) index_thread.join();
+    const uint64_t vouched_end = last_good_.position + 1;
+    const IndexWalk walk = early_walk && early_walk->vouched_end == vouched_end
+                               ? std::move(*early_walk)
+                               : walk_index(vouched_end, IndexDigest(events_.seed()));
+    take_index_walk(walk);
+    if (events_ == walk.digest) {
       // The index mirrors the events exactly, so an order problem found in it is the events'.
       if (index_order_position_ != no_problem) note(index_order_position_, index_order_problem_);
     } else {
@@ -63,7 +83,7 @@ class Verifier {
     }
   }
 
-  std::unique_ptr<rocksdb::Iterator> iterate(std::string_view from, const rocksdb::Slice* upper_bound) {
+  std::unique_ptr<rocksdb::Iterator> iterate(std::string_view from, const rocksdb::Slice* upper_bound) const {
     rocksdb::ReadOptions read = read_;
     read.iterate_upper_bound = upper_bound;
     std::unique_ptr<rocksdb::Iterator> it(impl_.db->NewIterator(read, impl_.log_family));
@@ -136,52 +156,74 @@ class Verifier {
     return Status::ok();
   }
 
+  // What a walk of the `s` keys found, given where the vouched events end.
+  struct IndexWalk {
+    uint64_t vouched_end = 0;
+    IndexDigest digest;
+    // The first entry that is malformed or points at or past `vouched_end`, in key order; it is
+    // damage only when the event walk found none (take_index_walk).
+    std::string problem;
+    uint64_t order_position = no_problem;  // the first order problem by position
+    std::string order_problem;
+  };
+
   // Per stream: versions 1, 2, 3, ... at increasing positions. Entries the event walk could
   // not vouch for (at or past its first bad position) are left out of the digest. An order
   // problem is held back: if the digests differ, the index itself is damaged and the exact
-  // pass names the event whose entry is wrong.
-  void note_index_order(uint64_t position, std::string problem) {
-    if (position < index_order_position_) {
-      index_order_position_ = position;
-      index_order_problem_ = std::move(problem);
-    }
-  }
-
-  void walk_index() {
+  // pass names the event whose entry is wrong. Reads only the snapshot: it may run on another
+  // thread than the event walk.
+  IndexWalk walk_index(uint64_t vouched_end, IndexDigest empty_digest) const {
+    IndexWalk walk{vouched_end, std::move(empty_digest), {}, no_problem, {}};
+    assert(walk.digest.count() == 0);
+    const auto note_order = [&walk](uint64_t position, std::string problem) {
+      if (position < walk.order_position) {
+        walk.order_position = position;
+        walk.order_problem = std::move(problem);
+      }
+    };
     const std::string from(1, log_keys::stream_tag);
     const std::string end(1, log_keys::stream_tag + 1);
     const rocksdb::Slice upper_bound(end);
     std::unique_ptr<rocksdb::Iterator> it = iterate(from, &upper_bound);
-    const uint64_t vouched_end = last_good_.position + 1;
     std::string stream;
     uint32_t last_version = 0;
     uint64_t last_position = 0;
     for (; it->Valid(); it->Next()) {
       const std::optional<log_keys::StreamKey> key = log_keys::parse_stream_key(it->key().ToStringView());
       if (!key || it->value().size() != 8) {
-        note(vouched_end, "malformed stream index entry");
+        if (walk.problem.empty()) walk.problem = "malformed stream index entry";
         continue;
       }
       const uint64_t position = load_u64_be(it->value().ToStringView());
       if (key->stream != stream) {
         stream.assign(key->stream);
-        if (key->version != 1) note_index_order(position, fmt::format("stream {} starts at version {}", stream, key->version));
+        if (key->version != 1) note_order(position, fmt::format("stream {} starts at version {}", stream, key->version));
       } else if (key->version != last_version + 1) {
-        note_index_order(position, fmt::format("stream {}: version {} follows version {}", stream, key->version, last_version));
+        note_order(position, fmt::format("stream {}: version {} follows version {}", stream, key->version, last_version));
       } else if (position <= last_position) {
-        note_index_order(position, fmt::format("stream {}: version {} is at position {}, not after version {} at {}", stream,
-                                   key->version, position, last_version, last_position));
+        note_order(position, fmt::format("stream {}: version {} is at position {}, not after version {} at {}", stream,
+                                         key->version, position, last_version, last_position));
       }
       last_version = key->version;
       last_position = position;
       if (position < vouched_end) {
-        index_.add(key->stream, key->version, position);
-      } else if (first_bad_ == no_problem) {
-        note(vouched_end, fmt::format("index entry {}@{} points to position {}, past the end of the log",
-                                      key->stream, key->version, position));
+        walk.digest.add(key->stream, key->version, position);
+      } else if (walk.problem.empty()) {
+        walk.problem = fmt::format("index entry {}@{} points to position {}, past the end of the log", key->stream,
+                                   key->version, position);
       }
     }
-    if (!it->status().ok()) note(vouched_end, fmt::format("read error: {}", it->status().ToString()));
+    if (!it->status().ok() && walk.problem.empty()) walk.problem = fmt::format("read error: {}", it->status().ToString());
+    return walk;
+  }
+
+  // Every problem of the index walk is at the end of the vouched events, so none of them can
+  // come before one the event walk found (which is at or before that end).
+  void take_index_walk(const IndexWalk& walk) {
+    assert(walk.vouched_end == last_good_.position + 1);
+    if (!walk.problem.empty() && first_bad_ == no_problem) note(walk.vouched_end, walk.problem);
+    index_order_position_ = walk.order_position;
+    index_order_problem_ = walk.order_problem;
   }
 
   // The digests differ: find the first position at fault with point reads (damaged logs only).
@@ -252,7 +294,6 @@ class Verifier {
   JsonObjectChecker data_checker_;
   EventRecord record_;
   IndexDigest events_;
-  IndexDigest index_;
   LogHead last_good_;
   uint64_t events_checked_ = 0;
   uint64_t first_bad_ = no_problem;
