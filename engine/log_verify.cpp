@@ -45,16 +45,16 @@ class Verifier {
     // tenth of the reading, and after the event walk it ran alone); when the event walk ends
     // anywhere else (a damaged log), it runs again after it with the end that walk found.
     LogHead metadata;
-    const bool metadata_read = read_metadata_head(&metadata).is_ok();
+    const Status metadata_read = read_metadata_head(&metadata);  // checked after the event walk
     std::optional<IndexWalk> early_walk;
     std::jthread index_thread;  // joins on every way out
-    if (metadata_read) {
+    if (metadata_read.is_ok()) {
       index_thread = std::jthread([this, end = metadata.position + 1, seeded = events_, &early_walk] {
         early_walk = walk_index(end, seeded);
       });
     }
     walk_events();
-    if (first_bad_ == no_problem) check_metadata();
+    if (first_bad_ == no_problem) check_metadata(metadata_read, metadata);
     if (index_thread.joinable()) index_thread.join();
     const uint64_t vouched_end = last_good_.position + 1;
     const IndexWalk walk = early_walk && early_walk->vouched_end == vouched_end
@@ -124,9 +124,9 @@ class Verifier {
     if (!it->status().ok()) note(expected, fmt::format("read error: {}", it->status().ToString()));
   }
 
-  void check_metadata() {
-    LogHead metadata;
-    if (Status status = read_metadata_head(&metadata); !status.is_ok()) return note(last_good_.position + 1, status.message());
+  // `metadata` as read_metadata_head() gave it, with its status.
+  void check_metadata(const Status& metadata_read, const LogHead& metadata) {
+    if (!metadata_read.is_ok()) return note(last_good_.position + 1, metadata_read.message());
     const uint64_t last = last_good_.position;
     if (metadata.position > last) {
       note(last + 1, fmt::format("metadata head is position {} but the log ends at {}", metadata.position, last));
