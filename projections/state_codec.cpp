@@ -1,9 +1,12 @@
 #include "projections/state_codec.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -16,20 +19,47 @@ constexpr uint32_t state_magic = 0x534c5454;  // "TTLS"
 constexpr size_t piece_bytes_max = 64 * 1024;
 constexpr size_t string_bytes_max = 16 * 1024 * 1024;
 
+// The dump's integers are little-endian whatever the host: copied whole on a little-endian host
+// (byte by byte, they took most of the encoding time of a 450 MB dump), swapped elsewhere.
+template <class T>
+void store_little_endian(char* out, T value) {
+  static_assert(std::is_unsigned_v<T>);
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(out, &value, sizeof(T));
+  } else {
+    for (size_t i = 0; i < sizeof(T); ++i) out[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+  }
+}
+
+template <class T>
+T load_little_endian(const char* in) {
+  static_assert(std::is_unsigned_v<T>);
+  T value = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&value, in, sizeof(T));
+  } else {
+    for (size_t i = 0; i < sizeof(T); ++i) value |= static_cast<T>(static_cast<uint8_t>(in[i])) << (8 * i);
+  }
+  return value;
+}
+
+// Fills a buffer of `piece_bytes_max` and hands it to the sink whenever the next value would not fit.
 class Writer {
  public:
-  explicit Writer(const std::function<void(std::string_view)>& sink) : sink_(sink) { buffer_.reserve(piece_bytes_max + 1024); }
+  explicit Writer(const std::function<void(std::string_view)>& sink)
+      : sink_(sink), buffer_(std::make_unique<char[]>(piece_bytes_max)) {}
   ~Writer() { flush(); }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
 
-  void u8(uint8_t value) { buffer_.push_back(static_cast<char>(value)); maybe_flush(); }
+  void u8(uint8_t value) { fixed(value); }
   void u32(uint32_t value) { fixed(value); }
   void u64(uint64_t value) { fixed(value); }
   void i64(int64_t value) { fixed(static_cast<uint64_t>(value)); }
   void boolean(bool value) { u8(value ? 1 : 0); }
   void str(std::string_view text) {
     u32(static_cast<uint32_t>(text.size()));
-    buffer_.append(text);
-    maybe_flush();
+    append(text);
   }
   void currency(const Currency& c) { str(c.code()); }
   void money(const Money& m) {
@@ -42,21 +72,31 @@ class Writer {
   }
   void optional_i64(OptionalInt64 value) { optional_i64(value.as_optional()); }
   void flush() {
-    if (!buffer_.empty()) sink_(buffer_);
-    buffer_.clear();
+    if (size_ > 0) sink_(std::string_view(buffer_.get(), size_));
+    size_ = 0;
   }
 
  private:
   template <class T>
   void fixed(T value) {
-    for (size_t i = 0; i < sizeof(T); ++i) buffer_.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
-    maybe_flush();
+    static_assert(sizeof(T) <= piece_bytes_max);
+    if (piece_bytes_max - size_ < sizeof(T)) flush();
+    store_little_endian(buffer_.get() + size_, value);
+    size_ += sizeof(T);
   }
-  void maybe_flush() {
-    if (buffer_.size() >= piece_bytes_max) flush();
+  // Strings may be longer than a piece: they are split across as many as they need.
+  void append(std::string_view bytes) {
+    while (!bytes.empty()) {
+      if (size_ == piece_bytes_max) flush();
+      const size_t taken = std::min(bytes.size(), piece_bytes_max - size_);
+      std::memcpy(buffer_.get() + size_, bytes.data(), taken);
+      size_ += taken;
+      bytes.remove_prefix(taken);
+    }
   }
   const std::function<void(std::string_view)>& sink_;
-  std::string buffer_;
+  std::unique_ptr<char[]> buffer_;
+  size_t size_ = 0;  // bytes of buffer_ not yet handed to the sink
 };
 
 class Reader {
@@ -139,10 +179,9 @@ class Reader {
       fail("truncated");
       return 0;
     }
-    uint64_t value = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) value |= static_cast<uint64_t>(static_cast<uint8_t>(bytes_[offset_ + i])) << (8 * i);
+    const T value = load_little_endian<T>(bytes_.data() + offset_);
     offset_ += sizeof(T);
-    return static_cast<T>(value);
+    return value;
   }
   std::string_view bytes_;
   size_t offset_ = 0;
@@ -317,6 +356,22 @@ void read_notification_lists(Reader& r, const State& state, StringMap<std::vecto
   }
 }
 
+// Amounts per currency, in currency order. Almost always one pair, already in order: copied and
+// sorted only when not.
+void write_currency_amounts(Writer& w, const std::vector<std::pair<Currency, int64_t>>& amounts) {
+  const auto write_sorted = [&w](const std::vector<std::pair<Currency, int64_t>>& sorted) {
+    w.u64(sorted.size());
+    for (const auto& [currency, amount] : sorted) {
+      w.currency(currency);
+      w.i64(amount);
+    }
+  };
+  if (std::is_sorted(amounts.begin(), amounts.end())) return write_sorted(amounts);
+  auto sorted = amounts;
+  std::sort(sorted.begin(), sorted.end());
+  write_sorted(sorted);
+}
+
 }  // namespace
 
 void write_state(const State& state, const std::function<void(std::string_view)>& sink) {
@@ -342,25 +397,13 @@ void write_state(const State& state, const std::function<void(std::string_view)>
     w.u32(tutor.stream_version);
     w.i64(tutor.rating_sum);
     w.i64(tutor.rating_count);
-    auto pending = tutor.pending_release;
-    std::sort(pending.begin(), pending.end());
-    w.u64(pending.size());
-    for (const auto& [currency, amount] : pending) {
-      w.currency(currency);
-      w.i64(amount);
-    }
+    write_currency_amounts(w, tutor.pending_release);
   }
 
   w.u64(state.balances.size());
   for (const auto* entry : sorted_entries(state.balances)) {
     w.str(entry->first);
-    auto balances = entry->second;
-    std::sort(balances.begin(), balances.end());
-    w.u64(balances.size());
-    for (const auto& [currency, amount] : balances) {
-      w.currency(currency);
-      w.i64(amount);
-    }
+    write_currency_amounts(w, entry->second);
   }
 
   for (const Role role : {Role::student, Role::tutor}) write_notification_lists(w, state.notifications_of(role));
