@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/sha256.h"
 #include "engine/state_hash.h"
 #include "projections/state_codec.h"
 #include "replay/data_folder.h"
@@ -16,37 +17,53 @@
 namespace tl::replay {
 namespace {
 
-// Hashes the dump of `rebuilt` and compares it, piece by piece, with the checkpoint's payload
-// (the log hash at the checkpoint's position, then the dump: engine/recovery.h).
-void compare_with_checkpoint(const State& rebuilt, const Checkpoint& checkpoint, const Digest& log_hash,
-                             RebuildFindings* findings) {
-  findings->verdict = CheckpointVerdict::differs;
+// The checkpoint's payload is the log hash at its position, then the state dump (engine/recovery.h).
+std::string_view stored_dump(const Checkpoint& checkpoint) {
   const std::string_view payload = checkpoint.payload;
+  return payload.size() < Digest{}.size() ? std::string_view{} : payload.substr(Digest{}.size());
+}
+
+// Compares the dump of `rebuilt`, piece by piece, with the checkpoint's. `stored_dump_hash` is the
+// hash of the stored dump: while the rebuilt bytes equal it, their hash is that one, so they are
+// hashed (from the start) only when they differ.
+void compare_with_checkpoint(const State& rebuilt, const Checkpoint& checkpoint, const Digest& stored_dump_hash,
+                             const Digest& log_hash, RebuildFindings* findings) {
+  findings->verdict = CheckpointVerdict::differs;
+  const std::string_view stored = stored_dump(checkpoint);
   Sha256 hasher;
-  size_t offset = log_hash.size();
+  size_t offset = 0;  // rebuilt bytes so far
   std::optional<size_t> first_different_byte;
+  const auto differs_from = [&](size_t byte) {
+    first_different_byte = byte;
+    hasher.update(stored.substr(0, offset));  // the rebuilt bytes before this piece were these
+  };
   write_state(rebuilt, [&](std::string_view piece) {
-    hasher.update(piece);
     if (!first_different_byte) {
-      const std::string_view stored = offset < payload.size() ? payload.substr(offset, piece.size()) : std::string_view{};
-      if (stored != piece) {
-        size_t same = 0;
-        while (same < stored.size() && stored[same] == piece[same]) ++same;
-        first_different_byte = offset - log_hash.size() + same;
+      const std::string_view same_place = offset < stored.size() ? stored.substr(offset, piece.size()) : std::string_view{};
+      if (same_place == piece) {
+        offset += piece.size();
+        return;
       }
+      size_t same = 0;
+      while (same < same_place.size() && same_place[same] == piece[same]) ++same;
+      differs_from(offset + same);
     }
+    hasher.update(piece);
     offset += piece.size();
   });
-  findings->rebuilt_state_hash = hasher.finish();
+  if (!first_different_byte && offset != stored.size()) differs_from(offset);  // the rebuilt dump is shorter
+  findings->rebuilt_state_hash = first_different_byte ? hasher.finish() : stored_dump_hash;
+  assert(first_different_byte || findings->rebuilt_state_hash == state_hash(rebuilt));
+  const std::string_view payload = checkpoint.payload;
   if (findings->rebuilt_state_hash != checkpoint.state_hash) {
     findings->difference = fmt::format("the rebuilt state hash {} is not the checkpoint's {}",
                                        to_hex(findings->rebuilt_state_hash), to_hex(checkpoint.state_hash));
   } else if (payload.size() < log_hash.size() || std::memcmp(payload.data(), log_hash.data(), log_hash.size()) != 0) {
     findings->difference = fmt::format("the checkpoint was taken on another log: its hash at position {} is not this log's",
                                        checkpoint.position);
-  } else if (first_different_byte || offset != payload.size()) {
+  } else if (first_different_byte) {
     findings->difference = fmt::format("the checkpoint's state dump differs from the rebuilt one from byte {}",
-                                       first_different_byte.value_or(std::min(offset, payload.size()) - log_hash.size()));
+                                       *first_different_byte);
   } else {
     findings->verdict = CheckpointVerdict::equal;
   }
@@ -55,6 +72,7 @@ void compare_with_checkpoint(const State& rebuilt, const Checkpoint& checkpoint,
 struct CheckpointRead {
   Status status;
   std::optional<Checkpoint> checkpoint;
+  Digest stored_dump_hash{};  // of stored_dump(*checkpoint)
 };
 
 // The checkpoint as rebuild compares it: nullopt when there is none or it cannot be compared, and
@@ -94,16 +112,21 @@ RebuildFindings rebuild_log(const LogStore& log, Progress& progress) {
   std::future<CheckpointRead> reading = std::async(std::launch::async, [&log] {
     CheckpointRead read;
     read.status = log.read_checkpoint(&read.checkpoint);
+    // Hashed here, while the log is fed, rather than at the end, where the rebuild runs on one core.
+    if (read.status.is_ok() && read.checkpoint) read.stored_dump_hash = sha256(stored_dump(*read.checkpoint));
     return read;
   });
   std::optional<uint64_t> compare_at;
   if (!log.read_checkpoint_position(&compare_at).is_ok()) compare_at.reset();  // the full read reports it
   std::optional<Checkpoint> checkpoint;
+  Digest stored_dump_hash{};
   bool taken = false;
   const auto take_checkpoint = [&] {
     if (taken) return;
     taken = true;
-    checkpoint = usable_checkpoint(reading.get(), &findings);
+    CheckpointRead read = reading.get();
+    stored_dump_hash = read.stored_dump_hash;
+    checkpoint = usable_checkpoint(std::move(read), &findings);
     // A secondary's view of the folder is fixed (it never catches up), so the header read first
     // and the one read with the payload agree. A live primary may have replaced the checkpoint
     // between the two reads, and the one compared must be the one whose position was waited for.
@@ -121,17 +144,26 @@ RebuildFindings rebuild_log(const LogStore& log, Progress& progress) {
   StateReplay replay(/*watch_invariants=*/false);
   if (compare_at == 0) {
     take_checkpoint();
-    if (checkpoint) compare_with_checkpoint(replay.state(), *checkpoint, Digest{}, &findings);
+    if (checkpoint) compare_with_checkpoint(replay.state(), *checkpoint, stored_dump_hash, Digest{}, &findings);
   }
   FeedLimits limits;
   limits.position_max = findings.head.position;
+  // A checkpoint at the head (the usual case: the server writes one when it stops) is compared
+  // after the feed, beside the final invariant check, when the reading thread has finished.
+  bool compare_after_feed = false;
+  Digest log_hash_at_head{};
   // Reading, hashing and decoding on one thread, evolving on this one.
   const FeedResult fed = feed_events_pipelined(log, limits, progress, [&](const Event& event, const Digest& hash) {
     findings.damage = replay.apply(event);
     if (findings.damage.found()) return false;
     if (compare_at && event.position == *compare_at) {
+      if (event.position == limits.position_max) {
+        compare_after_feed = true;
+        log_hash_at_head = hash;
+        return true;
+      }
       take_checkpoint();
-      if (checkpoint) compare_with_checkpoint(replay.state(), *checkpoint, hash, &findings);
+      if (checkpoint) compare_with_checkpoint(replay.state(), *checkpoint, stored_dump_hash, hash, &findings);
     }
     return true;
   });
@@ -142,7 +174,15 @@ RebuildFindings rebuild_log(const LogStore& log, Progress& progress) {
     findings.damage = Finding{fed.last_position + 1, fmt::format("the log ends at position {} but its head is {}",
                                                                   fed.last_position, findings.head.position)};
   }
-  if (!findings.damage.found()) findings.damage = replay.finish();
+  if (compare_after_feed && checkpoint) {
+    // Both only read the state, which no longer changes (finish() does not watch commands here).
+    std::future<Finding> invariants;
+    if (!findings.damage.found()) invariants = std::async(std::launch::async, [&replay] { return replay.finish(); });
+    compare_with_checkpoint(replay.state(), *checkpoint, stored_dump_hash, log_hash_at_head, &findings);
+    if (invariants.valid()) findings.damage = invariants.get();
+  } else if (!findings.damage.found()) {
+    findings.damage = replay.finish();
+  }
   if (checkpoint && findings.verdict == CheckpointVerdict::none) {
     findings.verdict = CheckpointVerdict::differs;
     findings.difference = fmt::format("the rebuild did not reach the checkpoint's position {}", checkpoint->position);

@@ -3,6 +3,7 @@
 // no checkpoint; a damaged log stops the rebuild at its position.
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <future>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "engine/log_keys.h"
 #include "engine/recovery.h"
 #include "engine/rocksdb_tuning.h"
+#include "engine/sha256.h"
 #include "engine/state_hash.h"
 #include "projections/state_codec.h"
 #include "replay/data_folder.h"
@@ -37,12 +39,31 @@ State state_up_to(const std::string& dir, uint64_t position) {
   return replay.state();
 }
 
-void write_checkpoint_of(const std::string& dir, const State& state) {
+// A checkpoint of `state` taken on this log; `change` may alter it before it is written.
+void write_checkpoint_of(const std::string& dir, const State& state,
+                         const std::function<void(Checkpoint&)>& change = [](Checkpoint&) {}) {
   std::unique_ptr<LogStore> log = logtest::open_log(dir);
   std::vector<EventRecord> records;
   REQUIRE(log->read_all(state.position, 1, &records).is_ok());
   REQUIRE(records.size() == 1);
-  REQUIRE(log->write_checkpoint(make_checkpoint(state, records[0].hash)).is_ok());
+  Checkpoint checkpoint = make_checkpoint(state, records[0].hash);
+  change(checkpoint);
+  REQUIRE(log->write_checkpoint(checkpoint).is_ok());
+}
+
+// What `replay rebuild` must print when the checkpoint at the head has state hash `stored_hash`:
+// the rebuilt state's own hash, in the difference and on the head line.
+void check_differs_at_head(const std::string& dir, const Digest& stored_hash) {
+  const State rebuilt = state_up_to(dir, UINT64_MAX);
+  const std::string rebuilt_hash = to_hex(state_hash(rebuilt));
+  const CliRun run = rebuild(dir);
+  CHECK(run.exit_code == 1);
+  CHECK_MESSAGE(run.out.find(fmt::format("checkpoint: position {}: differs: the rebuilt state hash {} is not the checkpoint's {}",
+                                         rebuilt.position, rebuilt_hash, to_hex(stored_hash))) != std::string::npos,
+                run.out);
+  CHECK_MESSAGE(run.out.find(fmt::format("head: position {}, state hash {}", rebuilt.position, rebuilt_hash)) !=
+                    std::string::npos,
+                run.out);
 }
 
 }  // namespace
@@ -94,6 +115,58 @@ TEST_CASE("CheckpointOfAnotherStateDiffersWithExitOne") {
   CHECK(run.exit_code == 1);
   CHECK_MESSAGE(run.out.find("checkpoint: position 30: differs: the rebuilt state hash") != std::string::npos, run.out);
   CHECK(run.out.find("head: position") != std::string::npos);  // the head is still rebuilt and shown
+}
+
+TEST_CASE("CheckpointAtTheHeadThatDiffersNamesTheRebuiltStatesOwnHash") {
+  // The rebuilt dump is hashed only where it differs from the stored one (whose hash is known):
+  // every way of differing must still report the rebuilt state's true hash.
+  EngineFixture f;
+  run_seed_journeys(f);
+  const std::string dir = f.options.data_dir;
+  const State head_state = state_up_to(dir, UINT64_MAX);
+  Digest stored_hash{};
+
+  SUBCASE("another state") {
+    State other = head_state;
+    other.bookings.back().subject = "Chemistry";
+    stored_hash = state_hash(other);
+    write_checkpoint_of(dir, other);
+  }
+  SUBCASE("the same dump under another state hash") {
+    write_checkpoint_of(dir, head_state, [&](Checkpoint& checkpoint) {
+      checkpoint.state_hash[0] ^= 0x01;
+      stored_hash = checkpoint.state_hash;
+    });
+  }
+  SUBCASE("a dump cut short") {
+    write_checkpoint_of(dir, head_state, [&](Checkpoint& checkpoint) {
+      checkpoint.payload.resize(checkpoint.payload.size() - 9);
+      checkpoint.state_hash = sha256(std::string_view(checkpoint.payload).substr(Digest{}.size()));
+      stored_hash = checkpoint.state_hash;
+    });
+  }
+  SUBCASE("a dump with bytes after its end") {
+    write_checkpoint_of(dir, head_state, [&](Checkpoint& checkpoint) {
+      checkpoint.payload += "more";
+      checkpoint.state_hash = sha256(std::string_view(checkpoint.payload).substr(Digest{}.size()));
+      stored_hash = checkpoint.state_hash;
+    });
+  }
+  check_differs_at_head(dir, stored_hash);
+}
+
+TEST_CASE("CheckpointAtTheHeadTakenOnAnotherLogDiffers") {
+  EngineFixture f;
+  run_seed_journeys(f);
+  const State head_state = state_up_to(f.options.data_dir, UINT64_MAX);
+  write_checkpoint_of(f.options.data_dir, head_state, [](Checkpoint& checkpoint) { checkpoint.payload[3] ^= 0x01; });
+  const CliRun run = rebuild(f.options.data_dir);
+  CHECK(run.exit_code == 1);
+  CHECK_MESSAGE(run.out.find(fmt::format("checkpoint: position {}: differs: the checkpoint was taken on another log",
+                                         head_state.position)) != std::string::npos,
+                run.out);
+  CHECK(run.out.find(fmt::format("head: position {}, state hash {}", head_state.position,
+                                 to_hex(state_hash(head_state)))) != std::string::npos);
 }
 
 TEST_CASE("CheckpointOfAnEarlierStateFormatIsNamedAndNotCalledADifference") {
