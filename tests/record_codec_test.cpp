@@ -7,6 +7,7 @@
 #include "engine/checkpoint_codec.h"
 #include "engine/idempotency_codec.h"
 #include "engine/record_codec.h"
+#include "engine/sha256.h"
 
 using namespace tl;
 
@@ -205,6 +206,40 @@ TEST_CASE("NonIntegerNumbersAndUpperCaseHexAreCorruption") {
   const size_t hex = upper.find(R"("hash":")") + 8;
   for (size_t i = hex; i < hex + 64; ++i) upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(upper[i])));
   if (upper != stored) CHECK(decoder.decode(upper, &decoded).is_corruption());
+}
+
+TEST_CASE("LowerHexDigestTakesExactlySixtyFourLowerCaseHexDigits") {
+  // Every byte value at every position: a digit or a-f reads as its value, anything else refuses
+  // the whole digest. The reference is the case-blind digest_from_hex, on lower-case text.
+  Digest digest{};
+  for (size_t i = 0; i < digest.size(); ++i) digest[i] = static_cast<uint8_t>(37 * i + 11);
+  const std::string text = to_hex(digest);
+  REQUIRE(lower_hex_digest(text) == digest);
+  const auto is_lower_hex = [](int c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+  size_t accepted = 0;
+  for (size_t at = 0; at < text.size(); ++at) {
+    for (int c = 0; c < 256; ++c) {
+      std::string changed = text;
+      changed[at] = static_cast<char>(c);
+      const std::optional<Digest> parsed = lower_hex_digest(changed);
+      CAPTURE(at);
+      CAPTURE(c);
+      REQUIRE(parsed.has_value() == is_lower_hex(c));
+      if (parsed) {
+        REQUIRE(*parsed == *digest_from_hex(changed));
+        ++accepted;
+      }
+    }
+  }
+  CHECK(accepted == 64 * 16);
+  for (int value = 0; value < 256; ++value) {  // each byte value in each place of a pair
+    Digest same{};
+    same.fill(static_cast<uint8_t>(value));
+    CHECK(lower_hex_digest(to_hex(same)) == same);
+  }
+  CHECK_FALSE(lower_hex_digest(text.substr(1)).has_value());
+  CHECK_FALSE(lower_hex_digest(text + "0").has_value());
+  CHECK_FALSE(lower_hex_digest("").has_value());
 }
 
 TEST_CASE("WhitespaceDecodesButIsNotCanonical") {
