@@ -65,8 +65,10 @@ struct LogStore::Impl {
     if (snapshot != nullptr) db->ReleaseSnapshot(snapshot);
   }
 
-  // The version of `stream` in the database (reverse seek over its `s` keys); 0 when none.
-  Status load_stream_version(std::string_view stream, uint32_t* version) const;
+  // The version of `stream` in the database; 0 when none. `likely` (the version an append
+  // expects, 0 for no guess) is checked first with two point look-ups, else a reverse seek over
+  // its `s` keys finds the last.
+  Status load_stream_version(std::string_view stream, uint32_t likely, uint32_t* version) const;
   // Reads the head from metadata (m last_position, m last_hash).
   Status load_metadata_head(LogHead* head) const;
   // The last `e` key's position and the hash field of its value; position 0 when the log is empty.

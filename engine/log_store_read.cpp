@@ -82,7 +82,7 @@ uint32_t LogStore::stream_version(std::string_view stream) const {
   }
   ++impl.stream_cache_misses;
   uint32_t version = 0;
-  if (!impl.load_stream_version(stream, &version).is_ok()) return 0;
+  if (!impl.load_stream_version(stream, /*likely=*/0, &version).is_ok()) return 0;
   return version;
 }
 
