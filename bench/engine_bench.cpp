@@ -1,5 +1,6 @@
-// The engine's durable commands per second (issue 4): closed-loop callers at 1, 8 and 64 threads,
-// each submitting one command and waiting for its reply, for two commands:
+// The engine's durable commands per second (issue 4): callers at 1, 8 and 64 threads, each
+// submitting one command and waiting for its reply (closed loop), or with --in-flight K keeping up
+// to K commands in flight (as an HTTP I/O thread with several connections does), for two commands:
 // - create: RequestBooking with a new id (one event on a new stream);
 // - capture: CapturePayment of a prepared accepted and checked-out booking (two events; it moves
 //   money out of the shared `external:psp` account, the hot spot of every ledger).
@@ -11,7 +12,7 @@
 // counted in its time. Raw values compress to about half, like db_bench's (CompressibleValues).
 //
 //   engine_bench [--threads 1,8,64] [--commands create,capture] [--seconds 3] [--quick] [--no-sync] [--no-raw]
-//                [--payable N] [--dir /tmp]
+//                [--payable N] [--in-flight K] [--dir /tmp]
 // One engine per command, shared by its thread counts; capture's N bookings (100k with --quick,
 // 300k otherwise) are prepared once through the engine before its first case.
 //
@@ -50,6 +51,7 @@ constexpr int slices_count = 3;                       // engine and raw baseline
 constexpr double raw_seconds_max = 2;                 // in total per case: the raw baseline is steady
 constexpr uint64_t payable_bookings_quick = 100'000;  // prepared once for all capture cases
 constexpr uint64_t payable_bookings_full = 300'000;
+constexpr uint64_t in_flight_max = 64;  // per thread: 64 threads of 64 stay far below queue_commands_max
 
 enum class CommandKind { create, capture };
 
@@ -62,6 +64,7 @@ struct Settings {
   std::string dir = "/tmp";
   bool sync = true;  // --no-sync: isolates the CPU cost from the disk (never a headline figure)
   bool raw = true;   // --no-raw: the engine alone (for profiling with callgrind or perf)
+  uint64_t in_flight = 1;  // commands each thread keeps in flight; 1 is the closed loop
   uint64_t payable_bookings = 0;
 };
 
@@ -215,7 +218,7 @@ void open_command_engine(CommandKind kind, const Settings& settings, const Scrat
   }
 }
 
-// One case: the engine under `threads` closed-loop callers, measured in `slices_count` slices;
+// One case: the engine under `threads` callers, measured in `slices_count` slices;
 // between them the callers pause and the raw baseline writes for as long, at the engine's
 // average batch so far. Alternating keeps both under the same disk conditions on a shared machine.
 std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, CommandEngine& shared,
@@ -242,26 +245,38 @@ std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, Comman
   for (uint64_t t = 0; t < threads; ++t) {
     callers.emplace_back([&, t] {
       Caller caller(*engine);
+      WindowCaller window(*engine, settings.in_flight);
       ThreadResult& result = results[t];
       result.latencies_ns.reserve(std::min<uint64_t>(latency_samples_max_per_thread, 1u << 20));
       start_line.arrive_and_wait();
       for (uint64_t n = 0; !stopping.load(std::memory_order_relaxed); ++n) {
         if (paused.load()) {
+          window.drain();  // nothing of the engine's may overlap the raw baseline's slice
           parked.fetch_add(1);
           paused.wait(true);
           parked.fetch_sub(1);
           continue;
         }
-        std::optional<Reply> reply;
-        const auto submitted = SteadyClock::now();
+        Actor actor;
+        CommandBody body;
         if (kind == CommandKind::create) {
           const BookingPlan plan = booking_plan(fmt::format("bk-{}-{}-", threads, t), n, scheduled_start);
-          reply = caller.call(student_of(plan), request_of(plan), fmt::format("c-{}-{}", t, n));
+          actor = student_of(plan);
+          body = request_of(plan);
         } else {
           const uint64_t index = next_payable.fetch_add(1, std::memory_order_relaxed);
           if (index >= payable.size()) break;
-          reply = caller.call(system_actor(), capture_of(payable[index]), fmt::format("c-{}-{}", t, n));
+          actor = system_actor();
+          body = capture_of(payable[index]);
         }
+        if (settings.in_flight > 1) {
+          if (!window.submit(actor, std::move(body), fmt::format("c-{}-{}", t, n), measuring) && measuring.load()) {
+            if (result.failures++ == 0) result.first_failure = "not queued";
+          }
+          continue;
+        }
+        const auto submitted = SteadyClock::now();
+        const std::optional<Reply> reply = caller.call(actor, std::move(body), fmt::format("c-{}-{}", t, n));
         const auto replied = SteadyClock::now();
         if (!measuring.load(std::memory_order_relaxed)) continue;
         ++result.commands;
@@ -274,6 +289,11 @@ std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, Comman
               std::chrono::duration_cast<std::chrono::nanoseconds>(replied - submitted).count());
         }
       }
+      window.drain();
+      result.commands += window.replies();
+      result.failures += window.failures();
+      if (result.first_failure.empty()) result.first_failure = window.first_failure();
+      result.latencies_ns.insert(result.latencies_ns.end(), window.latencies_ns().begin(), window.latencies_ns().end());
       parked.fetch_add(1);  // finished callers count as parked
     });
   }
@@ -359,17 +379,17 @@ void print_row(CommandKind kind, uint64_t threads, const EngineRun& run, const R
 }
 
 std::string result_json(const Machine& m, CommandKind kind, uint64_t threads, const EngineRun& run, const RawRun& raw,
-                        bool sync) {
+                        bool sync, uint64_t in_flight) {
   return fmt::format(R"({{"bench":"engine","command":"{}","threads":{},"seconds":{:.3f},"commands":{},"failures":{},)"
                      R"("commands_per_s":{:.0f},"p50_us":{:.1f},"p99_us":{:.1f},"p999_us":{:.1f},"max_us":{:.1f},)"
                      R"("batch_commands_avg":{:.2f},"events_per_command":{:.3f},"event_value_bytes_avg":{:.1f},)"
                      R"("ran_out_of_bookings":{},"raw_batch_keys":{},"raw_value_bytes":{},"raw_keys_per_s":{:.0f},)"
-                     R"("engine_over_raw":{:.3f},"sync":{},"engine_commands_total":{},{}}})",
+                     R"("engine_over_raw":{:.3f},"sync":{},"in_flight":{},"engine_commands_total":{},{}}})",
                      kind_name(kind), threads, run.seconds, run.commands, run.failures, run.commands_per_s(),
                      run.latency.p50_us, run.latency.p99_us, run.latency.p999_us, run.latency.max_us,
                      run.batch_commands_avg, run.events_per_command, run.event_value_bytes_avg,
                      run.ran_out_of_bookings ? "true" : "false", raw.batch_keys, raw.value_bytes, raw.keys_per_s(),
-                     engine_over_raw(run, raw), sync ? "true" : "false", run.engine_commands_total,
+                     engine_over_raw(run, raw), sync ? "true" : "false", in_flight, run.engine_commands_total,
                      machine_json_fields(m));
 }
 
@@ -384,25 +404,35 @@ int main(int argc, char** argv) {
   settings.dir = flags.text("--dir", "/tmp");
   settings.sync = !flags.has("--no-sync");
   settings.raw = !flags.has("--no-raw");
+  settings.in_flight = static_cast<uint64_t>(flags.number("--in-flight", 1));
   settings.payable_bookings =
       static_cast<uint64_t>(flags.number("--payable", quick ? payable_bookings_quick : payable_bookings_full));
   const std::string commands = flags.text("--commands", "create,capture");
   if (commands.find("create") != std::string::npos) settings.kinds.push_back(CommandKind::create);
   if (commands.find("capture") != std::string::npos) settings.kinds.push_back(CommandKind::capture);
+  if (settings.in_flight < 1 || settings.in_flight > in_flight_max) {
+    fmt::print(stderr, "engine_bench: --in-flight must be from 1 to {}\n", in_flight_max);
+    return 2;
+  }
   if (const std::string bad = flags.unknown(); !bad.empty() || settings.kinds.empty()) {
     fmt::print(stderr,
                "engine_bench: unknown argument {}\nusage: engine_bench [--threads 1,8,64] [--commands create,capture] "
-               "[--seconds 3] [--quick] [--no-sync] [--no-raw] [--payable N] [--dir /tmp]\n",
-               bad);
+               "[--seconds 3] [--quick] [--no-sync] [--no-raw] [--payable N] [--in-flight 1..{}] [--dir /tmp]\n",
+               bad, in_flight_max);
     return 2;
   }
 
   const Machine m = machine();
   const ScratchFolder scratch(settings.dir, "engine-bench");
   fmt::print(
-      "engine_bench: {}\nclosed loop (each thread submits one command and waits for its reply), {:.1f} s per case "
+      "engine_bench: {}\n{}, {:.1f} s per case "
       "after {} ms warm-up, SystemClock, {}; scratch {}\n\n",
-      describe(m), settings.seconds, warmup_ms,
+      describe(m),
+      settings.in_flight == 1
+          ? std::string("closed loop (each thread submits one command and waits for its reply)")
+          : fmt::format("{} commands in flight per thread (each thread waits only when that many await replies)",
+                        settings.in_flight),
+      settings.seconds, warmup_ms,
       settings.sync ? "synced group commit" : "UNSYNCED writes (--no-sync: CPU cost only)", scratch.path().string());
   std::fflush(stdout);
 
@@ -422,7 +452,7 @@ int main(int argc, char** argv) {
         exit_code = 1;
       }
       if (run.ran_out_of_bookings) fmt::print("  (capture used every prepared booking after {:.2f} s)\n", run.seconds);
-      results.push_back(result_json(m, kind, threads, run, raw, settings.sync));
+      results.push_back(result_json(m, kind, threads, run, raw, settings.sync, settings.in_flight));
     }
   }
   fmt::print(

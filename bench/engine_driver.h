@@ -1,7 +1,8 @@
 #pragma once
 // Driving a real engine from a benchmark: the booking journey's commands, a pipeline that keeps
-// many submissions in flight from one thread (to prepare data fast), and a closed-loop caller
-// that submits one command and waits for its reply (to measure latency). Header-only (see
+// many submissions in flight from one thread (to prepare data fast), a closed-loop caller that
+// submits one command and waits for its reply (to measure latency), and a caller with a window of
+// a few commands in flight (as an HTTP I/O thread serving several connections is). Header-only (see
 // bench_common.h for why).
 #include <fmt/format.h>
 
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/commands.h"
 #include "engine/decide.h"
@@ -159,6 +161,85 @@ class Caller {
   std::condition_variable replied_cv_;
   bool replied_ = false;  // guarded by mutex_
   Reply reply_;           // guarded by mutex_
+};
+
+// One caller thread with up to `in_flight_max` commands in flight, as each of the HTTP server's I/O
+// threads has: it submits until that many await their replies, then sleeps until one returns.
+// Replies are counted and timed (submit to reply) on the writer thread, under a lock.
+class WindowCaller {
+ public:
+  WindowCaller(Engine& engine, uint64_t in_flight_max) : engine_(engine), in_flight_max_(in_flight_max) {
+    assert(in_flight_max >= 1);
+  }
+  ~WindowCaller() { drain(); }
+  WindowCaller(const WindowCaller&) = delete;
+  WindowCaller& operator=(const WindowCaller&) = delete;
+
+  // Blocks while the window is full; false when the engine refused to queue it (busy or stopped).
+  // `counted` says whether its reply goes into the figures (the benchmark's measuring flag).
+  bool submit(const Actor& actor, CommandBody body, std::string command_id, const std::atomic<bool>& counted) {
+    {
+      std::unique_lock lock(mutex_);
+      waiting_ = true;
+      window_open_.wait(lock, [&] { return outstanding_ < in_flight_max_; });
+      waiting_ = false;
+      ++outstanding_;
+    }
+    const auto submitted = std::chrono::steady_clock::now();
+    const SubmitResult result = engine_.submit(make_submission(
+        actor, std::move(body), std::move(command_id),
+        [this, submitted, &counted](Reply reply) { replied(reply, submitted, counted.load(std::memory_order_relaxed)); }));
+    if (result == SubmitResult::queued) return true;
+    std::lock_guard lock(mutex_);
+    --outstanding_;
+    return false;
+  }
+
+  // Waits until every submitted command has its reply.
+  void drain() {
+    std::unique_lock lock(mutex_);
+    waiting_ = true;
+    window_open_.wait(lock, [&] { return outstanding_ == 0; });
+    waiting_ = false;
+  }
+
+  // Figures of the counted replies so far; call after drain().
+  uint64_t replies() const { return replies_; }
+  uint64_t failures() const { return failures_; }
+  const std::string& first_failure() const { return first_failure_; }
+  std::vector<int64_t>& latencies_ns() { return latencies_ns_; }
+
+  static constexpr uint64_t latency_samples_max = 4'000'000;
+
+ private:
+  // On the writer thread: keep it short, and wake the caller only when it sleeps.
+  void replied(const Reply& reply, std::chrono::steady_clock::time_point submitted, bool counted) {
+    const int64_t latency_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - submitted).count();
+    bool wake = false;
+    {
+      std::lock_guard lock(mutex_);
+      --outstanding_;
+      wake = waiting_;
+      if (counted) {
+        ++replies_;
+        if (!success(reply) && failures_++ == 0) first_failure_ = fmt::format("{} {}", reply.status, reply.body);
+        if (latencies_ns_.size() < latency_samples_max) latencies_ns_.push_back(latency_ns);
+      }
+    }
+    if (wake) window_open_.notify_one();
+  }
+
+  Engine& engine_;
+  const uint64_t in_flight_max_;
+  std::mutex mutex_;
+  std::condition_variable window_open_;
+  bool waiting_ = false;               // guarded by mutex_: the caller sleeps on window_open_
+  uint64_t outstanding_ = 0;           // guarded by mutex_
+  uint64_t replies_ = 0;               // guarded by mutex_
+  uint64_t failures_ = 0;              // guarded by mutex_
+  std::string first_failure_;          // guarded by mutex_
+  std::vector<int64_t> latencies_ns_;  // guarded by mutex_
 };
 
 }  // namespace tl::bench
