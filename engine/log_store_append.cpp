@@ -230,11 +230,11 @@ Status LogStore::Impl::load_stream_version(std::string_view stream, uint32_t lik
                                         : from_rocksdb(got, fmt::format("reading the version of stream {}", stream));
   };
   // Versions are gapless from 1: the stream is at `likely` when that key exists and the next does
-  // not. Two point look-ups instead of the backward seek below (an iterator over every memtable
-  // and level), which took a third of the writer's time when capture's bookings had left the
-  // cache (engine_bench). A wrong guess costs them and then the seek, which names the version.
+  // not. Both keys in one MultiGet (side by side, usually in one block) instead of the backward
+  // seek below (an iterator over every memtable and level), which took a third of the writer's
+  // time when capture's bookings had left the cache (engine_bench). A wrong guess costs the
+  // MultiGet and then the seek, which names the real version.
   if (likely >= 1 && likely < std::numeric_limits<uint32_t>::max()) {
-    // One MultiGet: both keys lie side by side, usually in one block.
     const std::string keys[2] = {log_keys::stream_key(stream, likely), log_keys::stream_key(stream, likely + 1)};
     const rocksdb::Slice key_slices[2] = {keys[0], keys[1]};
     rocksdb::PinnableSlice values[2];
