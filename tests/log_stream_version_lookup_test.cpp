@@ -22,15 +22,21 @@ void evict_with_other_streams(LogStore& log, int count) {
   }
 }
 
-}  // namespace
-
-TEST_CASE("AnEvictedStreamIsNotMistakenForANewOne") {
-  TempFolder folder;
+// A log whose version cache holds two streams, with "booking-a" at version 3.
+std::unique_ptr<LogStore> open_log_with_stream_a_at_version_3(const TempFolder& folder) {
   LogOptions options;
   options.stream_cache_entries_max = 2;
   auto log = open_log(folder.path(), options);
   REQUIRE(log->append(single("booking-a", ExpectedVersion::no_stream(), {event("A1"), event("A2"), event("A3")}))
               .status.is_ok());
+  return log;
+}
+
+}  // namespace
+
+TEST_CASE("AnEvictedStreamIsNotMistakenForANewOne") {
+  TempFolder folder;
+  auto log = open_log_with_stream_a_at_version_3(folder);
   evict_with_other_streams(*log, 4);
   const uint64_t misses_before = log->stats().stream_cache_misses;
 
@@ -67,11 +73,7 @@ TEST_CASE("AnEvictedStreamIsFoundAtTheVersionAnAppendExpectsAndOnlyThere") {
   // A miss is first checked at the expected version (it exists, the next one does not); every
   // wrong guess must still end in a conflict that names the stream's real version.
   TempFolder folder;
-  LogOptions options;
-  options.stream_cache_entries_max = 2;
-  auto log = open_log(folder.path(), options);
-  REQUIRE(log->append(single("booking-a", ExpectedVersion::no_stream(), {event("A1"), event("A2"), event("A3")}))
-              .status.is_ok());
+  auto log = open_log_with_stream_a_at_version_3(folder);
   REQUIRE(log->append(single("booking-b", ExpectedVersion::no_stream(), {event("B1")})).status.is_ok());
   for (const uint32_t wrong : {1u, 2u, 4u, 9u, std::numeric_limits<uint32_t>::max()}) {
     CAPTURE(wrong);
