@@ -222,13 +222,6 @@ AppendResult LogStore::append(const AppendBatch& batch) {
 }
 
 Status LogStore::Impl::load_stream_version(std::string_view stream, uint32_t likely, uint32_t* version) const {
-  std::string ignored;
-  const auto has_version = [&](uint32_t wanted, bool* found) {
-    const rocksdb::Status got = db->Get(point_read_options(), log_family, log_keys::stream_key(stream, wanted), &ignored);
-    *found = got.ok();
-    return got.ok() || got.IsNotFound() ? Status::ok()
-                                        : from_rocksdb(got, fmt::format("reading the version of stream {}", stream));
-  };
   // Versions are gapless from 1: the stream is at `likely` when that key exists and the next does
   // not. Both keys in one MultiGet (side by side, usually in one block) instead of the backward
   // seek below (an iterator over every memtable and level), which took a third of the writer's
@@ -250,11 +243,15 @@ Status LogStore::Impl::load_stream_version(std::string_view stream, uint32_t lik
   }
   // A stream without version 1 has no events. One point look-up answers that for the common miss,
   // a brand-new stream, where the backward seek cost about a sixth of the writer's time.
-  bool has_first = false;
-  if (Status status = has_version(1, &has_first); !status.is_ok()) return status;
-  if (!has_first) {
-    *version = 0;
-    return Status::ok();
+  {
+    std::string ignored;
+    const rocksdb::Status first =
+        db->Get(point_read_options(), log_family, log_keys::stream_key(stream, 1), &ignored);
+    if (first.IsNotFound()) {
+      *version = 0;
+      return Status::ok();
+    }
+    if (!first.ok()) return from_rocksdb(first, fmt::format("reading the version of stream {}", stream));
   }
   const std::string lower = log_keys::stream_key_prefix(stream);
   std::string upper = lower;

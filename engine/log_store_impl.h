@@ -66,8 +66,8 @@ struct LogStore::Impl {
   }
 
   // The version of `stream` in the database; 0 when none. `likely` (the version an append
-  // expects, 0 for no guess) is checked first with two point look-ups, else a reverse seek over
-  // its `s` keys finds the last.
+  // expects, 0 for no guess) is checked first with one MultiGet of its key and the next, else a
+  // reverse seek over its `s` keys finds the last.
   Status load_stream_version(std::string_view stream, uint32_t likely, uint32_t* version) const;
   // Reads the head from metadata (m last_position, m last_hash).
   Status load_metadata_head(LogHead* head) const;
