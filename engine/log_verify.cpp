@@ -49,8 +49,8 @@ class Verifier {
     std::optional<IndexWalk> early_walk;
     std::jthread index_thread;  // joins on every way out
     if (metadata_read.is_ok()) {
-      index_thread = std::jthread([this, end = metadata.position + 1, seeded = events_, &early_walk] {
-        early_walk = walk_index(end, seeded);
+      index_thread = std::jthread([this, end = metadata.position + 1, seed = events_.seed(), &early_walk] {
+        early_walk = walk_index(end, seed);
       });
     }
     walk_events();
@@ -59,7 +59,7 @@ class Verifier {
     const uint64_t vouched_end = last_good_.position + 1;
     const IndexWalk walk = early_walk && early_walk->vouched_end == vouched_end
                                ? std::move(*early_walk)
-                               : walk_index(vouched_end, IndexDigest(events_.seed()));
+                               : walk_index(vouched_end, events_.seed());
     take_index_walk(walk);
     if (events_ == walk.digest) {
       // The index mirrors the events exactly, so an order problem found in it is the events'.
@@ -171,10 +171,9 @@ class Verifier {
   // not vouch for (at or past its first bad position) are left out of the digest. An order
   // problem is held back: if the digests differ, the index itself is damaged and the exact
   // pass names the event whose entry is wrong. Reads only the snapshot: it may run on another
-  // thread than the event walk.
-  IndexWalk walk_index(uint64_t vouched_end, IndexDigest empty_digest) const {
-    IndexWalk walk{vouched_end, std::move(empty_digest), {}, no_problem, {}};
-    assert(walk.digest.count() == 0);
+  // thread than the event walk. `seed` is the event digest's, so that the two compare.
+  IndexWalk walk_index(uint64_t vouched_end, uint64_t seed) const {
+    IndexWalk walk{vouched_end, IndexDigest(seed), {}, no_problem, {}};
     const auto note_order = [&walk](uint64_t position, std::string problem) {
       if (position < walk.order_position) {
         walk.order_position = position;
