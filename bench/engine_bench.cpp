@@ -245,7 +245,7 @@ std::pair<EngineRun, RawRun> run_case(CommandKind kind, uint64_t threads, Comman
   for (uint64_t t = 0; t < threads; ++t) {
     callers.emplace_back([&, t] {
       Caller caller(*engine);
-      WindowCaller window(*engine, settings.in_flight);
+      WindowCaller window(*engine, settings.in_flight, latency_samples_max_per_thread);
       ThreadResult& result = results[t];
       result.latencies_ns.reserve(std::min<uint64_t>(latency_samples_max_per_thread, 1u << 20));
       start_line.arrive_and_wait();

@@ -168,7 +168,9 @@ class Caller {
 // Replies are counted and timed (submit to reply) on the writer thread, under a lock.
 class WindowCaller {
  public:
-  WindowCaller(Engine& engine, uint64_t in_flight_max) : engine_(engine), in_flight_max_(in_flight_max) {
+  // Keeps at most `latency_samples_max` latencies (the rest are counted, not timed).
+  WindowCaller(Engine& engine, uint64_t in_flight_max, uint64_t latency_samples_max)
+      : engine_(engine), in_flight_max_(in_flight_max), latency_samples_max_(latency_samples_max) {
     assert(in_flight_max >= 1);
   }
   ~WindowCaller() { drain(); }
@@ -209,8 +211,6 @@ class WindowCaller {
   const std::string& first_failure() const { return first_failure_; }
   std::vector<int64_t>& latencies_ns() { return latencies_ns_; }
 
-  static constexpr uint64_t latency_samples_max = 4'000'000;
-
  private:
   // On the writer thread: keep it short, and wake the caller only when it sleeps.
   void replied(const Reply& reply, std::chrono::steady_clock::time_point submitted, bool counted) {
@@ -224,7 +224,7 @@ class WindowCaller {
       if (counted) {
         ++replies_;
         if (!success(reply) && failures_++ == 0) first_failure_ = fmt::format("{} {}", reply.status, reply.body);
-        if (latencies_ns_.size() < latency_samples_max) latencies_ns_.push_back(latency_ns);
+        if (latencies_ns_.size() < latency_samples_max_) latencies_ns_.push_back(latency_ns);
       }
     }
     if (wake) window_open_.notify_one();
@@ -232,6 +232,7 @@ class WindowCaller {
 
   Engine& engine_;
   const uint64_t in_flight_max_;
+  const uint64_t latency_samples_max_;
   std::mutex mutex_;
   std::condition_variable window_open_;
   bool waiting_ = false;               // guarded by mutex_: the caller sleeps on window_open_

@@ -398,7 +398,7 @@ def markdown(results, notes, meta, target_rows, made, analysis):
     if engine_rows:
         md.append(table(["command", "threads", "in flight", "commands/s", "p50 ms", "p99 ms", "p99.9 ms", "avg batch",
                          "raw keys/s at that batch", "engine / raw"],
-                        [[r["command"], r["threads"], r.get("in_flight", 1), fmt_int(r["commands_per_s"]),
+                        [[r["command"], r["threads"], r.get("in_flight", field_default("in_flight")), fmt_int(r["commands_per_s"]),
                           fmt_num(r["p50_us"] / 1000, 2),
                           fmt_num(r["p99_us"] / 1000, 2), fmt_num(r["p999_us"] / 1000, 2),
                           fmt_num(r["batch_commands_avg"]), fmt_int(r["raw_keys_per_s"]),
