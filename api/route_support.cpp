@@ -6,9 +6,8 @@
 #include <chrono>
 
 #include <fmt/format.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 
+#include "api/fresh_id.h"
 #include "api/jwt.h"
 #include "api/jwt_cache.h"
 #include "engine/idempotency_codec.h"
@@ -263,25 +262,6 @@ std::optional<uint64_t> parse_decimal(std::string_view text) {
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
-}
-
-std::string random_id(std::string_view prefix) {
-  static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-  constexpr size_t chars = 20;  // 100 bits
-  // OpenSSL's generator, fetched a few kilobytes at a time per thread: one RAND_bytes call per id
-  // (two per request) cost its fork check and locking each time, a few percent of an I/O thread.
-  constexpr size_t random_bytes_per_fetch = 4096;
-  thread_local unsigned char pool[random_bytes_per_fetch];
-  thread_local size_t used = random_bytes_per_fetch;
-  if (used + chars > random_bytes_per_fetch) {
-    if (RAND_bytes(pool, sizeof pool) != 1) std::abort();  // no randomness: nothing safe to do
-    used = 0;
-  }
-  std::string id(prefix);
-  for (size_t i = 0; i < chars; ++i) id.push_back(alphabet[pool[used + i] & 31]);
-  OPENSSL_cleanse(pool + used, chars);  // what made an id is not kept around
-  used += chars;
-  return id;
 }
 
 }  // namespace tl::api

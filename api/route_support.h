@@ -87,7 +87,4 @@ std::string page_json(const std::string& items_joined, const std::optional<std::
 // A cursor or position given as a decimal number (no sign, no spaces); nullopt otherwise.
 std::optional<uint64_t> parse_decimal(std::string_view text);
 
-// A fresh id: prefix + 20 random base32 characters ("bk_x3k..."), from OpenSSL's RNG.
-std::string random_id(std::string_view prefix);
-
 }  // namespace tl::api

@@ -1,8 +1,11 @@
 // Bookings: create, read, list, accept, decline, cancel, checkout, dispute, rate, resolve, history.
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "api/app.h"
+#include "api/fresh_id.h"
 #include "api/json_body.h"
 #include "api/renderers.h"
 #include "api/route_support.h"
@@ -40,7 +43,10 @@ void App::add_booking_routes(Router& router) {
                                 actor_text(caller)));
     }
     command.scheduled_start = *start;
-    command.booking_id = random_id("bk_");
+    // The wall clock, not the engine's: the id's time only orders new streams (api/fresh_id.h).
+    const auto unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    command.booking_id = time_ordered_id("bk_", static_cast<uint64_t>(unix_ms.count()));
     submit(engine_, request, {caller, std::move(command), [](const RenderInput& in) { return booking_reply(in, 201); }, {}},
            std::move(respond));
   }));

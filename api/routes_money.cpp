@@ -1,6 +1,7 @@
 // A tutor's money: balance and withdrawals; admins complete or fail withdrawals.
 
 #include "api/app.h"
+#include "api/fresh_id.h"
 #include "api/json_body.h"
 #include "api/renderers.h"
 #include "api/route_support.h"
