@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "api/cli.h"
-#include "api/huge_page_heap.h"
+#include "api/heap_tunables.h"
 #include "engine/event_codec.h"
 #include "projections/state_codec.h"
 
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   }
   for (const auto& subcommand : subcommands) {
     if (subcommand.name != args[0]) continue;
-    if (subcommand.builds_projections) tl::cli::reexec_with_huge_page_heap(argv);
+    if (subcommand.builds_projections) tl::cli::reexec_with_heap_tunables(argv);
     return subcommand.run(tl::cli::Args(args).subspan(1));
   }
   std::fprintf(stderr, "tutorledger: unknown command '%.*s'\n\n%s", static_cast<int>(args[0].size()),

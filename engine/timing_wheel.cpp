@@ -149,7 +149,7 @@ uint32_t TimingWheel::acquire_node() {
   if (nodes_used_ == chunks_.size() * uint64_t{pool_chunk_timers}) {
     // Trivial nodes are left uninitialised, so pages are touched only as nodes are used. Full
     // chunks start on a 2 MiB boundary, so that with transparent huge pages (the server's heap
-    // setting, api/huge_page_heap.h) they are whole huge pages: a cancel's random node read then
+    // setting, api/heap_tunables.h) they are whole huge pages: a cancel's random node read then
     // misses no TLB entry, and a chunk takes 3 page faults instead of 1,536. Measured at 10M
     // timers with huge pages: cancel 295 -> 108-134 ns, expiry 210 -> 79-96 ns per timer.
     // A wheel for fewer timers than a chunk holds gets one chunk of its own size.

@@ -274,17 +274,32 @@ std::string serving_environment(std::vector<std::string> env) {
 
 }  // namespace
 
-TEST_CASE("TheServerRunsWithItsHeapOnTransparentHugePagesUnlessTurnedOff") {
-  if (!transparent_huge_pages_usable()) {
-    MESSAGE("transparent huge pages are off on this machine: nothing to check");
-    return;
+TEST_CASE("TheServerRunsWithItsHeapTunablesAndKeepsTheUsersOwn") {
+  // glibc turns the ':' between tunables into NUL in the process's own copy of its environment,
+  // which /proc shows: each tunable after the first ends a line of its own.
+  const std::string plain = serving_environment({});
+  CAPTURE(plain);
+  CHECK(plain.find("glibc.malloc.tcache_count=256\n") != std::string::npos);
+  if (transparent_huge_pages_usable()) {
+    CHECK(plain.find("GLIBC_TUNABLES=glibc.malloc.hugetlb=1\n") != std::string::npos);
+  } else {
+    MESSAGE("transparent huge pages are off on this machine: only the cache's setting is checked");
+    CHECK(plain.find("glibc.malloc.hugetlb") == std::string::npos);
   }
-  CHECK(serving_environment({}).find("GLIBC_TUNABLES=glibc.malloc.hugetlb=1\n") != std::string::npos);
-  // Other tunables the user set are kept, and the switch is added. (glibc turns the ':' between
-  // tunables into NUL in the process's own copy of its environment, which /proc shows.)
+  // Other tunables the user set are kept, and ours are added.
   const std::string kept = serving_environment({"GLIBC_TUNABLES=glibc.malloc.arena_max=2"});
   CAPTURE(kept);
   CHECK(kept.find("GLIBC_TUNABLES=glibc.malloc.arena_max=2") != std::string::npos);
-  CHECK(kept.find("glibc.malloc.hugetlb=1\n") != std::string::npos);
-  CHECK(serving_environment({"TL_HUGEPAGES=0"}).find("GLIBC_TUNABLES") == std::string::npos);
+  CHECK(kept.find("glibc.malloc.tcache_count=256\n") != std::string::npos);
+  CHECK((kept.find("glibc.malloc.hugetlb=1") != std::string::npos) == transparent_huge_pages_usable());
+  // A setting of the user's own is never replaced.
+  const std::string own = serving_environment({"GLIBC_TUNABLES=glibc.malloc.tcache_count=7"});
+  CAPTURE(own);
+  CHECK(own.find("glibc.malloc.tcache_count=7") != std::string::npos);
+  CHECK(own.find("glibc.malloc.tcache_count=256") == std::string::npos);
+  // TL_HUGEPAGES=0 keeps the heap on 4 KiB pages; the cache's setting still comes.
+  const std::string small_pages = serving_environment({"TL_HUGEPAGES=0"});
+  CAPTURE(small_pages);
+  CHECK(small_pages.find("glibc.malloc.hugetlb") == std::string::npos);
+  CHECK(small_pages.find("GLIBC_TUNABLES=glibc.malloc.tcache_count=256") != std::string::npos);
 }
