@@ -1,5 +1,6 @@
 #include "projections/time.h"
 
+#include <algorithm>
 #include <cassert>
 #include <string>
 
@@ -58,7 +59,8 @@ namespace {
 
 enum class Millis { when_any, always };
 
-std::string format_rfc3339_as(TimeMs at, Millis millis_shown) {
+// Writes the text into `text` (24 bytes) and returns its length, 20 or 24.
+size_t write_rfc3339(TimeMs at, Millis millis_shown, char* text) {
   assert(at >= time_ms_min && at <= time_ms_max);
   const int64_t days = at / ms_per_day;
   const int64_t ms_of_day = at % ms_per_day;
@@ -66,8 +68,9 @@ std::string format_rfc3339_as(TimeMs at, Millis millis_shown) {
   assert(date.year >= 0 && date.year <= 9999);
   // Digits written in place: every reply shows several times, and fmt's padded fields cost
   // several times more than the arithmetic (measured: 3.7% of the writer thread under POSTs).
-  char text[] = "0000-00-00T00:00:00.000Z";
-  auto put = [&text](size_t pos, int64_t value, size_t digits) {
+  constexpr std::string_view pattern = "0000-00-00T00:00:00.000Z";
+  std::copy(pattern.begin(), pattern.end(), text);
+  auto put = [text](size_t pos, int64_t value, size_t digits) {
     for (size_t i = digits; i-- > 0; value /= 10) text[pos + i] = static_cast<char>('0' + value % 10);
   };
   put(0, date.year, 4);
@@ -79,10 +82,15 @@ std::string format_rfc3339_as(TimeMs at, Millis millis_shown) {
   const int64_t millis = ms_of_day % ms_per_second;
   if (millis == 0 && millis_shown == Millis::when_any) {
     text[19] = 'Z';
-    return std::string(text, 20);
+    return 20;
   }
   put(20, millis, 3);
-  return std::string(text, 24);
+  return 24;
+}
+
+std::string format_rfc3339_as(TimeMs at, Millis millis_shown) {
+  char text[24];
+  return std::string(text, write_rfc3339(at, millis_shown, text));
 }
 
 }  // namespace
@@ -92,6 +100,15 @@ std::string format_rfc3339(TimeMs at) { return format_rfc3339_as(at, Millis::whe
 std::string format_rfc3339_millis(TimeMs at) { return format_rfc3339_as(at, Millis::always); }
 
 std::string format_rfc3339_seconds(TimeMs at) { return format_rfc3339(floor_to_second(at)); }
+
+void append_rfc3339_seconds_json(std::string& out, TimeMs at) {
+  char text[24];
+  const size_t length = write_rfc3339(floor_to_second(at), Millis::when_any, text);
+  assert(length == 20);
+  out += '"';
+  out.append(text, length);
+  out += '"';
+}
 
 namespace {
 

@@ -35,6 +35,9 @@ std::string format_rfc3339(TimeMs at);
 // format of every time in HTTP answers, so that a client parses a single shape and gets back the
 // times it sent byte for byte. (format_rfc3339 adds milliseconds when there are any: messages.)
 std::string format_rfc3339_seconds(TimeMs at);
+// The same text as a JSON string, quotes included, appended to `out` without a temporary string
+// (the text needs no escaping): the writer renders several per reply.
+void append_rfc3339_seconds_json(std::string& out, TimeMs at);
 // Milliseconds always ("2026-11-24T10:00:00.000Z"): the CLI's outputs and the request log, whose
 // times have one width and so sort as text ("…00Z" would sort after "…00.250Z").
 std::string format_rfc3339_millis(TimeMs at);

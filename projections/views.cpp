@@ -10,7 +10,7 @@ namespace {
 
 void append_time(std::string& out, const std::optional<TimeMs>& at) {
   if (at) {
-    json::append_string(out, format_rfc3339_seconds(*at));
+    append_rfc3339_seconds_json(out, *at);
   } else {
     out += "null";
   }
@@ -82,7 +82,7 @@ void append_booking(std::string& out, const Booking& b) {
   out += ",\"subject\":";
   json::append_string(out, b.subject);
   out += ",\"scheduled_start\":";
-  json::append_string(out, format_rfc3339_seconds(b.scheduled_start));
+  append_rfc3339_seconds_json(out, b.scheduled_start);
   out += ",\"duration_minutes\":";
   json::append_int(out, b.duration_minutes);
   out += ",\"price\":";
@@ -116,7 +116,7 @@ void append_booking(std::string& out, const Booking& b) {
     out += '}';
   }
   out += ",\"created_at\":";
-  json::append_string(out, format_rfc3339_seconds(b.created_at));
+  append_rfc3339_seconds_json(out, b.created_at);
   out += ",\"version\":";
   json::append_int(out, b.version);
   out += '}';
@@ -141,7 +141,7 @@ void append_withdrawal(std::string& out, const Withdrawal& w) {
   out += ",\"status\":";
   json::append_string(out, status_name(w.status));
   out += ",\"requested_at\":";
-  json::append_string(out, format_rfc3339_seconds(w.requested_at));
+  append_rfc3339_seconds_json(out, w.requested_at);
   out += ",\"completed_at\":";
   append_time(out, w.completed_at);
   if (w.status == WithdrawalStatus::failed) {
@@ -167,7 +167,7 @@ void append_notification(std::string& out, const NotificationView& n) {
   out += ",\"booking_id\":";
   append_text_or_null(out, n.booking_id);
   out += ",\"at\":";
-  json::append_string(out, format_rfc3339_seconds(n.at));
+  append_rfc3339_seconds_json(out, n.at);
   out += '}';
 }
 
@@ -223,15 +223,15 @@ std::string session_status_json(const Booking& b, const Policy& policy, TimeMs n
   out += ",\"booking_status\":";
   json::append_string(out, status_name(b.status));
   out += ",\"server_time\":";
-  json::append_string(out, format_rfc3339_seconds(now));
+  append_rfc3339_seconds_json(out, now);
   out += ",\"scheduled_start\":";
-  json::append_string(out, format_rfc3339_seconds(b.scheduled_start));
+  append_rfc3339_seconds_json(out, b.scheduled_start);
   out += ",\"scheduled_end\":";
-  json::append_string(out, format_rfc3339_seconds(b.scheduled_end()));
+  append_rfc3339_seconds_json(out, b.scheduled_end());
   out += ",\"can_start_from\":";
-  json::append_string(out, format_rfc3339_seconds(opens));
+  append_rfc3339_seconds_json(out, opens);
   out += ",\"can_start_until\":";
-  json::append_string(out, format_rfc3339_seconds(closes));
+  append_rfc3339_seconds_json(out, closes);
   out += ",\"can_start_now\":";
   out += can_start_now ? "true" : "false";
   out += ",\"is_active\":";
@@ -262,7 +262,7 @@ void append_event(std::string& out, const EventFields& e) {
   out += ",\"type\":";
   json::append_string(out, e.type);
   out += ",\"at\":";
-  json::append_string(out, format_rfc3339_seconds(e.at));
+  append_rfc3339_seconds_json(out, e.at);
   out += ",\"actor\":";
   json::append_string(out, e.actor);
   out += ",\"data\":";
