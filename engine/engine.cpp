@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <condition_variable>
@@ -7,11 +8,11 @@
 #include <deque>
 #include <mutex>
 #include <thread>
-#include <unordered_set>
 #include <variant>
 
 #include <fmt/format.h>
 
+#include "engine/conflict_key_set.h"
 #include "engine/event_codec.h"
 #include "projections/json_text.h"
 #include "engine/recovery.h"
@@ -109,6 +110,8 @@ struct Engine::Writer {
   // Writer thread only.
   std::deque<QueueItem> pending;       // taken off the queue, not yet decided
   std::deque<Submission> due_timers;   // timer commands waiting for a batch
+  // take_batch's keys: each command's conflict keys and its idempotency key.
+  ConflictKeySet batch_keys{options.batch_commands_max * (ConflictKeys::keys_max + 1)};
   uint64_t events_since_checkpoint = 0;
   std::chrono::steady_clock::time_point last_checkpoint = std::chrono::steady_clock::now();
   std::atomic<TimeMs> last_now{0};  // the writer's latest `now`; read by Engine::now()
@@ -242,7 +245,9 @@ struct Engine::Writer {
   // a control item, or at batch_commands_max.
   std::vector<Submission> take_batch(bool include_pending) {
     std::vector<Submission> batch;
-    std::unordered_set<uint64_t> keys;
+    batch.reserve(std::min(options.batch_commands_max, due_timers.size() + (include_pending ? pending.size() : 0)));
+    ConflictKeySet& keys = batch_keys;
+    keys.clear();
     auto admit = [&](const Submission& candidate) {
       ConflictKeys candidate_keys = conflict_keys(state(), candidate.command);
       uint64_t idempotency_key = 0;
@@ -254,7 +259,7 @@ struct Engine::Writer {
       for (size_t i = 0; i < candidate_keys.count; ++i) {
         if (keys.contains(candidate_keys.keys[i])) return false;
       }
-      keys.insert(candidate_keys.keys.begin(), candidate_keys.keys.begin() + static_cast<long>(candidate_keys.count));
+      for (size_t i = 0; i < candidate_keys.count; ++i) keys.insert(candidate_keys.keys[i]);
       if (candidate.idempotency) keys.insert(idempotency_key);
       return true;
     };
