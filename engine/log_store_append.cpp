@@ -16,6 +16,9 @@ namespace {
 
 // A batch touching more streams than this leaves a bucket array too big to clear cheaply.
 constexpr size_t batch_versions_buckets_max = 1 << 14;
+// The writer's WriteBatch keeps a buffer up to this size between appends (batches of the
+// default 2,048 commands take about 1.5 MB).
+constexpr size_t write_batch_kept_bytes_max = 4 << 20;
 
 Status check_text(std::string_view what, std::string_view text, bool allow_empty) {
   if (text.size() > event_text_bytes_max) {
@@ -77,6 +80,20 @@ size_t estimate_batch_bytes(const AppendBatch& batch) {
     for (const NewEvent& event : stream.events) bytes += 2 * stream.stream.size() + event.data.size() + 400;
   }
   return bytes;
+}
+
+// The writer's WriteBatch, empty, with room for `bytes`. It is made again only when it must
+// grow, or to give back the room a rare large batch took.
+rocksdb::WriteBatch& writer_batch_for(LogStore::Impl& impl, size_t bytes) {
+  const bool too_small = bytes > impl.write_batch_reserved_bytes;
+  const bool too_large = impl.write_batch_reserved_bytes > write_batch_kept_bytes_max && bytes <= write_batch_kept_bytes_max;
+  if (impl.write_batch == nullptr || too_small || too_large) {
+    impl.write_batch = std::make_unique<rocksdb::WriteBatch>(bytes);
+    impl.write_batch_reserved_bytes = bytes;
+  } else {
+    impl.write_batch->Clear();
+  }
+  return *impl.write_batch;
 }
 
 bool satisfies(const ExpectedVersion& expected, uint32_t current) {
@@ -205,7 +222,7 @@ AppendResult LogStore::append(const AppendBatch& batch) {
   if (result.status = check_shape(batch, impl.data_checker, &events); !result.status.is_ok()) return result;
   if (result.status = plan_versions(impl, batch); !result.status.is_ok()) return result;
 
-  rocksdb::WriteBatch write_batch(estimate_batch_bytes(batch));
+  rocksdb::WriteBatch& write_batch = writer_batch_for(impl, estimate_batch_bytes(batch));
   result.records.reserve(events);
   const LogHead head = encode_batch(impl, batch, impl.head(), write_batch, result.records);
   if (write_batch.Count() == 0) return result;

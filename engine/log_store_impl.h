@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include "engine/log_store.h"
 #include "engine/record_codec.h"
@@ -51,6 +52,10 @@ struct LogStore::Impl {
   };
   std::unordered_map<std::string_view, PendingVersion> batch_versions;
   std::vector<uint32_t> batch_first_versions;
+  // The WriteBatch of every append, cleared before each use so that its buffer is allocated
+  // once, not per batch (LogStore::append's writer_batch_for).
+  std::unique_ptr<rocksdb::WriteBatch> write_batch;
+  size_t write_batch_reserved_bytes = 0;
 
   bool secondary() const { return options.read_only_secondary; }
   LogHead head() const {
