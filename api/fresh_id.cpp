@@ -11,10 +11,10 @@ namespace {
 
 static_assert(fresh_id_alphabet.size() == 32);  // 5 bits per character
 
-// Appends `count` characters of OpenSSL's generator. It is fetched a few
-// kilobytes at a time per thread: one RAND_bytes call per id (two per request)
-// cost its fork check and locking each time, a few percent of an I/O thread.
-void append_random_chars(std::string &id, size_t count) {
+// Appends `count` characters of OpenSSL's generator. It is fetched a few kilobytes at a time per
+// thread: one RAND_bytes call per id (two per request) cost its fork check and locking each time,
+// a few percent of an I/O thread.
+void append_random_chars(std::string& id, size_t count) {
   constexpr size_t random_bytes_per_fetch = 4096;
   thread_local unsigned char pool[random_bytes_per_fetch];
   thread_local size_t used = random_bytes_per_fetch;
@@ -44,8 +44,9 @@ std::string time_ordered_id(std::string_view prefix, uint64_t unix_ms) {
   std::string id;
   id.reserve(prefix.size() + fresh_id_chars);
   id.append(prefix);
-  for (unsigned shift = time_bits; shift > 0; shift -= 5)
+  for (unsigned shift = time_bits; shift > 0; shift -= 5) {
     id.push_back(fresh_id_alphabet[(unix_ms >> (shift - 5)) & 31]);
+  }
   append_random_chars(id, fresh_id_chars - fresh_id_time_chars);
   return id;
 }

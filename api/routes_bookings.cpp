@@ -1,7 +1,5 @@
 // Bookings: create, read, list, accept, decline, cancel, checkout, dispute, rate, resolve, history.
 
-#include <chrono>
-
 #include <fmt/format.h>
 
 #include "api/app.h"
@@ -9,6 +7,7 @@
 #include "api/json_body.h"
 #include "api/renderers.h"
 #include "api/route_support.h"
+#include "engine/clock.h"
 #include "projections/time.h"
 #include "projections/views.h"
 
@@ -44,9 +43,7 @@ void App::add_booking_routes(Router& router) {
     }
     command.scheduled_start = *start;
     // The wall clock, not the engine's: the id's time only orders new streams (api/fresh_id.h).
-    const auto unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch());
-    command.booking_id = time_ordered_id("bk_", static_cast<uint64_t>(unix_ms.count()));
+    command.booking_id = time_ordered_id("bk_", static_cast<uint64_t>(SystemClock().now()));
     submit(engine_, request, {caller, std::move(command), [](const RenderInput& in) { return booking_reply(in, 201); }, {}},
            std::move(respond));
   }));
