@@ -57,7 +57,7 @@ void App::add_system_routes(Router& router) {
     auto render = [](Status status, TimeMs now) {
       if (!status.is_ok()) return error_reply(400, "invalid_request", status.message());
       std::string body = "{\"now\":";
-      json::append_string(body, format_rfc3339_seconds(now));
+      append_rfc3339_seconds_json(body, now);
       body += '}';
       return Reply{200, std::move(body), false};
     };

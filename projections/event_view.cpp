@@ -27,7 +27,7 @@ class HttpFieldWriter {
   void write(std::string_view, const std::string& value) { json::append_string(out_, value); }
   void write(std::string_view name, int64_t value) {
     if (is_instant_field(name)) {
-      json::append_string(out_, format_rfc3339_seconds(value));
+      append_rfc3339_seconds_json(out_, value);
     } else if (is_amount_field(name) && currency_ && !inside_posting_) {
       append_money(out_, Money{value, *currency_});
     } else {
