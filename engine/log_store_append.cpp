@@ -87,13 +87,13 @@ size_t estimate_batch_bytes(const AppendBatch& batch) {
 rocksdb::WriteBatch& writer_batch_for(LogStore::Impl& impl, size_t bytes) {
   const bool too_small = bytes > impl.write_batch_reserved_bytes;
   const bool too_large = impl.write_batch_reserved_bytes > write_batch_kept_bytes_max && bytes <= write_batch_kept_bytes_max;
-  if (impl.write_batch == nullptr || too_small || too_large) {
-    impl.write_batch = std::make_unique<rocksdb::WriteBatch>(bytes);
+  if (too_small || too_large) {
+    impl.write_batch = rocksdb::WriteBatch(bytes);
     impl.write_batch_reserved_bytes = bytes;
   } else {
-    impl.write_batch->Clear();
+    impl.write_batch.Clear();
   }
-  return *impl.write_batch;
+  return impl.write_batch;
 }
 
 bool satisfies(const ExpectedVersion& expected, uint32_t current) {

@@ -54,7 +54,7 @@ struct LogStore::Impl {
   std::vector<uint32_t> batch_first_versions;
   // The WriteBatch of every append, cleared before each use so that its buffer is allocated
   // once, not per batch (LogStore::append's writer_batch_for).
-  std::unique_ptr<rocksdb::WriteBatch> write_batch;
+  rocksdb::WriteBatch write_batch;
   size_t write_batch_reserved_bytes = 0;
 
   bool secondary() const { return options.read_only_secondary; }
