@@ -11,6 +11,7 @@ namespace tl::cli {
 namespace {
 
 constexpr const char* huge_pages_tunable = "glibc.malloc.hugetlb=1";
+constexpr const char* tcache_count_tunable = "glibc.malloc.tcache_count=256";
 
 bool transparent_huge_pages_usable() {
   std::ifstream setting("/sys/kernel/mm/transparent_hugepage/enabled");

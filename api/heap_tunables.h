@@ -17,8 +17,6 @@
 // POST /api/bookings, and 9% with this (bench/ANALYSIS.md, change 18).
 namespace tl::cli {
 
-constexpr const char* tcache_count_tunable = "glibc.malloc.tcache_count=256";
-
 // Returns only when it did not re-execute (nothing to add, or execv failed: the process goes on
 // as it is).
 void reexec_with_heap_tunables(char** argv);
