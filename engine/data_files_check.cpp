@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdarg>
 #include <memory>
 #include <thread>
 
@@ -10,16 +9,10 @@
 #include <rocksdb/db.h>
 
 #include "engine/log_store_impl.h"
+#include "engine/silent_logger.h"
 
 namespace tl {
 namespace {
-
-// The check must not write to the folder, not even RocksDB's info LOG.
-class SilentLogger final : public rocksdb::Logger {
- public:
-  using rocksdb::Logger::Logv;
-  void Logv(const char* /*format*/, va_list /*arguments*/) override {}
-};
 
 Status open_read_only_once(const std::string& path, const rocksdb::DBOptions& db_options,
                            const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors) {
@@ -38,7 +31,7 @@ Status open_read_only_once(const std::string& path, const rocksdb::DBOptions& db
 Status check_data_files_complete(const std::string& path, const RocksTuning& tuning,
                                  const std::vector<std::string>& families) {
   rocksdb::DBOptions db_options = tuning.db;
-  db_options.info_log = std::make_shared<SilentLogger>();
+  db_options.info_log = std::make_shared<SilentLogger>();  // the check must not write to the folder
   db_options.max_open_files = -1;  // open every table file: each one must be there and whole
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;  // the families listed, tuned as the log opens them
   for (rocksdb::ColumnFamilyDescriptor& descriptor : column_family_descriptors(tuning)) {

@@ -35,6 +35,11 @@ struct LogOptions {
   // a fresh folder under the system temporary folder is made and removed again on close.
   bool read_only_secondary = false;
   std::string secondary_path;
+  // For `replay verify` only (with read_only_secondary): when RocksDB refuses the folder because
+  // a write-ahead-log record fails its checksum, open it anyway, read-only, skipping the damaged
+  // records, so that the walk can name the first position they took with them. The damage is
+  // kept in storage_damage(). Every other reader must refuse such a folder.
+  bool skip_damaged_wal_records = false;
   // Streams whose current version is kept in memory (about 120 bytes each with 31-byte names,
   // measured; so about 30 MiB at the default); misses seek the `s` keys.
   size_t stream_cache_entries_max = 256 * 1024;
@@ -93,6 +98,10 @@ class LogStore {
   AppendResult append_replicated(const std::vector<std::string>& stored_values);
 
   LogHead head() const;
+  // Empty, unless the log was opened with skip_damaged_wal_records and RocksDB found a damaged
+  // write-ahead-log record: then what RocksDB said of it. The log then misses what that record
+  // (and the rest of its 32 KiB block) held, wherever that was.
+  const std::string& storage_damage() const;
   // The current version of `stream`; 0 when it has no events (or the store cannot be read).
   uint32_t stream_version(std::string_view stream) const;
   LogStats stats() const;

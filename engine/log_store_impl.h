@@ -28,6 +28,7 @@ struct LogStore::Impl {
   LogOptions options;
   std::string path;
   std::string owned_secondary_path;  // made by open(), removed by the destructor
+  std::string storage_damage;        // LogStore::storage_damage()
   RocksTuning tuning;
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* log_family = nullptr;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include "engine/leftovers.h"
 #include "engine/log_keys.h"
 #include "engine/log_store_impl.h"
+#include "engine/silent_logger.h"
 
 namespace tl {
 namespace {
@@ -125,6 +127,18 @@ Status recover_head(LogStore::Impl& impl) {
   return Status::ok();
 }
 
+// Read-only, the damaged write-ahead-log records (with the rest of their 32 KiB blocks) left out,
+// and nothing written to the folder: no info LOG, no recovery written back.
+rocksdb::Status open_skipping_damaged_wal_records(const LogStore::Impl& impl,
+                                                  const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
+                                                  std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** db) {
+  rocksdb::DBOptions options = impl.tuning.db;
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords;
+  options.info_log = std::make_shared<SilentLogger>();
+  handles->clear();
+  return rocksdb::DB::OpenForReadOnly(options, impl.path, families, handles, db);
+}
+
 Status open_database(LogStore::Impl& impl) {
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
@@ -138,6 +152,17 @@ Status open_database(LogStore::Impl& impl) {
       leftovers::add(scratch, leftovers::Kind::folder);  // removed on an interrupt too
     }
     opened = rocksdb::DB::OpenAsSecondary(impl.tuning.db, impl.path, scratch, families, &handles, &db);
+    if (opened.IsCorruption() && impl.options.skip_damaged_wal_records) {
+      // A secondary refuses a write-ahead-log record that fails its checksum in every recovery
+      // mode; a read-only open can skip it, so that verify can name the positions it held.
+      const rocksdb::Status strict = opened;
+      opened = open_skipping_damaged_wal_records(impl, families, &handles, &db);
+      if (opened.ok()) {
+        impl.storage_damage = strict.ToString();
+      } else {
+        opened = strict;  // the skipping open could not read it either: the first answer stands
+      }
+    }
   } else {
     opened = rocksdb::DB::Open(impl.tuning.db, impl.path, families, &handles, &db);
   }
@@ -258,7 +283,11 @@ Status LogStore::open(const std::string& path, const LogOptions& options, std::u
     if (Status complete = check_data_files_complete(path, impl.tuning, families); !complete.is_ok()) return complete;
   }
   if (Status status = open_database(impl); !status.is_ok()) return status;
-  if (Status status = check_schema(impl); !status.is_ok()) return status;
+  if (Status status = check_schema(impl); !status.is_ok()) {
+    // The skipped records may have held the schema itself: the folder is damaged, not foreign.
+    if (!impl.storage_damage.empty()) return Status::corruption(fmt::format("opening {}: {}", path, impl.storage_damage));
+    return status;
+  }
   if (Status status = recover_head(impl); !status.is_ok()) return status;
   *out = std::move(store);
   return Status::ok();

@@ -71,6 +71,8 @@ Status check_limit(size_t limit) {
 
 LogHead LogStore::head() const { return impl_->head(); }
 
+const std::string& LogStore::storage_damage() const { return impl_->storage_damage; }
+
 uint32_t LogStore::stream_version(std::string_view stream) const {
   const Impl& impl = *impl_;
   if (!impl.secondary()) {

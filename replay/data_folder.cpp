@@ -9,19 +9,20 @@
 
 namespace tl::replay {
 
-Status open_data_folder(const std::string& data_dir, std::unique_ptr<LogStore>* out) {
+Status open_data_folder(const std::string& data_dir, std::unique_ptr<LogStore>* out, DamagedWal damaged_wal) {
   assert(out != nullptr);
   if (data_dir.empty()) return Status::invalid_argument("the data folder is empty");
   LogOptions options;
   options.create_if_missing = false;
   options.read_only_secondary = true;
+  options.skip_damaged_wal_records = damaged_wal == DamagedWal::skip;
   options.block_cache_bytes = audit_block_cache_bytes;
   return LogStore::open(data_dir, options, out);
 }
 
 bool open_or_report(const std::string& data_dir, std::string_view command, Console& console,
-                    std::unique_ptr<LogStore>* out, int* exit_code, Status* failure) {
-  const Status status = open_data_folder(data_dir, out);
+                    std::unique_ptr<LogStore>* out, int* exit_code, Status* failure, DamagedWal damaged_wal) {
+  const Status status = open_data_folder(data_dir, out, damaged_wal);
   if (status.is_ok()) return true;
   if (failure != nullptr) *failure = status;
   const bool usage = status.is_not_found() || status.code() == Status::Code::invalid_argument;

@@ -16,6 +16,21 @@ void keep_first(Finding& first, Finding candidate) {
   if (candidate.found() && (!first.found() || candidate.position < first.position)) first = std::move(candidate);
 }
 
+// The log was read past damaged write-ahead-log records (DamagedWal::skip): never clean. The
+// events they held, if any, show as a gap or a broken chain where they were, and that is the
+// position to name; when the walk found nothing, the records held no event that the head vouches
+// for (or held the head itself), so the first position not vouched for is the one after it.
+void name_storage_damage(const std::string& damage, const LogHead& head, Finding* first_bad) {
+  const std::string what = fmt::format("the write-ahead log holds damaged records ({}), skipped to read on", damage);
+  if (first_bad->found()) {
+    first_bad->problem += fmt::format("; storage: {}", what);
+    return;
+  }
+  *first_bad = Finding{head.position + 1, fmt::format("storage: {}; the events up to position {} read and verify, "
+                                                      "and what the damaged records held is unknown",
+                                                      what, head.position)};
+}
+
 }  // namespace
 
 VerifyFindings verify_log(const LogStore& log, const std::optional<LedgerDigest>& digest, Progress& progress) {
@@ -46,13 +61,14 @@ VerifyFindings verify_log(const LogStore& log, const std::optional<LedgerDigest>
                                                             fed.last_position, findings.head.position)};
   }
   // Invariants over the whole state only hold for a whole log.
-  if (!domain_bad.found() && chain.clean) domain_bad = replay.finish();
+  if (!domain_bad.found() && chain.clean && log.storage_damage().empty()) domain_bad = replay.finish();
 
   findings.events_checked = chain.events_checked;
   findings.events_replayed = fed.events_visited;
   findings.commands_checked = replay.commands_checked();
   if (!chain.clean) findings.first_bad = Finding{chain.first_bad_position, chain.problem};
   keep_first(findings.first_bad, domain_bad);
+  if (!log.storage_damage().empty()) name_storage_damage(log.storage_damage(), findings.head, &findings.first_bad);
   if (digest) {
     const DigestCheck check = check_ledger_digest(log, *digest);
     if (!check.matches) keep_first(findings.first_bad, Finding{check.bad_position, "digest: " + check.problem});
@@ -65,9 +81,10 @@ int run_verify(const std::string& data_dir, const std::optional<LedgerDigest>& d
   std::unique_ptr<LogStore> log;
   int exit_code = exit_ok;
   Status failure;
-  if (!open_or_report(data_dir, "replay verify", console, &log, &exit_code, &failure)) {
-    // RocksDB's own files are damaged (a WAL or table checksum, a missing file): no event can be
-    // read, so no position can be named, but the verdict line must still say damaged.
+  if (!open_or_report(data_dir, "replay verify", console, &log, &exit_code, &failure, DamagedWal::skip)) {
+    // RocksDB's own files are damaged beyond what DamagedWal::skip reads past (a table file, the
+    // manifest, a missing file): no event can be read, so no position can be named, but the
+    // verdict line must still say damaged.
     if (failure.is_corruption()) console.out.write(fmt::format("damaged: storage: {}\n", failure.message()));
     return exit_code;
   }

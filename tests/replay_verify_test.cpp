@@ -1,6 +1,6 @@
 // `replay verify`: a clean log exits 0; a changed byte, a deleted event, a reordered pair, a
-// wrong digest and broken invariants under an intact hash chain exit 1 with the first bad
-// position; folders that are not logs are usage errors.
+// wrong digest, broken invariants under an intact hash chain and a damaged write-ahead-log record
+// exit 1 with the first bad position; folders that are not logs are usage errors.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 
@@ -126,25 +127,97 @@ TEST_CASE("ReorderedPairIsReportedAtTheFirstOfThem") {
   check_damage(verify(seed.dir()), 40, "position 41");
 }
 
-// Damage below the log's own records, in a file of RocksDB's: the folder cannot be opened and no
-// event read, so no position can be named; the verdict line still says damaged.
-TEST_CASE("DamagedDatabaseFileIsReportedAsStorageDamage") {
+namespace {
+
+// The newest write-ahead-log file of a closed log (the one its last writes went to).
+std::filesystem::path newest_write_ahead_log(const std::string& dir) {
+  std::filesystem::path newest;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".log" && entry.file_size() > 0 && (newest.empty() || entry.path() > newest)) {
+      newest = entry.path();
+    }
+  }
+  return newest;
+}
+
+void flip_byte(const std::filesystem::path& file, std::streamoff offset) {
+  std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(stream.seekg(offset));
+  const char byte = static_cast<char>(stream.get());
+  REQUIRE(stream.seekp(offset));
+  stream.put(static_cast<char>(byte ^ 0x01));
+  REQUIRE(stream.good());
+}
+
+// Every file's bytes, by name: verify must leave a damaged folder exactly as it found it.
+std::map<std::string, std::string> folder_bytes(const std::string& dir) {
+  std::map<std::string, std::string> bytes;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::ifstream file(entry.path(), std::ios::binary);
+    bytes[entry.path().filename().string()] = std::string(std::istreambuf_iterator<char>(file), {});
+  }
+  return bytes;
+}
+
+}  // namespace
+
+// Damage below the log's own records, in RocksDB's write-ahead log: RocksDB refuses to open the
+// folder as it is, so verify reads it past the damaged records (a whole 32 KiB block of them) and
+// names the first position they took: here a gap, since they held events.
+TEST_CASE("DamagedWriteAheadLogRecordIsReportedAtTheFirstPositionItTook") {
   SeedLog seed;
-  std::filesystem::path write_ahead_log;
-  for (const auto& entry : std::filesystem::directory_iterator(seed.dir())) {
-    if (entry.path().extension() == ".log" && entry.file_size() > 4096) write_ahead_log = entry.path();
-  }
+  const uint64_t head = stored_head(seed.dir());
+  const std::filesystem::path write_ahead_log = newest_write_ahead_log(seed.dir());
   REQUIRE_MESSAGE(!write_ahead_log.empty(), "the seed log's events are expected in its write-ahead log");
-  {
-    std::fstream file(write_ahead_log, std::ios::in | std::ios::out | std::ios::binary);
-    file.seekp(2000);
-    file.put('\xff');
-  }
+  REQUIRE(std::filesystem::file_size(write_ahead_log) > 4096);
+  flip_byte(write_ahead_log, 2000);
+  const std::map<std::string, std::string> before = folder_bytes(seed.dir());
+
   const CliRun run = verify(seed.dir());
   CHECK(run.exit_code == 1);
-  CHECK_MESSAGE(run.out.starts_with("damaged: storage: "), run.out);
+  CHECK_MESSAGE(run.out.starts_with("damaged: position "), run.out);
+  const uint64_t named = std::strtoull(run.out.c_str() + std::string_view("damaged: position ").size(), nullptr, 10);
+  CHECK(named >= 1);
+  CHECK(named <= head);
+  CHECK_MESSAGE(run.out.find(": gap: expected position ") != std::string::npos, run.out);
+  CHECK_MESSAGE(run.out.find("storage: the write-ahead log holds damaged records (Corruption: ") != std::string::npos,
+                run.out);
   CHECK(std::count(run.out.begin(), run.out.end(), '\n') == 1);
-  CHECK(run.err.find("cannot open") != std::string::npos);
+  CHECK(folder_bytes(seed.dir()) == before);
+
+  // The other audit commands refuse such a folder rather than work on part of the ledger.
+  const CliRun rebuilt = run_replay({"rebuild", "--data", seed.dir()});
+  CHECK_MESSAGE(rebuilt.exit_code == 1, rebuilt.out, rebuilt.err);
+  CHECK(rebuilt.err.find("Corruption") != std::string::npos);
+  const CliRun exported = run_export({"trial-balance", "--data", seed.dir()});
+  CHECK_MESSAGE(exported.exit_code == 1, exported.out, exported.err);
+}
+
+// A damaged record after the last event (here a later write of another kind) takes no event with
+// it: every event verifies, yet the folder is still damaged, and the first position the log can
+// no longer vouch for is the one after its head.
+TEST_CASE("DamagedWriteAheadLogRecordAfterTheLastEventIsStillDamage") {
+  SeedLog seed;
+  const uint64_t head = stored_head(seed.dir());
+  {
+    logtest::RawDb raw(seed.dir());
+    raw.put("later", std::string(3000, 'x'), /*projections=*/true);
+  }
+  const std::filesystem::path write_ahead_log = newest_write_ahead_log(seed.dir());
+  REQUIRE(!write_ahead_log.empty());
+  const auto size = static_cast<std::streamoff>(std::filesystem::file_size(write_ahead_log));
+  REQUIRE(size > 3000);
+  flip_byte(write_ahead_log, size - 1000);  // inside the later value
+
+  const CliRun run = verify(seed.dir());
+  CHECK(run.exit_code == 1);
+  CHECK_MESSAGE(run.out.starts_with(fmt::format("damaged: position {}: storage: the write-ahead log holds damaged "
+                                                "records (Corruption: ",
+                                                head + 1)),
+                run.out);
+  CHECK_MESSAGE(run.out.find(fmt::format("the events up to position {} read and verify", head)) != std::string::npos,
+                run.out);
+  CHECK(std::count(run.out.begin(), run.out.end(), '\n') == 1);
 }
 
 TEST_CASE("DigestThatMatchesPassesAndOneThatDoesNotIsCaught") {
