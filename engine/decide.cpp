@@ -179,6 +179,7 @@ class Decider {
     const Booking* booking = nullptr;
     if (auto refused = find_party_booking(c.booking_id, &booking)) return *refused;
     if (booking->status == BookingStatus::in_session) return join(*booking);  // start on an active session joins it
+    if (booking->status == BookingStatus::no_show) return start_window_closed(*booking);
     if (booking->status != BookingStatus::confirmed) {
       return invalid_transition(*booking, "only a paid (confirmed) booking can start");
     }
@@ -197,6 +198,7 @@ class Decider {
       // it closed) is outside_window; inside the window it is waiting for a start.
       if (auto refused = outside_start_window(*booking)) return *refused;
     }
+    if (booking->status == BookingStatus::no_show) return start_window_closed(*booking);
     if (booking->status != BookingStatus::in_session) return invalid_transition(*booking, "its session is not active");
     return join(*booking);
   }
@@ -426,10 +428,17 @@ class Decider {
     if (now_ < opens) {
       return reject(Rejection::outside_window, fmt::format("the start window opens at {}", format_rfc3339(opens)));
     }
-    if (now_ >= closes) {
-      return reject(Rejection::outside_window, fmt::format("the start window closed at {}", format_rfc3339(closes)));
-    }
+    if (now_ >= closes) return start_window_closed(booking);
     return std::nullopt;
+  }
+
+  // A no-show is a paid booking whose start window closed without a start: starting or joining
+  // it is the contract's "after it closes", outside_window. The no-show timer fires as the window
+  // closes (with the test clock, before the call that moved the clock returns), so without this
+  // a client could never see that answer.
+  Decision start_window_closed(const Booking& booking) {
+    const TimeMs closes = start_window_closes_at(booking, policy_);
+    return reject(Rejection::outside_window, fmt::format("the start window closed at {}", format_rfc3339(closes)));
   }
 
   Decision join(const Booking& booking) {

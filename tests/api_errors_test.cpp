@@ -364,7 +364,7 @@ TEST_CASE("WebhookSignaturesAmountsAndRepeatDeliveries") {
   CHECK(api.call("GET", "/api/bookings/" + other, "", s1).body.find(R"("status":"accepted")") != std::string::npos);
 }
 
-TEST_CASE("JoiningAPaidSessionBeforeItsWindowOpensIsOutsideWindow") {
+TEST_CASE("StartingOrJoiningAPaidSessionOutsideItsWindowIsOutsideWindow") {
   ApiFixture api;  // two days before example_start
   const std::string id = api.create_booking(s1, "t1", example_start);
   api.accept_and_pay(id, t1, s1);
@@ -374,6 +374,15 @@ TEST_CASE("JoiningAPaidSessionBeforeItsWindowOpensIsOutsideWindow") {
   api.advance_seconds(2 * 24 * 3600);  // inside the window, not started yet
   r = api.call("POST", "/api/sessions/" + id + "/join", "", t1);
   CHECK(code_of(api, r) == "invalid_transition");
+  // After it closes: the clock's move fires the no-show first, and start and join are still
+  // outside_window, as the error table says.
+  api.advance_seconds(15 * 60);
+  REQUIRE(api.call("GET", "/api/bookings/" + id, "", s1).body.find(R"("status":"no_show")") != std::string::npos);
+  for (const std::string path : {"/start", "/join"}) {
+    r = api.call("POST", "/api/sessions/" + id + path, "", s1);
+    CHECK(r.status == 409);
+    CHECK(code_of(api, r) == "outside_window");
+  }
 }
 
 // HTTP speaks whole seconds: a time sent with a fraction is taken to its second, so that what the

@@ -94,8 +94,8 @@ TEST_CASE("NoShowRefundsTheStudentWhenNobodyStartsInTheWindow") {
   CHECK(booking.refunded_amount == 35000);
   CHECK(balance(h, "external:refunds") == 35000);
   CHECK(has_notification(h, student("s1"), "escrow_refunded", "Refund issued: ETB 350.00"));
-  // Too late to start now.
-  CHECK(h.run(student(), StartSession{"bk_1"}).rejection == Rejection::invalid_transition);
+  // Too late to start now: the window has closed.
+  CHECK(h.run(student(), StartSession{"bk_1"}).rejection == Rejection::outside_window);
 }
 
 TEST_CASE("CancelAfterPaymentRefunds") {
