@@ -194,6 +194,18 @@ std::string balances_json(const State& state, std::string_view tutor_id) {
   if (const Tutor* tutor = state.find_tutor(tutor_id)) {
     for (const auto& [currency, amount] : tutor->pending_release) row_for(currency).pending_release = amount;
   }
+  // A currency the tutor has been paid in (or withdrawn) keeps its row when every figure is 0
+  // (all withdrawn, or the only escrow disputed): the app shows "ETB 0.00", not an empty list.
+  // One pass over the tutor's bookings; rows are few, so row_for's search is short.
+  if (auto found = state.bookings_by_tutor.find(tutor_id); found != state.bookings_by_tutor.end()) {
+    for (const uint32_t index : found->second) {
+      const Booking& booking = state.bookings[index];
+      if (booking.escrow_status != EscrowStatus::none) row_for(booking.price.currency);
+    }
+  }
+  if (auto found = state.withdrawals_by_tutor.find(tutor_id); found != state.withdrawals_by_tutor.end()) {
+    for (const uint32_t index : found->second) row_for(state.withdrawals[index].amount.currency);
+  }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.currency < b.currency; });
   std::string out = "{\"balances\":[";
   for (size_t i = 0; i < rows.size(); ++i) {

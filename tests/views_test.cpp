@@ -60,6 +60,25 @@ TEST_CASE("BookingObjectHasTheContractsShapeAndValues") {
   CHECK(std::string(views::balances_json(h.state, "nobody")) == R"({"balances":[]})");
 }
 
+TEST_CASE("ACurrencyTheTutorWasPaidInKeepsItsBalanceRowAtZero") {
+  DomainHarness h;
+  h.book("bk_1", example_start);
+  h.book("bk_2", example_start + ms_per_day);
+  REQUIRE_FALSE(h.run(tutor(), AcceptBooking{"bk_2"}).rejected());  // accepted, never paid: no row of its own
+  CHECK(std::string(views::balances_json(h.state, "t1")) == R"({"balances":[]})");
+  h.accept_and_pay("bk_1");
+  h.advance_to(example_start);
+  REQUIRE_FALSE(h.run(student(), StartSession{"bk_1"}).rejected());
+  h.advance_by(60 * ms_per_minute);
+  REQUIRE_FALSE(h.run(tutor(), EndSession{"bk_1", ""}).rejected());
+  CHECK(std::string(views::balances_json(h.state, "t1")) ==
+        R"({"balances":[{"currency":"ETB","available":0,"pending_release":29750,"withdrawing":0}]})");
+  // The only escrow disputed: nothing pending, and the row stays, at zero.
+  REQUIRE_FALSE(h.run(student(), OpenDispute{"bk_1", "no audio"}).rejected());
+  CHECK(std::string(views::balances_json(h.state, "t1")) ==
+        R"({"balances":[{"currency":"ETB","available":0,"pending_release":0,"withdrawing":0}]})");
+}
+
 TEST_CASE("SessionStatusCountsTheWindowAndTheRemainingTime") {
   DomainHarness h;
   h.book("bk_1", example_start);
