@@ -16,6 +16,7 @@
 #include "engine/log_keys.h"
 #include "engine/log_store_impl.h"
 #include "engine/silent_logger.h"
+#include "engine/wal_damage_check.h"
 
 namespace tl {
 namespace {
@@ -164,7 +165,17 @@ Status open_database(LogStore::Impl& impl) {
       }
     }
   } else {
-    opened = rocksdb::DB::Open(impl.tuning.db, impl.path, families, &handles, &db);
+    // Strict first: a damaged WAL record fails the open instead of silently ending the log there
+    // (engine/wal_damage_check.h); a torn tail is then recovered to its last whole batch.
+    rocksdb::DBOptions strict = impl.tuning.db;
+    strict.wal_recovery_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+    opened = rocksdb::DB::Open(strict, impl.path, families, &handles, &db);
+    if (opened.IsCorruption()) {
+      const Status tail = check_wal_damage_is_a_torn_tail(impl.path, impl.tuning, families, opened);
+      if (!tail.is_ok()) return tail;
+      handles.clear();
+      opened = rocksdb::DB::Open(impl.tuning.db, impl.path, families, &handles, &db);
+    }
   }
   if (!opened.ok()) {
     if (opened.IsIOError() && opened.ToString().find("lock") != std::string::npos) {

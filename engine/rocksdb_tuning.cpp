@@ -81,7 +81,8 @@ RocksTuning make_rocksdb_tuning(const LogOptions& options) {
   db.max_total_wal_size = 512ull << 20;
   db.keep_log_file_num = 4;               // RocksDB's own info LOG files
   // One writer, one synced WriteBatch per group commit: keep the WAL written and synced in
-  // commit order (no unordered_write, no manual flush), and recover to the last whole batch.
+  // commit order (no unordered_write, no manual flush), and recover to the last whole batch (a
+  // primary tries kAbsoluteConsistency first and uses this only for a torn tail: log_store_open).
   db.unordered_write = false;
   db.manual_wal_flush = false;
   db.enable_pipelined_write = false;

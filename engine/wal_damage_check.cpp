@@ -1,0 +1,62 @@
+#include "engine/wal_damage_check.h"
+
+#include <cassert>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "engine/silent_logger.h"
+
+namespace tl {
+namespace {
+
+// The last sequence number a read-only open recovers in `mode`, or the open's failure.
+rocksdb::Status recovered_sequence(const std::string& path, const RocksTuning& tuning,
+                                   const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
+                                   rocksdb::WALRecoveryMode mode, rocksdb::SequenceNumber* sequence) {
+  rocksdb::DBOptions options = tuning.db;
+  options.wal_recovery_mode = mode;
+  options.info_log = std::make_shared<SilentLogger>();  // nothing written to the folder
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  const rocksdb::Status opened = rocksdb::DB::OpenForReadOnly(options, path, families, &handles, &db);
+  if (db != nullptr) {
+    *sequence = db->GetLatestSequenceNumber();
+    for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
+    delete db;
+  }
+  return opened;
+}
+
+}  // namespace
+
+Status check_wal_damage_is_a_torn_tail(const std::string& path, const RocksTuning& tuning,
+                                       const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
+                                       const rocksdb::Status& strict_failure) {
+  assert(strict_failure.IsCorruption());
+  const std::string refused = fmt::format(
+      "{}: the write-ahead log is damaged ({}), and the log will not open for writing on it",
+      path, strict_failure.ToString());
+  const std::string advice =
+      "`tutorledger replay verify` names the first position the damage took; restore the folder from a backup or "
+      "a replica, or move the damaged folder aside";
+  rocksdb::SequenceNumber kept = 0;
+  rocksdb::SequenceNumber readable = 0;
+  const rocksdb::Status to_the_damage =
+      recovered_sequence(path, tuning, families, rocksdb::WALRecoveryMode::kPointInTimeRecovery, &kept);
+  const rocksdb::Status past_the_damage =
+      recovered_sequence(path, tuning, families, rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords, &readable);
+  if (!to_the_damage.ok() || !past_the_damage.ok()) {
+    const rocksdb::Status& failed = to_the_damage.ok() ? past_the_damage : to_the_damage;
+    return Status::corruption(fmt::format("{}: it cannot be read even to the damage ({}); {}", refused,
+                                          failed.ToString(), advice));
+  }
+  if (readable > kept) {
+    return Status::corruption(fmt::format(
+        "{}: writes up to sequence {} follow the damage, and recovering to it (sequence {}) would drop them; {}", refused,
+        readable, kept, advice));
+  }
+  return Status::ok();  // a torn tail: nothing after it to lose
+}
+
+}  // namespace tl

@@ -1,0 +1,116 @@
+// A damaged write-ahead-log record: a primary refuses to open when intact writes follow it
+// (recovering to the damage would drop acknowledged events and reuse their positions), and
+// recovers a torn tail (a batch cut short by a crash, never acknowledged) to its last whole batch.
+// Nothing it refuses is changed on disk, so `replay verify` can still name the lost positions.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "engine/log_store.h"
+#include "support/log_test_support.h"
+
+using namespace tl;
+using namespace tl::logtest;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int batches_count = 40;  // about 2 KiB each: the WAL spans several of its 32 KiB blocks
+
+// A closed log of `batches_count` synced appends, one event each, all still in its WAL.
+fs::path closed_log_in_wal(const std::string& path) {
+  {
+    auto log = open_log(path);
+    const std::string data = "{\"note\":\"" + std::string(2000, 'n') + "\"}";
+    for (int i = 0; i < batches_count; ++i) {
+      REQUIRE(log->append(single("s", ExpectedVersion::any(), {event("Noted", data)})).status.is_ok());
+    }
+  }
+  fs::path wal;
+  for (const auto& entry : fs::directory_iterator(path)) {
+    if (entry.path().extension() == ".log" && entry.file_size() > 0) wal = entry.path();
+  }
+  REQUIRE(!wal.empty());
+  REQUIRE(fs::file_size(wal) > 64 * 1024);
+  return wal;
+}
+
+std::string bytes_of(const fs::path& file) {
+  std::ifstream stream(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(stream), {});
+}
+
+void flip_byte(const fs::path& file, std::streamoff offset) {
+  std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(stream.seekg(offset));
+  const char byte = static_cast<char>(stream.get());
+  REQUIRE(stream.seekp(offset));
+  stream.put(static_cast<char>(byte ^ 0x01));
+  REQUIRE(stream.good());
+}
+
+}  // namespace
+
+TEST_CASE("PrimaryRefusesAWriteAheadLogWhoseDamageIsFollowedByIntactWrites") {
+  TempFolder folder;
+  const fs::path wal = closed_log_in_wal(folder.path());
+  flip_byte(wal, 1000);  // inside the first batches
+  const std::string damaged = bytes_of(wal);
+
+  for (int attempt = 0; attempt < 2; ++attempt) {  // refused again, not recovered by the first try
+    std::unique_ptr<LogStore> log;
+    const Status status = LogStore::open(folder.path(), LogOptions{}, &log);
+    CHECK(status.is_corruption());
+    CHECK_MESSAGE(status.message().find("the write-ahead log is damaged (Corruption: ") != std::string::npos,
+                  status.message());
+    CHECK_MESSAGE(status.message().find("follow the damage") != std::string::npos, status.message());
+    CHECK(status.message().find("replay verify") != std::string::npos);
+    CHECK(log == nullptr);
+  }
+  CHECK(fs::exists(wal));
+  CHECK(bytes_of(wal) == damaged);
+
+  // What verify reads: every later batch is still there, after a gap where the damage was.
+  LogOptions audit;
+  audit.read_only_secondary = true;
+  audit.skip_damaged_wal_records = true;
+  std::unique_ptr<LogStore> secondary;
+  REQUIRE(LogStore::open(folder.path(), audit, &secondary).is_ok());
+  CHECK(!secondary->storage_damage().empty());
+  CHECK(secondary->head().position == batches_count);
+  const VerifyReport report = secondary->verify();
+  CHECK_FALSE(report.clean);
+  CHECK(report.first_bad_position == 1);
+  CHECK_MESSAGE(report.problem.starts_with("gap: "), report.problem);
+}
+
+TEST_CASE("PrimaryRecoversATornTailToItsLastWholeBatch") {
+  TempFolder folder;
+  const fs::path wal = closed_log_in_wal(folder.path());
+  fs::resize_file(wal, fs::file_size(wal) - 100);  // the last batch cut short, as a crash mid-write leaves it
+
+  auto log = open_log(folder.path());
+  CHECK(log->head().position == batches_count - 1);
+  REQUIRE(log->append(single("s", ExpectedVersion::any(), {event("Noted")})).status.is_ok());
+  CHECK(log->head().position == batches_count);
+  log.reset();
+  CHECK(verify_as_secondary(folder.path()).clean);
+}
+
+TEST_CASE("PrimaryOpensAnUndamagedWriteAheadLogWithEveryBatch") {
+  TempFolder folder;
+  closed_log_in_wal(folder.path());
+  auto log = open_log(folder.path());
+  CHECK(log->head().position == batches_count);
+  std::unique_ptr<LogStore> audit;
+  LogOptions options;
+  options.read_only_secondary = true;
+  options.skip_damaged_wal_records = true;
+  log.reset();
+  REQUIRE(LogStore::open(folder.path(), options, &audit).is_ok());
+  CHECK(audit->storage_damage().empty());
+}
