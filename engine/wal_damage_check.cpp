@@ -1,11 +1,10 @@
 #include "engine/wal_damage_check.h"
 
 #include <cassert>
-#include <memory>
 
 #include <fmt/format.h>
 
-#include "engine/silent_logger.h"
+#include "engine/read_only_open.h"
 
 namespace tl {
 namespace {
@@ -16,16 +15,8 @@ rocksdb::Status recovered_sequence(const std::string& path, const RocksTuning& t
                                    rocksdb::WALRecoveryMode mode, rocksdb::SequenceNumber* sequence) {
   rocksdb::DBOptions options = tuning.db;
   options.wal_recovery_mode = mode;
-  options.info_log = std::make_shared<SilentLogger>();  // nothing written to the folder
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  const rocksdb::Status opened = rocksdb::DB::OpenForReadOnly(options, path, families, &handles, &db);
-  if (db != nullptr) {
-    *sequence = db->GetLatestSequenceNumber();
-    for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
-    delete db;
-  }
-  return opened;
+  return open_read_only_briefly(path, options, families,
+                                [sequence](rocksdb::DB& db) { *sequence = db.GetLatestSequenceNumber(); });
 }
 
 }  // namespace

@@ -5,8 +5,6 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "engine/log_store.h"
@@ -39,27 +37,13 @@ fs::path closed_log_in_wal(const std::string& path) {
   return wal;
 }
 
-std::string bytes_of(const fs::path& file) {
-  std::ifstream stream(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(stream), {});
-}
-
-void flip_byte(const fs::path& file, std::streamoff offset) {
-  std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
-  REQUIRE(stream.seekg(offset));
-  const char byte = static_cast<char>(stream.get());
-  REQUIRE(stream.seekp(offset));
-  stream.put(static_cast<char>(byte ^ 0x01));
-  REQUIRE(stream.good());
-}
-
 }  // namespace
 
 TEST_CASE("PrimaryRefusesAWriteAheadLogWhoseDamageIsFollowedByIntactWrites") {
   TempFolder folder;
   const fs::path wal = closed_log_in_wal(folder.path());
-  flip_byte(wal, 1000);  // inside the first batches
-  const std::string damaged = bytes_of(wal);
+  flip_byte(wal.string(), 1000);  // inside the first batches
+  const std::string damaged = file_bytes(wal.string());
 
   for (int attempt = 0; attempt < 2; ++attempt) {  // refused again, not recovered by the first try
     std::unique_ptr<LogStore> log;
@@ -72,7 +56,7 @@ TEST_CASE("PrimaryRefusesAWriteAheadLogWhoseDamageIsFollowedByIntactWrites") {
     CHECK(log == nullptr);
   }
   CHECK(fs::exists(wal));
-  CHECK(bytes_of(wal) == damaged);
+  CHECK(file_bytes(wal.string()) == damaged);
 
   // What verify reads: every later batch is still there, after a gap where the damage was.
   LogOptions audit;

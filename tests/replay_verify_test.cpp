@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <random>
 
@@ -140,21 +139,11 @@ std::filesystem::path newest_write_ahead_log(const std::string& dir) {
   return newest;
 }
 
-void flip_byte(const std::filesystem::path& file, std::streamoff offset) {
-  std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
-  REQUIRE(stream.seekg(offset));
-  const char byte = static_cast<char>(stream.get());
-  REQUIRE(stream.seekp(offset));
-  stream.put(static_cast<char>(byte ^ 0x01));
-  REQUIRE(stream.good());
-}
-
 // Every file's bytes, by name: verify must leave a damaged folder exactly as it found it.
 std::map<std::string, std::string> folder_bytes(const std::string& dir) {
   std::map<std::string, std::string> bytes;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    std::ifstream file(entry.path(), std::ios::binary);
-    bytes[entry.path().filename().string()] = std::string(std::istreambuf_iterator<char>(file), {});
+    bytes[entry.path().filename().string()] = logtest::file_bytes(entry.path().string());
   }
   return bytes;
 }
@@ -170,7 +159,7 @@ TEST_CASE("DamagedWriteAheadLogRecordIsReportedAtTheFirstPositionItTook") {
   const std::filesystem::path write_ahead_log = newest_write_ahead_log(seed.dir());
   REQUIRE_MESSAGE(!write_ahead_log.empty(), "the seed log's events are expected in its write-ahead log");
   REQUIRE(std::filesystem::file_size(write_ahead_log) > 4096);
-  flip_byte(write_ahead_log, 2000);
+  logtest::flip_byte(write_ahead_log.string(), 2000);
   const std::map<std::string, std::string> before = folder_bytes(seed.dir());
 
   const CliRun run = verify(seed.dir());
@@ -207,7 +196,7 @@ TEST_CASE("DamagedWriteAheadLogRecordAfterTheLastEventIsStillDamage") {
   REQUIRE(!write_ahead_log.empty());
   const auto size = static_cast<std::streamoff>(std::filesystem::file_size(write_ahead_log));
   REQUIRE(size > 3000);
-  flip_byte(write_ahead_log, size - 1000);  // inside the later value
+  logtest::flip_byte(write_ahead_log.string(), static_cast<uint64_t>(size - 1000));  // inside the later value
 
   const CliRun run = verify(seed.dir());
   CHECK(run.exit_code == 1);

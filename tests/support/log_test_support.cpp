@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include <doctest/doctest.h>
@@ -58,6 +60,22 @@ VerifyReport verify_as_secondary(const std::string& path) {
   INFO(status.to_string());
   REQUIRE(status.is_ok());
   return store->verify();
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream stream(path, std::ios::binary);
+  REQUIRE_MESSAGE(stream.good(), "cannot read ", path);
+  return std::string(std::istreambuf_iterator<char>(stream), {});
+}
+
+void flip_byte(const std::string& path, uint64_t offset) {
+  std::fstream stream(path, std::ios::in | std::ios::out | std::ios::binary);
+  const auto at = static_cast<std::streamoff>(offset);
+  REQUIRE(stream.seekg(at));
+  const char byte = static_cast<char>(stream.get());
+  REQUIRE(stream.seekp(at));
+  stream.put(static_cast<char>(byte ^ 0x01));
+  REQUIRE(stream.good());
 }
 
 RawDb::RawDb(const std::string& path) {

@@ -2,6 +2,7 @@
 // Helpers for the event-log tests: temporary folders, events, a raw RocksDB handle for
 // tampering with a closed log, and a file system that fails WAL writes on demand.
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,6 +39,10 @@ AppendBatch single(std::string stream, ExpectedVersion expected, std::vector<New
 std::unique_ptr<LogStore> open_log(const std::string& path, LogOptions options = {});
 // Opens `path` as a secondary (what the replay CLI does) and verifies it.
 VerifyReport verify_as_secondary(const std::string& path);
+
+// A file's bytes, and one of them changed in place (its lowest bit flipped), as bit rot would.
+std::string file_bytes(const std::string& path);
+void flip_byte(const std::string& path, uint64_t offset);
 
 // Plain RocksDB on a closed log folder: both column families, no tutorledger logic.
 class RawDb {
