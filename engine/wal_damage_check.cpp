@@ -25,9 +25,9 @@ Status check_wal_damage_is_a_torn_tail(const std::string& path, const RocksTunin
                                        const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
                                        const rocksdb::Status& strict_failure) {
   assert(strict_failure.IsCorruption());
-  const std::string refused = fmt::format(
-      "{}: the write-ahead log is damaged ({}), and the log will not open for writing on it",
-      path, strict_failure.ToString());
+  const std::string refused =
+      fmt::format("{}: the write-ahead log is damaged ({}), and the log will not open for writing on it", path,
+                  strict_failure.ToString());
   const std::string advice =
       "`tutorledger replay verify` names the first position the damage took; restore the folder from a backup or "
       "a replica, or move the damaged folder aside";
@@ -39,13 +39,13 @@ Status check_wal_damage_is_a_torn_tail(const std::string& path, const RocksTunin
       recovered_sequence(path, tuning, families, rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords, &readable);
   if (!to_the_damage.ok() || !past_the_damage.ok()) {
     const rocksdb::Status& failed = to_the_damage.ok() ? past_the_damage : to_the_damage;
-    return Status::corruption(fmt::format("{}: it cannot be read even to the damage ({}); {}", refused,
-                                          failed.ToString(), advice));
+    return Status::corruption(
+        fmt::format("{}: it cannot be read even to the damage ({}); {}", refused, failed.ToString(), advice));
   }
   if (readable > kept) {
     return Status::corruption(fmt::format(
-        "{}: writes up to sequence {} follow the damage, and recovering to it (sequence {}) would drop them; {}", refused,
-        readable, kept, advice));
+        "{}: writes up to sequence {} follow the damage, and recovering to it (sequence {}) would drop them; {}",
+        refused, readable, kept, advice));
   }
   return Status::ok();  // a torn tail: nothing after it to lose
 }

@@ -10,10 +10,10 @@
 // does this check tell the two apart, with two read-only opens that write nothing to the folder:
 // one as point-in-time recovery would read the log, one skipping every damaged record. When the
 // skipping one reads writes past the point where the other stopped, the damage is not a tail.
+#include <rocksdb/db.h>
+
 #include <string>
 #include <vector>
-
-#include <rocksdb/db.h>
 
 #include "engine/rocksdb_tuning.h"
 #include "engine/status.h"
