@@ -38,9 +38,8 @@ Status check_wal_damage_is_a_torn_tail(const std::string& path, const RocksTunin
   const rocksdb::Status past_the_damage =
       recovered_sequence(path, tuning, families, rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords, &readable);
   if (!to_the_damage.ok() || !past_the_damage.ok()) {
-    const rocksdb::Status& failed = to_the_damage.ok() ? past_the_damage : to_the_damage;
-    return Status::corruption(
-        fmt::format("{}: it cannot be read even to the damage ({}); {}", refused, failed.ToString(), advice));
+    // Not the write-ahead log alone (a table file or the manifest, say): RocksDB's own answer.
+    return Status::corruption(fmt::format("opening {}: {}", path, strict_failure.ToString()));
   }
   if (readable > kept) {
     return Status::corruption(fmt::format(

@@ -22,7 +22,8 @@ namespace tl {
 
 // ok when `strict_failure` (the strict open's corruption) is a torn tail with nothing readable
 // after it, so that point-in-time recovery loses no acknowledged write; corruption otherwise,
-// naming what would be lost and what to do.
+// naming what would be lost and what to do (or, when even a read-only open fails, so that the
+// damage is not the write-ahead log's alone, RocksDB's own answer).
 Status check_wal_damage_is_a_torn_tail(const std::string& path, const RocksTuning& tuning,
                                        const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
                                        const rocksdb::Status& strict_failure);
