@@ -61,7 +61,7 @@ void App::add_feed_routes(Router& router) {
             break;
           }
           if (taken > 0) items += ',';
-          views::append_notification(items, render_notification(state, *it));
+          views::append_notification(items, render_notification(state, *it, caller.role));
         }
       }
       return json_response(200, page_json(items, next), actor_text(caller));

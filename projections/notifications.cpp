@@ -24,7 +24,7 @@ constexpr uint8_t kind_of() {
   return static_cast<uint8_t>(EventData(T{}).index());
 }
 
-std::string booking_text(const Booking& b, uint8_t kind) {
+std::string booking_text(const Booking& b, uint8_t kind, Role reader) {
   const std::string when = format_rfc3339(b.scheduled_start);
   if (kind == kind_of<BookingRequested>()) return fmt::format("New booking request: {} at {}", b.subject, when);
   if (kind == kind_of<BookingAccepted>()) return fmt::format("Booking accepted: {} at {}", b.subject, when);
@@ -51,6 +51,10 @@ std::string booking_text(const Booking& b, uint8_t kind) {
   }
   if (kind == kind_of<DisputeOpened>()) return fmt::format("Session disputed: {}", b.subject);
   if (kind == kind_of<DisputeResolved>()) {
+    // What the tutor is paid by a resolution is a payout, and a payout reads as API.md says.
+    if (reader == Role::tutor && b.tutor_amount.value_or(0) > 0) {
+      return fmt::format("Payment received: {}", format_money(Money{*b.tutor_amount, b.price.currency}));
+    }
     return fmt::format("Dispute resolved: {} refunded, {} paid to the tutor",
                        format_money(Money{b.refunded_amount.value_or(0), b.price.currency}),
                        format_money(Money{b.tutor_amount.value_or(0), b.price.currency}));
@@ -73,7 +77,7 @@ bool is_withdrawal_notification(uint8_t kind) {
          kind == kind_of<WithdrawalFailed>();
 }
 
-NotificationView render_notification(const State& state, const Notification& notification) {
+NotificationView render_notification(const State& state, const Notification& notification, Role reader) {
   NotificationView view;
   view.id = fmt::format("n_{}", static_cast<uint64_t>(notification.position));
   view.type = snake_case(event_kind_name(notification.event_kind));
@@ -85,7 +89,7 @@ NotificationView render_notification(const State& state, const Notification& not
     assert(notification.subject < state.bookings.size());
     const Booking& booking = state.bookings[notification.subject];
     view.booking_id = booking.id;
-    view.text = booking_text(booking, notification.event_kind);
+    view.text = booking_text(booking, notification.event_kind, reader);
   }
   return view;
 }

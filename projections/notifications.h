@@ -14,7 +14,9 @@ struct NotificationView {
   TimeMs at = 0;
 };
 
-NotificationView render_notification(const State& state, const Notification& notification);
+// `reader` is the role whose list holds the notification: one event may read differently to
+// the student and to the tutor (a dispute resolution is a payout to the tutor).
+NotificationView render_notification(const State& state, const Notification& notification, Role reader);
 
 // Whether a notification of this event kind refers to a withdrawal (else to a booking).
 bool is_withdrawal_notification(uint8_t event_kind);

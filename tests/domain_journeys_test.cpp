@@ -19,7 +19,7 @@ std::vector<NotificationView> notifications_of(const DomainHarness& h, const Act
   const auto& lists = h.state.notifications_of(user.role);
   auto found = lists.find(user.id);
   if (found == lists.end()) return views;
-  for (const auto& n : found->second) views.push_back(render_notification(h.state, n));
+  for (const auto& n : found->second) views.push_back(render_notification(h.state, n, user.role));
   return views;
 }
 
@@ -142,7 +142,10 @@ TEST_CASE("DisputeInsideTheHoldStopsTheReleaseAndASplitPaysBothSides") {
   // The tutor's notifications still say what each event said: the scheduled release announced
   // 297.50 even though the resolution paid 212.50.
   CHECK(has_notification(h, tutor("t1"), "escrow_release_scheduled", announced));
-  CHECK(has_notification(h, tutor("t1"), "dispute_resolved", "Dispute resolved: ETB 100.00 refunded, ETB 212.50 paid to the tutor"));
+  // What the resolution pays the tutor reads as every payout does; the student is told the split.
+  CHECK(has_notification(h, tutor("t1"), "dispute_resolved", "Payment received: ETB 212.50"));
+  CHECK(has_notification(h, student("s1"), "dispute_resolved",
+                         "Dispute resolved: ETB 100.00 refunded, ETB 212.50 paid to the tutor"));
 }
 
 TEST_CASE("DisputeResolvedWithNothingOrEverythingRefunded") {
@@ -158,6 +161,10 @@ TEST_CASE("DisputeResolvedWithNothingOrEverythingRefunded") {
     REQUIRE_FALSE(h.run(admin(), ResolveDispute{"bk_1", refund}).rejected());
     CHECK(h.state.find_booking("bk_1")->escrow_status == (refund == 0 ? EscrowStatus::released : EscrowStatus::refunded));
     CHECK(balance(h, "tutor:t1") == (refund == 0 ? 29750 : 0));
+    // Paid, the tutor reads a payout; refunded in full, the tutor reads the split like the student.
+    CHECK(has_notification(h, tutor("t1"), "dispute_resolved",
+                           refund == 0 ? "Payment received: ETB 297.50"
+                                       : "Dispute resolved: ETB 350.00 refunded, ETB 0.00 paid to the tutor"));
   }
 }
 

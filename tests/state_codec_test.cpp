@@ -57,7 +57,8 @@ TEST_CASE("StateDumpRoundTripsToTheSameHash") {
       REQUIRE(found != loaded.notifications_of(role).end());
       REQUIRE(found->second.size() == notifications.size());
       for (size_t i = 0; i < notifications.size(); ++i, ++rendered) {
-        CHECK(render_notification(loaded, found->second[i]).text == render_notification(h.state, notifications[i]).text);
+        CHECK(render_notification(loaded, found->second[i], role).text ==
+              render_notification(h.state, notifications[i], role).text);
       }
     }
   }
