@@ -68,7 +68,8 @@ void App::add_feed_routes(Router& router) {
     }));
   }));
 
-  // The global log from ?from= (inclusive, default 1), or from ?cursor=.
+  // The global log from ?from= (inclusive, default 1; 0, the start of the log too, as clients that
+  // count from 0 send it), or from ?cursor=.
   add_route(router, "GET", "/api/events", guarded(config_, admins, [this](const Actor& caller, HttpRequest&& request, RouteParams,
                                                                     Respond respond) {
     HttpResponse error;
@@ -78,9 +79,10 @@ void App::add_feed_routes(Router& router) {
     const Paging* paging = &list_request->paging;
     int64_t from = 1;
     if (query->has("from")) {
-      if (const Status status = query->read_int64("from", from, 1, INT64_MAX); !status.is_ok()) {
+      if (const Status status = query->read_int64("from", from, 0, INT64_MAX); !status.is_ok()) {
         return respond(error_http(400, "invalid_request", status.message(), actor_text(caller)));
       }
+      from = std::max<int64_t>(from, 1);  // positions start at 1
     }
     if (!paging->cursor.empty()) {
       auto cursor = parse_position(paging->cursor);

@@ -494,6 +494,10 @@ TEST_CASE("ListsPageWithLimitAndCursor") {
   auto events = api.call("GET", "/api/events?from=2&limit=2", "", admin());
   CHECK(int64_t(api.json(events.body)["data"].at(0)["position"]) == 2);
   CHECK(std::string_view(api.json(events.body)["next_cursor"]) == "4");
+  // Positions start at 1: from=0 is the start of the log too; below that is bad input.
+  CHECK(api.call("GET", "/api/events?from=0&limit=3", "", admin()).body ==
+        api.call("GET", "/api/events?from=1&limit=3", "", admin()).body);
+  CHECK(api.call("GET", "/api/events?from=-1", "", admin()).status == 400);
   auto digest = api.call("GET", "/api/ledger/digest", "", admin());
   CHECK(int64_t(api.json(digest.body)["position"]) == 5);
   CHECK(std::string_view(api.json(digest.body)["hash"]) == to_hex(api.engine->log().head().hash));
