@@ -15,6 +15,14 @@ TEST_CASE("Currency accepts ISO 4217 codes with their minor-unit exponent") {
   CHECK(currency("ETB").minor_unit_digits() == 2);
   CHECK(currency("JPY").minor_unit_digits() == 0);
   CHECK(currency("KWD").minor_unit_digits() == 3);
+  // Funds codes and the newest codes are ISO 4217 codes too; CLF and UYW have four digits.
+  CHECK(currency("CLF").minor_unit_digits() == 4);
+  CHECK(currency("UYW").minor_unit_digits() == 4);
+  CHECK(currency("UYI").minor_unit_digits() == 0);
+  CHECK(currency("XCG").minor_unit_digits() == 2);
+  CHECK(currency("ZWG").minor_unit_digits() == 2);
+  CHECK(currency("VED").minor_unit_digits() == 2);
+  CHECK_FALSE(Currency::parse("XAU"));  // no minor unit: not money a tutor is paid in
   CHECK_FALSE(Currency::parse("etb"));
   CHECK_FALSE(Currency::parse("XXX"));
   CHECK_FALSE(Currency::parse("ET"));
@@ -29,6 +37,8 @@ TEST_CASE("DecimalAmountIsParsedExactlyByTheCurrencyExponent") {
   CHECK(parse_decimal_amount("0.01", currency("ETB")) == 1);
   CHECK(parse_decimal_amount("350", currency("JPY")) == 350);
   CHECK(parse_decimal_amount("1.005", currency("KWD")) == 1005);
+  CHECK(parse_decimal_amount("37.5612", currency("CLF")) == 375612);
+  CHECK_FALSE(parse_decimal_amount("37.56123", currency("CLF")));
   // Zeros beyond the exponent are exact; anything else is not representable.
   CHECK(parse_decimal_amount("350.000", currency("ETB")) == 35000);
   CHECK_FALSE(parse_decimal_amount("350.001", currency("ETB")));
@@ -58,6 +68,8 @@ TEST_CASE("Formatting uses the currency's minor-unit digits") {
   CHECK(format_decimal_amount(-1005, currency("KWD")) == "-1.005");
   CHECK(format_decimal_amount(std::numeric_limits<int64_t>::min(), currency("JPY")) == "-9223372036854775808");
   CHECK(format_money(Money{29750, currency("ETB")}) == "ETB 297.50");
+  CHECK(format_money(Money{375612, currency("CLF")}) == "CLF 37.5612");
+  CHECK(format_money(Money{5, currency("UYW")}) == "UYW 0.0005");
 }
 
 TEST_CASE("CheckedArithmeticRefusesOverflowAndCurrencyMismatch") {
