@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <memory>
 #include <system_error>
 #include <thread>
 
@@ -17,7 +16,7 @@
 #include "engine/leftovers.h"
 #include "engine/log_keys.h"
 #include "engine/log_store_impl.h"
-#include "engine/silent_logger.h"
+#include "engine/read_only_open.h"
 #include "engine/wal_damage_check.h"
 
 namespace tl {
@@ -131,15 +130,13 @@ Status recover_head(LogStore::Impl& impl) {
 }
 
 // Read-only, the damaged write-ahead-log records (with the rest of their 32 KiB blocks) left out,
-// and nothing written to the folder: no info LOG, no recovery written back.
+// and nothing written to the folder.
 rocksdb::Status open_skipping_damaged_wal_records(const LogStore::Impl& impl,
                                                   const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
                                                   std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** db) {
   rocksdb::DBOptions options = impl.tuning.db;
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords;
-  options.info_log = std::make_shared<SilentLogger>();
-  handles->clear();
-  return rocksdb::DB::OpenForReadOnly(options, impl.path, families, handles, db);
+  return open_read_only_silently(impl.path, options, families, handles, db);
 }
 
 Status open_database(LogStore::Impl& impl) {
