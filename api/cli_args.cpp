@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <charconv>
 
 namespace tl::cli {
 
@@ -62,5 +63,15 @@ struct ArgsParser {
 };
 
 ArgsResult parse_args(Args args, std::span<const OptionSpec> specs) { return ArgsParser::parse(args, specs); }
+
+std::optional<int64_t> parse_whole_number(std::string_view text, int64_t min, int64_t max) {
+  assert(0 <= min && min <= max);
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;  // out of range
+  if (value < min || value > max) return std::nullopt;
+  return value;
+}
 
 }  // namespace tl::cli

@@ -4,6 +4,7 @@
 // starting with "--" is a positional, and after a bare `--` everything is. Unknown options,
 // a missing value, a value given to a flag, and an option given twice are errors.
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -43,5 +44,9 @@ struct ArgsResult {
 };
 
 ArgsResult parse_args(Args args, std::span<const OptionSpec> specs);
+
+// An option's number: decimal digits only (no sign, spaces or fraction: "3x" and "+3" are
+// refused), from `min` to `max`; nullopt otherwise. 0 <= min <= max.
+std::optional<int64_t> parse_whole_number(std::string_view text, int64_t min, int64_t max);
 
 }  // namespace tl::cli

@@ -73,9 +73,9 @@ int replica(Args args) {
     return usage_error("--listen: " + listen.message());
   }
   if (auto threads = parsed.args.value("io-threads")) {
-    const int count = std::atoi(std::string(*threads).c_str());
-    if (count < 1 || count > io_threads_max) return usage_error("--io-threads must be 1 to 256");
-    server_options.io_threads = static_cast<size_t>(count);
+    const auto count = parse_whole_number(*threads, 1, io_threads_max);
+    if (!count) return usage_error("--io-threads must be 1 to 256");
+    server_options.io_threads = static_cast<size_t>(*count);
   }
   server_options.metrics = std::make_shared<MetricsRegistry>();
 

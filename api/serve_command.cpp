@@ -23,13 +23,15 @@ namespace {
 
 constexpr std::string_view serve_usage =
     "usage: tutorledger serve [--data DIR] [--listen HOST:PORT] [--test-clock] [--production] [--io-threads N]\n"
-    "                         [--nats URL [--nats-stream NAME] [--nats-replicas N]]\n"
+    "                         [--idempotency-keep-hours N] [--nats URL [--nats-stream NAME] [--nats-replicas N]]\n"
     "\n"
     "  --data DIR          the ledger's RocksDB folder (default ./data; created if missing)\n"
     "  --listen HOST:PORT  where to listen (default 127.0.0.1:8080)\n"
     "  --test-clock        the clock stands still until POST /api/test/clock moves it\n"
     "  --production        refuse to start without TL_JWT_SECRET and TL_WEBHOOK_SECRET (also TL_ENV=production)\n"
     "  --io-threads N      HTTP I/O threads (default: the number of cores)\n"
+    "  --idempotency-keep-hours N\n"
+    "                      how long a request's Idempotency-Key answers retries (24 to 87840; default 168)\n"
     "  --nats URL          publish the log to NATS JetStream (nats://host:port, comma-separated for a\n"
     "                      cluster; also TL_NATS_URL); off when neither is given\n"
     "  --nats-stream NAME  the JetStream stream (default TUTORLEDGER_EVENTS; created if missing)\n"
@@ -42,6 +44,10 @@ constexpr size_t production_secret_bytes_min = 32;
 // (hex, base64) uses far more distinct characters than this.
 constexpr size_t production_secret_distinct_min = 10;
 constexpr int nats_replicas_max = 5;  // JetStream's own limit
+constexpr int io_threads_max = 256;
+// API.md: "Keys are kept at least 24 h". At most ten years.
+constexpr int64_t idempotency_keep_hours_min = 24;
+constexpr int64_t idempotency_keep_hours_max = 10 * 366 * 24;
 
 std::string env_or_empty(const char* name) {
   const char* value = std::getenv(name);
@@ -80,7 +86,8 @@ bool resolve_secret(const char* name, bool production, std::string* secret) {
 int serve(Args args) {
   static constexpr OptionSpec specs[] = {{"data", true},        {"listen", true},     {"test-clock", false},
                                          {"production", false}, {"io-threads", true}, {"help", false},
-                                         {"nats", true},        {"nats-stream", true}, {"nats-replicas", true}};
+                                         {"nats", true},        {"nats-stream", true}, {"nats-replicas", true},
+                                         {"idempotency-keep-hours", true}};
   const ArgsResult parsed = parse_args(args, specs);
   if (!parsed.ok()) {
     std::fprintf(stderr, "tutorledger serve: %s\n\n%s", parsed.error.c_str(), serve_usage.data());
@@ -118,12 +125,22 @@ int serve(Args args) {
     return 2;
   }
   if (auto threads = parsed.args.value("io-threads")) {
-    const int count = std::atoi(std::string(*threads).c_str());
-    if (count < 1 || count > 256) {
-      std::fprintf(stderr, "tutorledger serve: --io-threads must be 1 to 256\n");
+    const auto count = parse_whole_number(*threads, 1, io_threads_max);
+    if (!count) {
+      std::fprintf(stderr, "tutorledger serve: --io-threads must be 1 to %d\n", io_threads_max);
       return 2;
     }
-    server_options.io_threads = static_cast<size_t>(count);
+    server_options.io_threads = static_cast<size_t>(*count);
+  }
+  int64_t idempotency_keep_hours = EngineOptions{}.idempotency_keep_seconds / 3600;
+  if (auto hours = parsed.args.value("idempotency-keep-hours")) {
+    const auto count = parse_whole_number(*hours, idempotency_keep_hours_min, idempotency_keep_hours_max);
+    if (!count) {
+      std::fprintf(stderr, "tutorledger serve: --idempotency-keep-hours must be %lld to %lld\n",
+                   static_cast<long long>(idempotency_keep_hours_min), static_cast<long long>(idempotency_keep_hours_max));
+      return 2;
+    }
+    idempotency_keep_hours = *count;
   }
   server_options.metrics = std::make_shared<MetricsRegistry>();
   // The secrets last: a made-up one is printed only when the command line was good.
@@ -143,12 +160,12 @@ int serve(Args args) {
     nats_options->url = nats_url;
     if (auto stream = parsed.args.value("nats-stream")) nats_options->stream = std::string(*stream);
     if (auto replicas = parsed.args.value("nats-replicas")) {
-      const int count = std::atoi(std::string(*replicas).c_str());
-      if (count < 1 || count > nats_replicas_max) {
+      const auto count = parse_whole_number(*replicas, 1, nats_replicas_max);
+      if (!count) {
         std::fprintf(stderr, "tutorledger serve: --nats-replicas must be 1 to %d\n", nats_replicas_max);
         return 2;
       }
-      nats_options->replicas = count;
+      nats_options->replicas = static_cast<int>(*count);
     }
   } else if (parsed.args.has("nats-stream") || parsed.args.has("nats-replicas")) {
     std::fprintf(stderr, "tutorledger serve: --nats-stream and --nats-replicas need --nats URL (or TL_NATS_URL)\n");
@@ -157,6 +174,7 @@ int serve(Args args) {
 
   EngineOptions engine_options;
   engine_options.data_dir = std::string(parsed.args.value("data").value_or("./data"));
+  engine_options.idempotency_keep_seconds = idempotency_keep_hours * 3600;
   std::unique_ptr<Clock> clock = std::make_unique<SystemClock>();
   if (test_clock) clock = std::make_unique<ManualClock>(ceil_to_second(SystemClock().now()));
   std::unique_ptr<Engine> engine;

@@ -35,17 +35,6 @@ int usage_error(std::string& err, std::string_view message) {
   return 2;
 }
 
-// Decimal digits only (no sign, no spaces), within the allowed range.
-std::optional<int64_t> parse_ttl(std::string_view text) {
-  int64_t value = 0;
-  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string_view::npos) {
-    return std::nullopt;
-  }
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  if (value < token_ttl_s_min || value > token_ttl_s_max) return std::nullopt;
-  return value;
-}
 
 }  // namespace
 
@@ -68,7 +57,7 @@ int run_token_command(Args args, const TokenEnvironment& environment, std::strin
   if (!role) return usage_error(err, "--role must be student, tutor or admin");
   int64_t ttl_s = token_ttl_s_default;
   if (const auto ttl_text = parsed.args.value("ttl")) {
-    const auto ttl = parse_ttl(*ttl_text);
+    const auto ttl = parse_whole_number(*ttl_text, token_ttl_s_min, token_ttl_s_max);
     if (!ttl) return usage_error(err, "--ttl must be a whole number of seconds from 1 to 31536000");
     ttl_s = *ttl;
   }

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -295,6 +296,13 @@ struct Engine::Writer {
     return error_reply(409, "idempotency_conflict", "this Idempotency-Key was used with a different request");
   }
 
+  // Stored answers decided a keep time before `now` or earlier are no longer found (and
+  // compactions drop them): a retry after that is a new request.
+  void expire_idempotency_records(TimeMs now) {
+    const TimeMs keep_ms = options.idempotency_keep_seconds * ms_per_second;
+    if (now > std::numeric_limits<TimeMs>::min() + keep_ms) log->expire_idempotency_through(now - keep_ms);
+  }
+
   // Returns false when the write failed (every command of the batch was answered 503).
   bool process_batch(std::vector<Submission>& batch, TimeMs now) {
     assert(!batch.empty() && batch.size() <= options.batch_commands_max);
@@ -303,6 +311,7 @@ struct Engine::Writer {
     size_t records_planned = 0;
     uint64_t next_position = log->head().position + 1;
 
+    expire_idempotency_records(now);
     for (size_t i = 0; i < batch.size(); ++i) {
       Submission& submission = batch[i];
       Outcome& outcome = outcomes[i];
@@ -338,7 +347,7 @@ struct Engine::Writer {
       if (submission.idempotency && stored_status(outcome.reply.status)) {
         append.idempotency.push_back(IdempotencyRecord{actor, submission.idempotency->key,
                                                        submission.idempotency->request_hash, outcome.reply.status,
-                                                       outcome.reply.body, next_position - 1});
+                                                       outcome.reply.body, next_position - 1, now});
       }
     }
 
@@ -460,6 +469,7 @@ struct Engine::Writer {
   // advance, whose answer is stored like a command's.
   void advance_clock_once(ClockAdvance& advance) {
     assert(advance.idempotency && advance.render && advance.answer);
+    expire_idempotency_records(stamp_now());
     if (auto stored = log->find_idempotency(advance.actor, advance.idempotency->key)) {
       stats.idempotent_replays_total.fetch_add(1, std::memory_order_relaxed);
       advance.answer(stored->request_hash == advance.idempotency->request_hash
@@ -468,13 +478,17 @@ struct Engine::Writer {
       return;
     }
     Reply reply;
-    advance.done = [&](Status status, TimeMs now) { reply = advance.render(status, now); };
+    TimeMs answered_at = 0;
+    advance.done = [&](Status status, TimeMs now) {
+      reply = advance.render(status, now);
+      answered_at = now;
+    };
     advance_clock(advance);
     if (stored_status(reply.status)) {
       AppendBatch append;
       append.idempotency.push_back(IdempotencyRecord{advance.actor, advance.idempotency->key,
                                                      advance.idempotency->request_hash, reply.status, reply.body,
-                                                     log->head().position});
+                                                     log->head().position, answered_at});
       if (const AppendResult stored = log->append(append); !stored.status.is_ok()) {
         // The clock has moved; only a retry's protection is lost, and this is a test clock.
         std::fprintf(stderr, "tutorledger: the test clock's answer was not stored: %s\n", stored.status.to_string().c_str());

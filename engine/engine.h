@@ -32,6 +32,9 @@ struct EngineOptions {
   uint32_t timers_max = 100'000'000;         // pending timers (one per open booking at most)
   int64_t storage_retry_ms = 100;            // pause after a failed write before the next batch
   bool checkpoint_on_stop = true;            // tests and the recovery benchmark turn it off
+  // An Idempotency-Key's stored answer is kept this long after it was decided (by the engine's
+  // clock); a retry after that is decided afresh. API.md promises at least 24 h.
+  int64_t idempotency_keep_seconds = 7 * 24 * 3600;
   // A read replica: follows a primary's log (replicate()), fires no timers, takes no commands.
   bool replica = false;
   LogOptions log;

@@ -2,6 +2,7 @@
 // One event as the log stores it: the envelope of DESIGN section 2 around an opaque, already
 // canonical JSON `data` object. The log never interprets `data`; the domain codec does.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,10 @@ struct IdempotencyRecord {
   int32_t status = 0;     // HTTP status of the stored answer
   std::string body;       // the answer's body, byte for byte
   uint64_t position = 0;  // log head when the answer was decided
+  // When it was decided (the command's `now`): the record expires a keep
+  // time later (engine/FORMAT.md). nullopt for records of format 1, which did not store it and
+  // never expire.
+  std::optional<TimeMs> decided_at;
 };
 
 // Everything one group commit writes: one RocksDB WriteBatch, synced, all or nothing.

@@ -137,8 +137,16 @@ class LogStore {
   VerifyReport verify(const std::function<void(uint64_t)>& progress = {},
                       const std::function<void(EventRecord&)>& visit_good = {}) const;
 
-  // nullopt when there is none (or it cannot be read or decoded).
+  // nullopt when there is none, when it has expired (expire_idempotency_through), or when it
+  // cannot be read or decoded.
   std::optional<IdempotencyRecord> find_idempotency(std::string_view actor, std::string_view key) const;
+  // Idempotency records decided at or before `decided_at` are expired: find_idempotency() no
+  // longer returns them, and compactions remove them. Only moves forward; nothing is expired
+  // until the first call. Any thread.
+  void expire_idempotency_through(TimeMs decided_at);
+  // Compacts the idempotency records now (normally RocksDB does it when their files fill up):
+  // expired ones leave the disk. Primary only; invalid_argument on a secondary.
+  Status compact_idempotency_records();
 
   // Replaces the stored checkpoint atomically; its position must be at or below the head.
   // One caller at a time (it may run on another thread than append()).

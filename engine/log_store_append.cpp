@@ -60,6 +60,7 @@ Status check_shape(const AppendBatch& batch, JsonObjectChecker& data_checker, si
       return Status::invalid_argument(fmt::format("idempotency key must be 1 to {} bytes", idempotency_key_bytes_max));
     }
     if (record.body.size() > idempotency_body_bytes_max) return Status::invalid_argument("idempotency body is over the limit");
+    if (!record.decided_at) return Status::invalid_argument("idempotency record without its decision time");
   }
   return Status::ok();
 }

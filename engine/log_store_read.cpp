@@ -246,11 +246,30 @@ std::optional<IdempotencyRecord> LogStore::find_idempotency(std::string_view act
   const rocksdb::Status got = impl.db->Get(point_read_options(), impl.log_family, log_keys::idempotency_key(actor, key), &value);
   if (!got.ok()) return std::nullopt;
   std::optional<IdempotencyRecord> record = decode_idempotency_value(value);
+  if (record && impl.tuning.idempotency_expiry->expired(record->decided_at)) return std::nullopt;
   if (record) {
     record->actor = actor;
     record->key = key;
   }
   return record;
+}
+
+void LogStore::expire_idempotency_through(TimeMs decided_at) {
+  impl_->tuning.idempotency_expiry->expire_through(decided_at);
+}
+
+Status LogStore::compact_idempotency_records() {
+  Impl& impl = *impl_;
+  if (impl.options.read_only_secondary) return Status::invalid_argument("a secondary instance does not compact");
+  const std::string begin(1, log_keys::idempotency_tag);
+  const std::string end(1, static_cast<char>(log_keys::idempotency_tag + 1));
+  const rocksdb::Slice begin_slice(begin);
+  const rocksdb::Slice end_slice(end);
+  rocksdb::CompactRangeOptions options;
+  // Rewrite the bottom level too: that is where old records are, and only a rewrite filters.
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return from_rocksdb(impl.db->CompactRange(options, impl.log_family, &begin_slice, &end_slice),
+                      "compacting the idempotency records");
 }
 
 }  // namespace tl

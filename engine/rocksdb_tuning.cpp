@@ -117,6 +117,8 @@ RocksTuning make_rocksdb_tuning(const LogOptions& options) {
   log.level_compaction_dynamic_level_bytes = true;
   log.compression = fast_compression();
   log.bottommost_compression = supported(rocksdb::kZSTD) ? rocksdb::kZSTD : fast_compression();
+  tuning.idempotency_expiry = std::make_shared<IdempotencyExpiry>();
+  log.compaction_filter_factory = std::make_shared<IdempotencyExpiryFilterFactory>(tuning.idempotency_expiry);
 
   rocksdb::BlockBasedTableOptions projection_table;
   projection_table.block_cache = cache;

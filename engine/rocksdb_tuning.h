@@ -1,12 +1,14 @@
 #pragma once
 // RocksDB options for the append-only log (the reasons are in engine/FORMAT.md, "Tuning").
 // Shared by LogStore and the append benchmark, so that the raw baseline runs on the same settings.
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 
+#include "engine/idempotency_expiry.h"
 #include "engine/log_store.h"
 
 namespace tl {
@@ -17,6 +19,9 @@ struct RocksTuning {
   rocksdb::DBOptions db;
   rocksdb::ColumnFamilyOptions log;          // the default column family: e, s, i, m keys
   rocksdb::ColumnFamilyOptions projections;  // checkpoints
+  // The horizon of the log family's compaction filter, which drops expired idempotency records
+  // (log.compaction_filter_factory shares it).
+  std::shared_ptr<IdempotencyExpiry> idempotency_expiry;
 };
 
 RocksTuning make_rocksdb_tuning(const LogOptions& options);

@@ -458,6 +458,35 @@ TEST_CASE("ConcurrentAdvancesOfTheTestClockAddUp") {
   CHECK(std::adjacent_find(answers.begin(), answers.end()) == answers.end());  // each caller its own step
 }
 
+TEST_CASE("AnIdempotencyKeyAnswersRetriesForAWeekThenIsFree") {
+  ApiFixture api;
+  const auto booking_at = [](TimeMs start) {
+    return fmt::format(
+        R"({{"tutor_id":"t1","subject":"Maths","scheduled_start":"{}","duration_minutes":60,"price":{{"amount":35000,"currency":"ETB"}}}})",
+        format_rfc3339(start));
+  };
+  const std::string first_body = booking_at(example_start + 30 * ms_per_day);  // still ahead a week later
+  const std::string second_body = booking_at(example_start + 31 * ms_per_day);
+  const HeaderList key = {{"Idempotency-Key", "weekly-1"}};
+  const auto advance = [&](int64_t seconds) {
+    REQUIRE(api.call("POST", "/api/test/clock", fmt::format(R"({{"advance_seconds":{}}})", seconds), admin()).status == 200);
+  };
+  const auto first = api.call("POST", "/api/bookings", first_body, s1, key);
+  REQUIRE_MESSAGE(first.status == 201, first.body);
+  constexpr int64_t week_seconds = 7 * 24 * 3600;
+  advance(24 * 3600);  // API.md: kept at least 24 h
+  CHECK(api.call("POST", "/api/bookings", first_body, s1, key).body == first.body);
+  advance(week_seconds - 24 * 3600 - 1);
+  CHECK(api.call("POST", "/api/bookings", first_body, s1, key).body == first.body);
+  CHECK(code_of(api, api.call("POST", "/api/bookings", second_body, s1, key)) == "idempotency_conflict");
+  advance(1);
+  const auto fresh = api.call("POST", "/api/bookings", second_body, s1, key);
+  CHECK(fresh.status == 201);
+  const std::string first_id{std::string_view(api.json(first.body)["id"])};
+  CHECK(std::string_view(api.json(fresh.body)["id"]) != first_id);  // a new booking
+  CHECK(api.call("POST", "/api/bookings", second_body, s1, key).body == fresh.body);
+}
+
 TEST_CASE("TheTestClockTakesAnIdempotencyKeyLikeEveryPost") {
   ApiFixture api;
   const HeaderList key = {{"Idempotency-Key", "tick-1"}};

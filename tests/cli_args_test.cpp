@@ -97,3 +97,13 @@ TEST_CASE("TooManyArgumentsAreRefused") {
   args.pop_back();
   CHECK(parse(args).ok());
 }
+
+TEST_CASE("WholeNumbersAreDigitsOnlyWithinTheirRange") {
+  CHECK(parse_whole_number("24", 24, 100) == 24);
+  CHECK(parse_whole_number("100", 24, 100) == 100);
+  CHECK(parse_whole_number("007", 1, 10) == 7);
+  for (const std::string_view text : {"", "23", "101", "-5", "+5", " 5", "5 ", "5x", "1e2", "2.5", "99999999999999999999"}) {
+    CAPTURE(text);
+    CHECK_FALSE(parse_whole_number(text, 24, 100).has_value());
+  }
+}

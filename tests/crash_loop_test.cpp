@@ -56,7 +56,9 @@ class CrashLoop {
  public:
   CrashLoop(std::string data_dir, uint64_t seed)
       : random_(seed),
-        server_(std::move(data_dir), free_loopback_port(), {"--test-clock"},
+        // Every answer is asked for again at the end, when the test clock has run 3 days a round
+        // past it: the keys must outlive the default week (the most: ten years, 1,200 rounds).
+        server_(std::move(data_dir), free_loopback_port(), {"--test-clock", "--idempotency-keep-hours", "87840"},
                 {fmt::format("TL_JWT_SECRET={}", jwt_secret), fmt::format("TL_WEBHOOK_SECRET={}", webhook_secret)}) {}
 
   ServerProcess& server() { return server_; }

@@ -101,9 +101,10 @@ class Model {
     Expectation expectation;
     if (op.idempotency) {
       const auto stored = idempotency_.find(key_of(op));
-      if (stored != idempotency_.end()) {
-        if (stored->second.first == op.idempotency->request_hash) {
-          expectation.status = stored->second.second;
+      // An answer is kept for the engine's keep time after its decision, then forgotten.
+      if (stored != idempotency_.end() && stored->second.decided_at > h.now - keep_ms_) {
+        if (stored->second.request_hash == op.idempotency->request_hash) {
+          expectation.status = stored->second.status;
           expectation.replayed = true;
         } else {
           // idempotency_conflict, unless the request is refused before deciding (400, 403, 404):
@@ -130,7 +131,7 @@ class Model {
       REQUIRE(again.events.size() == expectation.decision.events.size());
     }
     if (op.idempotency && (expectation.status / 100 == 2 || expectation.status == 409)) {
-      idempotency_[key_of(op)] = {op.idempotency->request_hash, expectation.status};
+      idempotency_[key_of(op)] = StoredAnswer{op.idempotency->request_hash, expectation.status, h.now};
     }
   }
 
@@ -150,7 +151,13 @@ class Model {
   static std::string key_of(const CommandOp& op) {
     return actor_text(op.actor) + '\0' + op.idempotency->key;
   }
-  std::map<std::string, std::pair<Digest, int>> idempotency_;  // actor + key -> request hash, status
+  struct StoredAnswer {
+    Digest request_hash;
+    int status = 0;
+    TimeMs decided_at = 0;
+  };
+  std::map<std::string, StoredAnswer> idempotency_;  // actor + key -> the stored answer
+  const TimeMs keep_ms_ = EngineOptions{}.idempotency_keep_seconds * ms_per_second;
 };
 
 // ---- the simulation -----------------------------------------------------------------------

@@ -134,6 +134,59 @@ TEST_CASE("AnIdempotencyKeyReusedWithADifferentRequestIsAConflictAndAppendsNothi
   CHECK(f.run(student("s2"), request("bk_3"), tag("k", "request two")).status == 200);
 }
 
+TEST_CASE("AStoredAnswerIsKeptForTheKeepTimeAndARetryAfterItIsANewRequest") {
+  EngineFixture f;
+  const TimeMs keep_ms = f.options.idempotency_keep_seconds * ms_per_second;
+  REQUIRE(keep_ms >= ms_per_day);  // API.md: keys are kept at least 24 h
+  const TimeMs later = example_start + 30 * ms_per_day;  // still ahead after the keep time
+  const TimeMs decided_at = f.engine->now();
+  CHECK(f.run(student(), request("bk_1", later), tag("k", "request one")).status == 200);
+
+  // One second before the keep time ends: the same request gets the stored answer, another one
+  // a conflict, and neither appends; so across a restart (the keep time counts from the
+  // decision, not from the start of the process).
+  f.advance_to(decided_at + keep_ms - ms_per_second);  // (the booking's request expiry fires)
+  f.restart();
+  const uint64_t head = f.engine->log().head().position;
+  CHECK(f.run(student(), request("bk_1", later), tag("k", "request one")).replayed);
+  CHECK(f.run(student(), request("bk_2", later), tag("k", "request two")).status == 409);
+  CHECK(f.engine->log().head().position == head);
+
+  // At the keep time the key is free: a different request with it is decided, and stored anew.
+  f.advance_to(decided_at + keep_ms);
+  const Reply fresh = f.run(student(), request("bk_2", later), tag("k", "request two"));
+  CHECK(fresh.status == 200);
+  CHECK_FALSE(fresh.replayed);
+  CHECK(f.engine->log().head().position > head);
+  CHECK(f.run(student(), request("bk_2", later), tag("k", "request two")).replayed);
+  CHECK(f.run(student(), request("bk_1", later), tag("k", "request one")).status == 409);
+}
+
+TEST_CASE("ExpiredAnswersLeaveTheDiskAtCompactionAndEverythingElseStays") {
+  EngineFixture f;
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(f.run(student(), request(fmt::format("bk_{}", i)), tag(fmt::format("k{}", i), fmt::format("r{}", i))).status == 200);
+  }
+  f.advance_by(f.options.idempotency_keep_seconds * ms_per_second);
+  REQUIRE(f.run(student(), request("bk_late", example_start + 30 * ms_per_day), tag("late", "late request")).status == 200);
+  const uint64_t head = f.engine->log().head().position;
+  f.close();
+  {
+    // The horizon lives in memory: a store opened afresh finds what compaction has not removed.
+    auto log = logtest::open_log(f.options.data_dir);
+    REQUIRE(log->find_idempotency("student:s1", "k0").has_value());
+    log->expire_idempotency_through(f.start_time - f.options.idempotency_keep_seconds * ms_per_second);
+    REQUIRE(log->compact_idempotency_records().is_ok());
+  }
+  auto log = logtest::open_log(f.options.data_dir);
+  for (int i = 0; i < 20; ++i) CHECK_FALSE(log->find_idempotency("student:s1", fmt::format("k{}", i)).has_value());
+  CHECK(log->find_idempotency("student:s1", "late").has_value());
+  CHECK(log->head().position == head);
+  const VerifyReport report = log->verify();
+  CHECK(report.clean);
+  CHECK(report.events_checked == head);
+}
+
 TEST_CASE("ARejectedCommandDoesNotDisturbTheRestOfItsBatch") {
   EngineFixture f;
   std::latch gate(1);

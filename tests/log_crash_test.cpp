@@ -62,6 +62,7 @@ void send(int fd, const std::string& line) {
     answer.key = fmt::format("batch-{}", batch);
     answer.status = 200;
     answer.body = batch_data(batch, 0);
+    answer.decided_at = 1;
     append.idempotency.push_back(answer);
     if (Status status = log->append(append).status; !status.is_ok()) {
       send(fd, fmt::format("error append {}\n", status.to_string()));

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "engine/big_endian.h"
+#include "engine/idempotency_codec.h"
+#include "engine/idempotency_expiry.h"
 #include "engine/log_keys.h"
 #include "engine/log_store.h"
 #include "engine/record_codec.h"
@@ -116,6 +118,7 @@ TEST_CASE("ConflictAnywhereInABatchWritesNothingAndNamesTheStream") {
     answer.actor = "student:s1";
     answer.key = "key-1";
     answer.status = 200;
+    answer.decided_at = 1;
     batch.idempotency.push_back(answer);
     const AppendResult result = log->append(batch);
     CHECK(result.status.is_conflict());
@@ -324,6 +327,7 @@ TEST_CASE("IdempotencyRecordsRoundTripAndAreWrittenWithTheEvents") {
     answer.status = 201;
     answer.body = R"({"id":"bk_1"})";
     answer.position = 1;
+    answer.decided_at = 1'795'000'000'000;
     batch.idempotency.push_back(answer);
     REQUIRE(log->append(batch).status.is_ok());
     // Idempotency records alone (a decided request that appended nothing, e.g. a 409).
@@ -350,6 +354,75 @@ TEST_CASE("IdempotencyRecordsRoundTripAndAreWrittenWithTheEvents") {
   CHECK_FALSE(log->find_idempotency("student:s1", "req-3").has_value());
 }
 
+TEST_CASE("ExpiredIdempotencyRecordsAreNotFoundAndTheHorizonOnlyMovesForward") {
+  TempFolder folder;
+  auto log = open_log(folder.path());
+  AppendBatch batch;
+  for (TimeMs decided_at : {1'000, 2'000}) {
+    IdempotencyRecord answer;
+    answer.actor = "student:s1";
+    answer.key = fmt::format("at-{}", decided_at);
+    answer.status = 200;
+    answer.decided_at = decided_at;
+    batch.idempotency.push_back(answer);
+  }
+  REQUIRE(log->append(batch).status.is_ok());
+  CHECK(log->find_idempotency("student:s1", "at-1000").has_value());  // nothing expired at first
+  log->expire_idempotency_through(999);
+  CHECK(log->find_idempotency("student:s1", "at-1000").has_value());
+  log->expire_idempotency_through(1'000);  // "at or before"
+  CHECK_FALSE(log->find_idempotency("student:s1", "at-1000").has_value());
+  CHECK(log->find_idempotency("student:s1", "at-2000").has_value());
+  log->expire_idempotency_through(0);  // a clock stepping back brings nothing back
+  CHECK_FALSE(log->find_idempotency("student:s1", "at-1000").has_value());
+
+  batch.idempotency.front().decided_at.reset();
+  CHECK(log->append(batch).status.code() == Status::Code::invalid_argument);  // a record needs its time
+}
+
+TEST_CASE("TheExpiryFilterRemovesOnlyExpiredIdempotencyValues") {
+  auto expiry = std::make_shared<IdempotencyExpiry>();
+  const IdempotencyExpiryFilter filter(expiry);
+  IdempotencyRecord record;
+  record.status = 200;
+  record.body = "{}";
+  record.decided_at = 5'000;
+  const std::string value = encode_idempotency_value(record);
+  const std::string idempotency_key = log_keys::idempotency_key("student:s1", "k");
+  using Decision = rocksdb::CompactionFilter::Decision;
+  using ValueType = rocksdb::CompactionFilter::ValueType;
+  const auto decide = [&](std::string_view key, std::string_view stored, ValueType type = ValueType::kValue) {
+    std::string new_value;
+    std::string skip_until;
+    return filter.FilterV2(1, rocksdb::Slice(key.data(), key.size()), type, rocksdb::Slice(stored.data(), stored.size()),
+                           &new_value, &skip_until);
+  };
+  CHECK(decide(idempotency_key, value) == Decision::kKeep);  // nothing expired yet
+  expiry->expire_through(4'999);
+  CHECK(decide(idempotency_key, value) == Decision::kKeep);
+  expiry->expire_through(5'000);
+  CHECK(decide(idempotency_key, value) == Decision::kRemove);
+  CHECK(decide(idempotency_key, value, ValueType::kMergeOperand) == Decision::kKeep);
+  std::string format_one = value.substr(0, idempotency_header_bytes_without_time) + "{}";
+  format_one[0] = '\x01';
+  CHECK(decide(idempotency_key, format_one) == Decision::kKeep);  // no time: kept
+  // Events, the index and the metadata share the column family: whatever their values hold,
+  // they stay, also a value that would read as an expired record.
+  CHECK(decide(log_keys::event_key(1), value) == Decision::kKeep);
+  CHECK(decide(log_keys::stream_key("booking-1", 1), value) == Decision::kKeep);
+  CHECK(decide(log_keys::meta_last_position, value) == Decision::kKeep);
+  CHECK(decide("", value) == Decision::kKeep);
+}
+
+TEST_CASE("CompactingTheIdempotencyRecordsIsRefusedOnASecondary") {
+  TempFolder folder;
+  { auto log = open_log(folder.path()); }
+  LogOptions options;
+  options.read_only_secondary = true;
+  auto secondary = open_log(folder.path(), options);
+  CHECK(secondary->compact_idempotency_records().code() == Status::Code::invalid_argument);
+}
+
 TEST_CASE("IdempotencyRecordWithANulInTheActorIsRefused") {
   TempFolder folder;
   auto log = open_log(folder.path());
@@ -357,6 +430,7 @@ TEST_CASE("IdempotencyRecordWithANulInTheActorIsRefused") {
   IdempotencyRecord answer;
   answer.actor = std::string("a\0b", 3);
   answer.key = "k";
+  answer.decided_at = 1;
   batch.idempotency.push_back(answer);
   CHECK(log->append(batch).status.code() == Status::Code::invalid_argument);
 }
@@ -374,7 +448,8 @@ TEST_CASE("FailedWriteLeavesHeadVersionsAndTheDatabaseAsTheyWere") {
     faulty.file_system->armed = true;  // the disk is full from now on
     AppendBatch batch = single("booking-1", ExpectedVersion::exact(1), {event("B"), event("C")});
     batch.idempotency.push_back(
-        IdempotencyRecord{.actor = "student:s1", .key = "k", .request_hash = {}, .status = 0, .body = "", .position = 0});
+        IdempotencyRecord{.actor = "student:s1", .key = "k", .request_hash = {}, .status = 0, .body = "", .position = 0,
+                          .decided_at = 1});
     const AppendResult result = log->append(batch);
     CHECK(result.status.is_io_error());
     CHECK(result.records.empty());

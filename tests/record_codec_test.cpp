@@ -283,6 +283,7 @@ TEST_CASE("IdempotencyValueRoundTrips") {
   record.status = 201;
   record.body = std::string("{\"id\":\"bk_1\"}\0binary", 20);
   record.position = 0x0102030405060708ull;
+  record.decided_at = 1'795'000'000'123;
   const std::string value = encode_idempotency_value(record);
   CHECK(value.size() == idempotency_header_bytes + record.body.size());
   const std::optional<IdempotencyRecord> decoded = decode_idempotency_value(value);
@@ -291,12 +292,32 @@ TEST_CASE("IdempotencyValueRoundTrips") {
   CHECK(decoded->status == 201);
   CHECK(decoded->body == record.body);
   CHECK(decoded->position == record.position);
+  CHECK(decoded->decided_at == record.decided_at);
+  CHECK(idempotency_decided_at(value) == record.decided_at);
   record.status = -1;
   CHECK(decode_idempotency_value(encode_idempotency_value(record))->status == -1);
   CHECK_FALSE(decode_idempotency_value(value.substr(0, idempotency_header_bytes - 1)).has_value());
   std::string other_format = value;
-  other_format[0] = 2;
+  other_format[0] = 3;
   CHECK_FALSE(decode_idempotency_value(other_format).has_value());
+  CHECK_FALSE(idempotency_decided_at(other_format).has_value());
+}
+
+TEST_CASE("AnIdempotencyValueOfFormatOneIsReadWithoutADecisionTime") {
+  // Format 1 (before records expired): the same header without decided_at.
+  std::string value(1, '\x01');
+  value.append(32, '\xab');
+  value.append({'\0', '\0', '\x01', '\xc9'});                      // status 457
+  value.append({'\0', '\0', '\0', '\0', '\0', '\0', '\0', '\x07'});  // position 7
+  value.append(R"({"ok":true})");
+  const std::optional<IdempotencyRecord> decoded = decode_idempotency_value(value);
+  REQUIRE(decoded.has_value());
+  CHECK(decoded->status == 457);
+  CHECK(decoded->position == 7);
+  CHECK(decoded->body == R"({"ok":true})");
+  CHECK_FALSE(decoded->decided_at.has_value());
+  CHECK_FALSE(idempotency_decided_at(value).has_value());
+  CHECK_FALSE(decode_idempotency_value(value.substr(0, idempotency_header_bytes_without_time - 1)).has_value());
 }
 
 TEST_CASE("CheckpointHeaderRoundTripsAndRefusesSizesThatDoNotAddUp") {

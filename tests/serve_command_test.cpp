@@ -244,6 +244,18 @@ TEST_CASE("UsageErrorsExitTwo") {
     CHECK(bad_listen.stderr_text.find("--listen: listen address '" + listen + "'") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(folder.sub("ledger")));
   }
+  // Numbers are whole and in range; API.md keeps keys at least 24 h, so fewer hours are refused.
+  const std::vector<std::pair<std::string, std::string>> bad_numbers = {
+      {"--io-threads", "3x"}, {"--io-threads", "0"}, {"--idempotency-keep-hours", "23"},
+      {"--idempotency-keep-hours", "24h"}, {"--idempotency-keep-hours", "87841"}, {"--idempotency-keep-hours", "-1"}};
+  for (const auto& [option, value] : bad_numbers) {
+    CAPTURE(option);
+    CAPTURE(value);
+    Child bad = spawn({"serve", "--data", folder.sub("ledger"), option, value}, {});
+    CHECK(bad.wait_exit() == 2);
+    CHECK(bad.stderr_text.find(option + " must be") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(folder.sub("ledger")));
+  }
 }
 
 namespace {
