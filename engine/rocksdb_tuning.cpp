@@ -119,6 +119,10 @@ RocksTuning make_rocksdb_tuning(const LogOptions& options) {
   log.bottommost_compression = supported(rocksdb::kZSTD) ? rocksdb::kZSTD : fast_compression();
   tuning.idempotency_expiry = std::make_shared<IdempotencyExpiry>();
   log.compaction_filter_factory = std::make_shared<IdempotencyExpiryFilterFactory>(tuning.idempotency_expiry);
+  // With a compaction filter, RocksDB would otherwise rewrite every file once every 30 days
+  // ("periodic compaction"), the whole event log included. Expired idempotency records are
+  // dropped by the compactions their own newer records cause; events are never rewritten for it.
+  log.periodic_compaction_seconds = 0;
 
   rocksdb::BlockBasedTableOptions projection_table;
   projection_table.block_cache = cache;
