@@ -12,7 +12,6 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -62,8 +61,17 @@ constexpr std::array<std::string_view, 5> single_headers = {"Authorization", "Id
 
 std::string_view to_std(beast::string_view text) { return {text.data(), text.size()}; }
 
+// `threads` I/O contexts (0: one per core), each for one thread. The hint tells Asio so; posts
+// from other threads (the engine's answers, stop()) are still safe.
+std::vector<std::unique_ptr<asio::io_context>> make_io_contexts(size_t threads) {
+  const size_t count = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  for (size_t i = 0; i < count; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
+  return contexts;
+}
+
 // The one place where a response for a client is waited for. Respond (any thread) fills it; the
-// connection (its strand) takes it. `wake` posts to the connection's strand: it is called and
+// connection (its I/O thread) takes it. `wake` posts to the connection's context: it is called and
 // destroyed under the mutex, so once abandon() returns no Respond can touch the I/O objects again,
 // and stop() can destroy them even if the engine answers later.
 class ResponseSlot {
@@ -88,7 +96,7 @@ class ResponseSlot {
     answer(error_response(500, "internal_error", "the request was dropped without an answer"));
   }
 
-  // On the strand: true when the answer is already there; otherwise `wake` will be called by it.
+  // On the connection's thread: true when the answer is already there; otherwise `wake` will be called by it.
   bool ready_or_arm(std::function<void()> wake) {
     std::lock_guard lock(mutex_);
     if (state_ != State::waiting) return true;
@@ -96,7 +104,7 @@ class ResponseSlot {
     return false;
   }
 
-  // On the strand: the answer, or nullopt when it was abandoned (forced stop).
+  // On the connection's thread: the answer, or nullopt when it was abandoned (forced stop).
   std::optional<HttpResponse> take() {
     std::lock_guard lock(mutex_);
     wake_ = nullptr;
@@ -135,8 +143,8 @@ Respond make_respond(std::shared_ptr<ResponseSlot> slot) {
 
 enum class Phase { idle, receiving, handling, writing };
 
-// One connection. Everything but `slot`'s inside is touched only on the connection's strand
-// (the executor of `stream`), and by stop() after the I/O threads are joined.
+// One connection. Everything but `slot`'s inside is touched only on the connection's I/O thread
+// (the one that runs the context of `stream`), and by stop() after the I/O threads are joined.
 struct Session : std::enable_shared_from_this<Session> {
   Session(tcp::socket socket, size_t buffer_bytes_max)
       : stream(std::move(socket)), buffer(buffer_bytes_max), response_timer(stream.get_executor()) {}
@@ -306,7 +314,8 @@ struct Server::Impl {
             "tl_http_connections_refused_total", "Connections answered 503 because connections_max were open")),
         read_timeouts(metrics->counter("tl_http_read_timeouts_total",
                                        "Connections closed because a request did not arrive within the read timeout")),
-        acceptor(asio::make_strand(ioc)) {
+        contexts(make_io_contexts(options.io_threads)),
+        acceptor(*contexts.front()) {
     assert(handler);
     assert(options.body_bytes_max > 0 && options.header_bytes_max > 0 && options.connections_max > 0);
     assert(options.read_timeout_ms > 0 && options.write_timeout_ms > 0 && options.drain_timeout_ms >= 0 &&
@@ -347,10 +356,16 @@ struct Server::Impl {
   Counter& connections_refused;
   Counter& read_timeouts;
 
-  // Declared before every I/O object so that it is destroyed after them.
-  asio::io_context ioc;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  tcp::acceptor acceptor;  // on its own strand
+  // One io_context per I/O thread, each run by that thread alone: a connection lives on one of
+  // them (round robin), so its coroutine, its timers and stop()'s posts run on one thread and
+  // need no strand. Measured against one shared io_context with a strand per connection (2-core
+  // VM, six alternating pairs): /healthz 52k-63k requests/s against 37k-51k, and the server's CPU
+  // per POST /api/bookings 51-64 µs against 54-82 µs.
+  // Declared before every I/O object so that they are destroyed after them.
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  tcp::acceptor acceptor;  // on the first context
+  size_t next_context = 0;  // the accept loop's round robin
   std::vector<std::thread> threads;
   std::atomic<uint16_t> port{0};
   std::atomic<bool> stopping{false};
@@ -387,12 +402,11 @@ Status Server::Impl::start() {
   }
   port = acceptor.local_endpoint(ec).port();
   asio::co_spawn(acceptor.get_executor(), accept_loop(), asio::detached);
-  work.emplace(ioc.get_executor());
-  const size_t thread_count = options.io_threads > 0 ? options.io_threads : std::max(1u, std::thread::hardware_concurrency());
-  for (size_t i = 0; i < thread_count; ++i) {
+  for (size_t i = 0; i < contexts.size(); ++i) {
+    work.push_back(asio::make_work_guard(*contexts[i]));
     threads.emplace_back([this, i] {
       name_this_thread(fmt::format("tl-http-{}", i));
-      ioc.run();
+      contexts[i]->run();
     });
   }
   started = true;
@@ -402,8 +416,9 @@ Status Server::Impl::start() {
 asio::awaitable<void> Server::Impl::accept_loop() {
   for (;;) {
     error_code ec;
-    // Each connection gets its own strand: its coroutine, its timers and stop()'s posts never race.
-    tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(ioc), asio::redirect_error(asio::use_awaitable, ec));
+    asio::io_context& context = *contexts[next_context];
+    next_context = (next_context + 1) % contexts.size();
+    tcp::socket socket = co_await acceptor.async_accept(context, asio::redirect_error(asio::use_awaitable, ec));
     if (stopping) co_return;
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
@@ -667,7 +682,7 @@ void Server::Impl::post_to_each_session(Action action) {
   }
 }
 
-// On the session's strand, from stop(). A read already waiting for the next request keeps the
+// On the session's thread, from stop(). A read already waiting for the next request keeps the
 // deadline it began with (read_timeout_ms, too long for a stop), so a timer of its own ends it.
 // A request that arrives meanwhile moves the session out of `idle` and is answered.
 void Server::Impl::close_when_idle_grace_ends(std::shared_ptr<Session> session) {
@@ -722,8 +737,8 @@ void Server::Impl::stop() {
       });
       wait_for_sessions(force_close_wait_ms);
     }
-    work.reset();
-    ioc.stop();
+    work.clear();
+    for (auto& context : contexts) context->stop();
     for (auto& thread : threads) thread.join();
     // No I/O thread runs now. Disarm every wait still open so a late Respond touches nothing of
     // ours; the coroutines themselves are destroyed with the io_context.
@@ -762,7 +777,7 @@ Status Server::run_until_signal(const std::function<void()>& on_ready) {
   if (!running) {
     if (Status status = start(); !status.is_ok()) return status;
   }
-  asio::signal_set signals(impl_->ioc, SIGINT, SIGTERM);  // handlers are installed here, synchronously
+  asio::signal_set signals(*impl_->contexts.front(), SIGINT, SIGTERM);  // handlers are installed here, synchronously
   signals.async_wait([impl = impl_.get()](const error_code& ec, int) {
     if (!ec) impl->request_stop();
   });
