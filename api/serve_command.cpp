@@ -48,6 +48,7 @@ constexpr int io_threads_max = 256;
 // API.md: "Keys are kept at least 24 h". At most ten years.
 constexpr int64_t idempotency_keep_hours_min = 24;
 constexpr int64_t idempotency_keep_hours_max = 10 * 366 * 24;
+constexpr int64_t seconds_per_hour = 3600;
 
 std::string env_or_empty(const char* name) {
   const char* value = std::getenv(name);
@@ -132,7 +133,7 @@ int serve(Args args) {
     }
     server_options.io_threads = static_cast<size_t>(*count);
   }
-  int64_t idempotency_keep_hours = EngineOptions{}.idempotency_keep_seconds / 3600;
+  int64_t idempotency_keep_hours = EngineOptions{}.idempotency_keep_seconds / seconds_per_hour;
   if (auto hours = parsed.args.value("idempotency-keep-hours")) {
     const auto count = parse_whole_number(*hours, idempotency_keep_hours_min, idempotency_keep_hours_max);
     if (!count) {
@@ -174,7 +175,7 @@ int serve(Args args) {
 
   EngineOptions engine_options;
   engine_options.data_dir = std::string(parsed.args.value("data").value_or("./data"));
-  engine_options.idempotency_keep_seconds = idempotency_keep_hours * 3600;
+  engine_options.idempotency_keep_seconds = idempotency_keep_hours * seconds_per_hour;
   std::unique_ptr<Clock> clock = std::make_unique<SystemClock>();
   if (test_clock) clock = std::make_unique<ManualClock>(ceil_to_second(SystemClock().now()));
   std::unique_ptr<Engine> engine;

@@ -299,6 +299,7 @@ struct Engine::Writer {
   // Stored answers decided a keep time before `now` or earlier are no longer found (and
   // compactions drop them): a retry after that is a new request.
   void expire_idempotency_records(TimeMs now) {
+    assert(options.idempotency_keep_seconds > 0);
     const TimeMs keep_ms = options.idempotency_keep_seconds * ms_per_second;
     if (now > std::numeric_limits<TimeMs>::min() + keep_ms) log->expire_idempotency_through(now - keep_ms);
   }
