@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "api/app.h"
 #include "api/cli.h"
 #include "api/cli_args.h"
@@ -31,7 +33,6 @@ constexpr std::string_view replica_usage =
     "\n"
     "environment: TL_JWT_SECRET (required: the primary's, so its tokens are valid here)\n";
 
-constexpr int io_threads_max = 256;
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "tutorledger replica: %s\n\n%s", message.c_str(), replica_usage.data());
@@ -73,8 +74,8 @@ int replica(Args args) {
     return usage_error("--listen: " + listen.message());
   }
   if (auto threads = parsed.args.value("io-threads")) {
-    const auto count = parse_whole_number(*threads, 1, io_threads_max);
-    if (!count) return usage_error("--io-threads must be 1 to 256");
+    const auto count = parse_whole_number(*threads, 1, static_cast<int64_t>(io_threads_max));
+    if (!count) return usage_error(fmt::format("--io-threads must be 1 to {}", io_threads_max));
     server_options.io_threads = static_cast<size_t>(*count);
   }
   server_options.metrics = std::make_shared<MetricsRegistry>();

@@ -44,7 +44,6 @@ constexpr size_t production_secret_bytes_min = 32;
 // (hex, base64) uses far more distinct characters than this.
 constexpr size_t production_secret_distinct_min = 10;
 constexpr int nats_replicas_max = 5;  // JetStream's own limit
-constexpr int io_threads_max = 256;
 // API.md: "Keys are kept at least 24 h". At most ten years.
 constexpr int64_t idempotency_keep_hours_min = 24;
 constexpr int64_t idempotency_keep_hours_max = 10 * 366 * 24;
@@ -126,9 +125,9 @@ int serve(Args args) {
     return 2;
   }
   if (auto threads = parsed.args.value("io-threads")) {
-    const auto count = parse_whole_number(*threads, 1, io_threads_max);
+    const auto count = parse_whole_number(*threads, 1, static_cast<int64_t>(io_threads_max));
     if (!count) {
-      std::fprintf(stderr, "tutorledger serve: --io-threads must be 1 to %d\n", io_threads_max);
+      std::fprintf(stderr, "tutorledger serve: --io-threads must be 1 to %zu\n", io_threads_max);
       return 2;
     }
     server_options.io_threads = static_cast<size_t>(*count);

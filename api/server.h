@@ -1,7 +1,8 @@
 #pragma once
-// The HTTP/1.1 server: Boost.Beast with C++20 coroutines, one strand per connection, `io_threads`
-// threads. It knows nothing of the domain: every request goes to one Handler (usually
-// Router::handler()), which answers through Respond from any thread. Beast stays in server.cpp.
+// The HTTP/1.1 server: Boost.Beast with C++20 coroutines, `io_threads` threads, each running its
+// own io_context; a connection stays on the one it was dealt (round robin). It knows nothing of
+// the domain: every request goes to one Handler (usually Router::handler()), which answers
+// through Respond from any thread. Beast stays in server.cpp.
 //
 // Per connection, requests are read and answered one at a time: a pipelined request is read only
 // after the previous response is written, so responses are always in order and a pipelined POST is
@@ -48,9 +49,11 @@
 
 namespace tl {
 
+constexpr size_t io_threads_max = 256;
+
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // "host:port" or "[v6]:port"; port 0 picks a free port
-  size_t io_threads = 0;                  // 0: std::thread::hardware_concurrency()
+  size_t io_threads = 0;                  // 0: std::thread::hardware_concurrency(); at most io_threads_max
   size_t body_bytes_max = 64 * 1024;
   size_t header_bytes_max = 16 * 1024;  // request line and all headers
   int64_t read_timeout_ms = 10'000;     // a whole request, counted from when the server starts

@@ -1,8 +1,6 @@
 #include "engine/data_files_check.h"
 
 #include <algorithm>
-#include <chrono>
-#include <thread>
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
@@ -22,16 +20,10 @@ Status check_data_files_complete(const std::string& path, const RocksTuning& tun
       descriptors.push_back(std::move(descriptor));
     }
   }
-  Status checked;
-  for (int attempt = 1; attempt <= data_files_check_attempts; ++attempt) {
-    checked = from_rocksdb(open_read_only_briefly(path, db_options, descriptors),
-                           fmt::format("the database files of {} are damaged or incomplete", path));
-    if (checked.is_ok()) return checked;
-    if (attempt < data_files_check_attempts) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(data_files_check_retry_ms));
-    }
-  }
-  return checked;
+  const rocksdb::Status opened =
+      open_with_retries([&] { return open_read_only_briefly(path, db_options, descriptors); },
+                        [](const rocksdb::Status& status) { return !status.ok(); });
+  return from_rocksdb(opened, fmt::format("the database files of {} are damaged or incomplete", path));
 }
 
 }  // namespace tl

@@ -7,6 +7,8 @@
 // and export its figures. A read-only open is strict (missing files, files shorter than the
 // MANIFEST says, a MANIFEST that does not parse) and writes nothing to the folder.
 #include <string>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "engine/rocksdb_tuning.h"
@@ -19,6 +21,19 @@ namespace tl {
 // many times in all, this far apart. Real damage fails every time.
 constexpr int data_files_check_attempts = 3;
 constexpr int data_files_check_retry_ms = 100;
+
+// Calls `open` (which returns a rocksdb::Status) until it answers a status that `worth_retrying`
+// refuses, or data_files_check_attempts times in all, data_files_check_retry_ms apart: the last
+// status. For opens that a live primary's writes can fail for a moment.
+template <class Open, class Predicate>
+rocksdb::Status open_with_retries(Open open, Predicate worth_retrying) {
+  rocksdb::Status opened = open();
+  for (int attempt = 2; worth_retrying(opened) && attempt <= data_files_check_attempts; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(data_files_check_retry_ms));
+    opened = open();
+  }
+  return opened;
+}
 
 // ok, or corruption naming what is missing or damaged (io_error when the folder cannot be read).
 Status check_data_files_complete(const std::string& path, const RocksTuning& tuning,

@@ -2,12 +2,10 @@
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -151,14 +149,14 @@ Status open_database(LogStore::Impl& impl) {
       impl.owned_secondary_path = scratch;
       leftovers::add(scratch, leftovers::Kind::folder);  // removed on an interrupt too
     }
-    opened = rocksdb::DB::OpenAsSecondary(impl.tuning.db, impl.path, scratch, families, &handles, &db);
     // A live primary may be writing the WAL's last record as it is read: tried again, as the
     // data-files check is, before a checksum failure counts as damage.
-    for (int attempt = 2; opened.IsCorruption() && attempt <= data_files_check_attempts; ++attempt) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(data_files_check_retry_ms));
-      handles.clear();
-      opened = rocksdb::DB::OpenAsSecondary(impl.tuning.db, impl.path, scratch, families, &handles, &db);
-    }
+    opened = open_with_retries(
+        [&] {
+          handles.clear();
+          return rocksdb::DB::OpenAsSecondary(impl.tuning.db, impl.path, scratch, families, &handles, &db);
+        },
+        [](const rocksdb::Status& status) { return status.IsCorruption(); });
     if (opened.IsCorruption() && impl.options.skip_damaged_wal_records) {
       // A secondary refuses a write-ahead-log record that fails its checksum in every recovery
       // mode; a read-only open can skip it, so that verify can name the positions it held.
