@@ -166,15 +166,12 @@ std::optional<std::string> build_rtc_token(const RtcTokenRequest& request, uint3
   return std::string(token_version) + base64::encode_standard(compressed);
 }
 
-std::optional<IssuedRtcToken> issue_rtc_token(const RtcTokenRequest& request) {
+std::optional<TokenIssue> new_token_issue() {
   const std::time_t now = std::time(nullptr);
   assert(now > 0 && now <= static_cast<std::time_t>(UINT32_MAX));
   uint32_t salt = 0;
   if (RAND_bytes(reinterpret_cast<unsigned char*>(&salt), sizeof salt) != 1) return std::nullopt;
-  const auto issue_ts = static_cast<uint32_t>(now);
-  auto token = build_rtc_token(request, issue_ts, salt);
-  if (!token) return std::nullopt;
-  return IssuedRtcToken{std::move(*token), issue_ts};
+  return TokenIssue{static_cast<uint32_t>(now), salt};
 }
 
 std::optional<std::string> token_payload(std::string_view token) {

@@ -62,15 +62,16 @@ std::optional<std::string> rtc_token_payload(const RtcTokenRequest& request, uin
 // The token, "007..." (pure: the same inputs give the same token). nullopt as above.
 std::optional<std::string> build_rtc_token(const RtcTokenRequest& request, uint32_t issue_ts, uint32_t salt);
 
-struct IssuedRtcToken {
-  std::string token;
-  uint32_t issue_ts = 0;  // unix seconds, from the wall clock
+// When a token is issued and with which salt: with the request, all that makes the token.
+struct TokenIssue {
+  uint32_t issue_ts = 0;  // unix seconds
+  uint32_t salt = 0;
+  friend bool operator==(const TokenIssue&, const TokenIssue&) = default;
 };
 
-// build_rtc_token with issue_ts from the wall clock (Agora checks tokens against real time,
-// so this is right in test-clock mode too) and a salt from OpenSSL RAND_bytes. nullopt on
-// invalid input or when the random generator fails.
-std::optional<IssuedRtcToken> issue_rtc_token(const RtcTokenRequest& request);
+// issue_ts from the wall clock (Agora checks tokens against real time, so this is right in
+// test-clock mode too) and a salt from OpenSSL RAND_bytes; nullopt when the generator fails.
+std::optional<TokenIssue> new_token_issue();
 
 // A decoded token, for tests and diagnostics.
 struct TokenService {

@@ -11,7 +11,7 @@ Reply rejection_reply(const Decision& decision);
 
 // The booking object as the command leaves it; `success_status` (200 or 201) unless rejected.
 Reply booking_reply(const RenderInput& input, int success_status);
-// {"booking": {...}}: start and join (the route adds "rtc" after the fact; it is never stored).
+// {"booking": {...}}: start and join (the route adds "rtc": api/rtc_answer.h).
 Reply session_reply(const RenderInput& input);
 // {"tx_ref": "...", "amount": {...}}
 Reply checkout_reply(const RenderInput& input);

@@ -2,26 +2,11 @@
 #include "api/app.h"
 #include "api/json_body.h"
 #include "api/renderers.h"
+#include "api/rtc_answer.h"
 #include "api/route_support.h"
 #include "projections/views.h"
 
 namespace tl::api {
-namespace {
-
-// Adds the caller's fresh video credentials to {"booking":...}: made per answer, never stored
-// (a replayed answer gets new ones too), so a token never reaches the log or the idempotency store.
-std::function<std::string(std::string)> add_rtc(std::string rtc_json) {
-  return [rtc = std::move(rtc_json)](std::string body) {
-    if (body.empty() || body.back() != '}') return body;
-    body.pop_back();
-    body += ",\"rtc\":";
-    body += rtc;
-    body += '}';
-    return body;
-  };
-}
-
-}  // namespace
 
 void App::add_session_routes(Router& router) {
   auto start_or_join = [this](bool start) {
@@ -33,9 +18,18 @@ void App::add_session_routes(Router& router) {
       const std::string& id = params.get("bookingId");
       const std::string channel = session_channel(id);
       // Made here, on an I/O thread, not on the writer: a token costs tens of microseconds.
-      const auto rtc = agora::render_rtc_json_now(config_.agora, agora::RtcGrant{channel, caller.id, config_.rtc_expire_s});
+      agora::RtcAnswer fresh = agora::new_rtc_answer(config_.agora, agora::RtcGrant{channel, caller.id, config_.rtc_expire_s});
+      Renderer render = [issue = fresh.issue](const RenderInput& input) {
+        Reply reply = session_reply(input);
+        if (reply.status == 200) reply.body = agora::with_stored_rtc(std::move(reply.body), issue);
+        return reply;
+      };
+      auto decorate = [credentials = config_.agora, channel, account = caller.id, expire_s = config_.rtc_expire_s,
+                       fresh = std::move(fresh)](std::string body) {
+        return agora::sent_rtc_answer(std::move(body), credentials, agora::RtcGrant{channel, account, expire_s}, fresh);
+      };
       CommandBody body = start ? CommandBody{StartSession{id}} : CommandBody{JoinSession{id}};
-      submit(engine_, request, {caller, std::move(body), session_reply, add_rtc(rtc.value_or("null"))}, std::move(respond));
+      submit(engine_, request, {caller, std::move(body), std::move(render), std::move(decorate)}, std::move(respond));
     });
   };
   add_route(router, "POST", "/api/sessions/{bookingId}/start", start_or_join(true));

@@ -66,13 +66,4 @@ std::optional<std::string> render_rtc_json(const std::optional<AgoraCredentials>
   return render(*credentials, grant, *token, issue_ts);
 }
 
-std::optional<std::string> render_rtc_json_now(const std::optional<AgoraCredentials>& credentials,
-                                               const RtcGrant& grant) {
-  if (!credentials) return std::string("null");
-  if (!grant_is_valid(grant)) return std::nullopt;
-  const auto issued = issue_rtc_token(token_request(*credentials, grant));
-  if (!issued) return std::nullopt;
-  return render(*credentials, grant, issued->token, issued->issue_ts);
-}
-
 }  // namespace tl::agora

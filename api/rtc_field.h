@@ -33,8 +33,4 @@ struct RtcGrant {
 std::optional<std::string> render_rtc_json(const std::optional<AgoraCredentials>& credentials, const RtcGrant& grant,
                                            uint32_t issue_ts, uint32_t salt);
 
-// The same with issue_ts from the wall clock and a random salt (agora::issue_rtc_token).
-std::optional<std::string> render_rtc_json_now(const std::optional<AgoraCredentials>& credentials,
-                                               const RtcGrant& grant);
-
 }  // namespace tl::agora
