@@ -87,14 +87,7 @@ RocksTuning make_rocksdb_tuning(const LogOptions& options) {
   db.manual_wal_flush = false;
   db.enable_pipelined_write = false;
   db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
-  if (options.read_only_secondary) {
-    db.max_open_files = -1;  // required for a secondary instance
-    // The audit commands read every table file once from end to end: mapping the files saves the
-    // copy out of the page cache and a system call per block (a third of `replay rebuild`'s kernel
-    // time at 1M events). Table files are never rewritten in place, only deleted, and a mapping
-    // outlives the deletion.
-    db.allow_mmap_reads = true;
-  }
+  if (options.read_only_secondary) db.max_open_files = -1;  // required for a secondary instance
 
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
 
