@@ -102,6 +102,9 @@ class LogStore {
   // write-ahead-log record: then what RocksDB said of it. The log then misses what that record
   // (and the rest of its 32 KiB block) held, wherever that was.
   const std::string& storage_damage() const;
+  // With storage_damage(): whether the records after the damaged ones were read too (RocksDB
+  // skipped the damage), or the log ends where the damage began (it could not read past it).
+  bool storage_damage_read_past() const;
   // The current version of `stream`; 0 when it has no events (or the store cannot be read).
   uint32_t stream_version(std::string_view stream) const;
   LogStats stats() const;

@@ -29,6 +29,7 @@ struct LogStore::Impl {
   std::string path;
   std::string owned_secondary_path;  // made by open(), removed by the destructor
   std::string storage_damage;        // LogStore::storage_damage()
+  bool storage_damage_read_past = false;  // LogStore::storage_damage_read_past()
   RocksTuning tuning;
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* log_family = nullptr;

@@ -127,13 +127,14 @@ Status recover_head(LogStore::Impl& impl) {
   return Status::ok();
 }
 
-// Read-only, the damaged write-ahead-log records (with the rest of their 32 KiB blocks) left out,
-// and nothing written to the folder.
-rocksdb::Status open_skipping_damaged_wal_records(const LogStore::Impl& impl,
-                                                  const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
-                                                  std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** db) {
+// Read-only, nothing written to the folder, and the write-ahead log read in `mode`:
+// kSkipAnyCorruptedRecords leaves the damaged records (with the rest of their 32 KiB blocks) out
+// and reads on; kPointInTimeRecovery stops at the first of them.
+rocksdb::Status open_past_damaged_wal_records(const LogStore::Impl& impl, rocksdb::WALRecoveryMode mode,
+                                              const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
+                                              std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** db) {
   rocksdb::DBOptions options = impl.tuning.db;
-  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords;
+  options.wal_recovery_mode = mode;
   return open_read_only_silently(impl.path, options, families, handles, db);
 }
 
@@ -161,11 +162,20 @@ Status open_database(LogStore::Impl& impl) {
       // A secondary refuses a write-ahead-log record that fails its checksum in every recovery
       // mode; a read-only open can skip it, so that verify can name the positions it held.
       const rocksdb::Status strict = opened;
-      opened = open_skipping_damaged_wal_records(impl, families, &handles, &db);
+      opened = open_past_damaged_wal_records(impl, rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords, families,
+                                             &handles, &db);
+      impl.storage_damage_read_past = opened.ok();
+      if (!opened.ok()) {
+        // RocksDB 7.8 can fail to read on after a damaged fragment of a large record (a
+        // checkpoint's): "Write batch content corrupted". Reading up to the damage still names
+        // the first position that could not be read.
+        opened = open_past_damaged_wal_records(impl, rocksdb::WALRecoveryMode::kPointInTimeRecovery, families,
+                                               &handles, &db);
+      }
       if (opened.ok()) {
         impl.storage_damage = strict.ToString();
       } else {
-        opened = strict;  // the skipping open could not read it either: the first answer stands
+        opened = strict;  // the lenient opens could not read it either: the first answer stands
       }
     }
   } else {

@@ -72,6 +72,7 @@ Status check_limit(size_t limit) {
 LogHead LogStore::head() const { return impl_->head(); }
 
 const std::string& LogStore::storage_damage() const { return impl_->storage_damage; }
+bool LogStore::storage_damage_read_past() const { return impl_->storage_damage_read_past; }
 
 uint32_t LogStore::stream_version(std::string_view stream) const {
   const Impl& impl = *impl_;

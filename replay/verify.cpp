@@ -16,12 +16,17 @@ void keep_first(Finding& first, Finding candidate) {
   if (candidate.found() && (!first.found() || candidate.position < first.position)) first = std::move(candidate);
 }
 
-// The log was read past damaged write-ahead-log records (DamagedWal::skip): never clean. The
+// The log was opened past damaged write-ahead-log records (DamagedWal::skip): never clean. The
 // events they held, if any, show as a gap or a broken chain where they were, and that is the
 // position to name; when the walk found nothing, the records held no event that the head vouches
-// for (or held the head itself), so the first position not vouched for is the one after it.
-void name_storage_damage(const std::string& damage, const LogHead& head, Finding* first_bad) {
-  const std::string what = fmt::format("the write-ahead log holds damaged records ({}), skipped to read on", damage);
+// for (or held the head itself, or RocksDB stopped at them), so the first position not vouched for
+// is the one after it.
+void name_storage_damage(const std::string& damage, bool read_past, const LogHead& head, Finding* first_bad) {
+  const std::string what =
+      read_past ? fmt::format("the write-ahead log holds damaged records ({}), skipped to read on", damage)
+                : fmt::format("the write-ahead log holds damaged records ({}), read up to the first of them: "
+                              "RocksDB could not read on past it",
+                              damage);
   if (first_bad->found()) {
     first_bad->problem += fmt::format("; storage: {}", what);
     return;
@@ -68,7 +73,7 @@ VerifyFindings verify_log(const LogStore& log, const std::optional<LedgerDigest>
   findings.commands_checked = replay.commands_checked();
   if (!chain.clean) findings.first_bad = Finding{chain.first_bad_position, chain.problem};
   keep_first(findings.first_bad, domain_bad);
-  if (!log.storage_damage().empty()) name_storage_damage(log.storage_damage(), findings.head, &findings.first_bad);
+  if (!log.storage_damage().empty()) name_storage_damage(log.storage_damage(), log.storage_damage_read_past(), findings.head, &findings.first_bad);
   if (digest) {
     const DigestCheck check = check_ledger_digest(log, *digest);
     if (!check.matches) keep_first(findings.first_bad, Finding{check.bad_position, "digest: " + check.problem});

@@ -182,6 +182,36 @@ TEST_CASE("DamagedWriteAheadLogRecordIsReportedAtTheFirstPositionItTook") {
   CHECK_MESSAGE(exported.exit_code == 1, exported.out, exported.err);
 }
 
+// Damage inside a record of several MiB (a checkpoint's size) that RocksDB cannot read past: the
+// log ends where the damage begins, and verify names the position after the last event it read.
+TEST_CASE("DamagedLargeWriteAheadLogRecordThatCannotBeSkippedIsNamed") {
+  SeedLog seed;
+  const uint64_t head = stored_head(seed.dir());
+  {
+    logtest::RawDb raw(seed.dir());
+    // As a checkpoint is written: one WriteBatch per 4 MiB chunk.
+    for (int i = 0; i < 3; ++i) raw.put(fmt::format("chunk-{}", i), std::string(4 << 20, 'c'), /*projections=*/true);
+    raw.put("header", std::string(100, 'h'), /*projections=*/true);
+  }
+  const std::filesystem::path write_ahead_log = newest_write_ahead_log(seed.dir());
+  REQUIRE(!write_ahead_log.empty());
+  const auto size = std::filesystem::file_size(write_ahead_log);
+  REQUIRE(size > (12u << 20));
+  logtest::flip_byte(write_ahead_log.string(), size - (6u << 20));  // inside the second chunk
+  const std::map<std::string, std::string> before = folder_bytes(seed.dir());
+
+  const CliRun run = verify(seed.dir());
+  CHECK(run.exit_code == 1);
+  CHECK_MESSAGE(run.out.starts_with(fmt::format("damaged: position {}: storage: the write-ahead log holds damaged "
+                                                "records (Corruption: ",
+                                                head + 1)),
+                run.out);
+  CHECK_MESSAGE(run.out.find("read up to the first of them") != std::string::npos, run.out);
+  CHECK_MESSAGE(run.out.find(fmt::format("the events up to position {} read and verify", head)) != std::string::npos,
+                run.out);
+  CHECK(folder_bytes(seed.dir()) == before);
+}
+
 // A damaged record after the last event (here a later write of another kind) takes no event with
 // it: every event verifies, yet the folder is still damaged, and the first position the log can
 // no longer vouch for is the one after its head.
