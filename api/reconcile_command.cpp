@@ -18,8 +18,8 @@ constexpr std::string_view usage_text =
     "amounts are decimal strings (\"350.00\"), times RFC 3339. Prints the counts (matched, missing\n"
     "in ledger, missing in statement, amount mismatch, currency mismatch, ...), then one line per\n"
     "difference naming its reference and tx_ref.\n"
-    "Exit: 0 all match; 1 a difference or a damaged log; 2 usage error, a folder that is not a\n"
-    "tutorledger database, or an unreadable statement (the malformed line is named).\n";
+    "Exit: 0 all match; 1 a difference, an unreadable statement (the malformed line is named) or a\n"
+    "damaged log; 2 usage error or a folder that is not a tutorledger database.\n";
 
 constexpr std::array<OptionSpec, 2> options = {{{"data", true}, {"statement", true}}};
 

@@ -246,7 +246,7 @@ int run_reconcile(const std::string& data_dir, const std::string& statement_path
   std::unique_ptr<StatementReader> statement;
   if (const Status opened = StatementReader::open(statement_path, &statement); !opened.is_ok()) {
     console.err.write(fmt::format("tutorledger reconcile: unreadable statement: {}\n", opened.message()));
-    return exit_usage;
+    return exit_failed;  // API.md: exit 0 only when all match, 1 otherwise
   }
   Progress progress(console.progress_bar ? &console.err : nullptr, "reconcile", log->head().position);
   ReconcileReport report;
@@ -258,7 +258,7 @@ int run_reconcile(const std::string& data_dir, const std::string& statement_path
   }
   if (!statement->status().is_ok()) {
     console.err.write(fmt::format("tutorledger reconcile: unreadable statement: {}\n", statement->status().message()));
-    return exit_usage;
+    return exit_failed;
   }
   write_reconcile_report(report, console.out);
   return report.all_match() ? exit_ok : exit_failed;
