@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -51,12 +52,13 @@ bool read_at_option(const ParsedArgs& args, std::optional<TimeMs>* out, std::str
 }
 
 int run_on_standard_streams(int (*run)(Args, replay::Console&, TimeMs), Args args) {
-  replay::FileSink out(stdout);
+  replay::FileSink out(stdout, &end_by_closed_pipe);
   replay::FileSink err(stderr);
   replay::Console console{out, err, isatty(fileno(stderr)) == 1, isatty(fileno(stdout)) == 1};
   install_interrupt_cleanup(console.progress_bar);
   int exit_code = run(args, console, SystemClock().now());
   const bool flushed = std::fflush(stdout) == 0;
+  if (!flushed && errno == EPIPE) end_by_closed_pipe();
   if (exit_code == replay::exit_ok && (!flushed || !out.status().is_ok())) {
     std::fprintf(stderr, "tutorledger: writing to stdout failed\n");
     exit_code = replay::exit_failed;

@@ -17,15 +17,18 @@ class TextSink {
   virtual Status status() const { return Status::ok(); }
 };
 
-// Writes to a C stream it does not own (stdout, stderr).
+// Writes to a C stream it does not own (stdout, stderr). `on_closed_pipe`, when given, is called
+// when a write fails because the stream's reader closed it (EPIPE), instead of recording an error.
 class FileSink final : public TextSink {
  public:
-  explicit FileSink(std::FILE* file) : file_(file) {}
+  explicit FileSink(std::FILE* file, void (*on_closed_pipe)() = nullptr)
+      : file_(file), on_closed_pipe_(on_closed_pipe) {}
   void write(std::string_view text) override;
   Status status() const override { return status_; }
 
  private:
   std::FILE* file_;
+  void (*on_closed_pipe_)();
   Status status_;
 };
 

@@ -27,6 +27,7 @@
 #include "replay/escrow_aging.h"
 #include "replay/ledger_digest.h"
 #include "replay/progress.h"
+#include "replay/text_sink.h"
 #include "replay/time_range.h"
 #include "support/log_test_support.h"
 
@@ -368,6 +369,40 @@ TEST_CASE("AnInterruptedAuditCommandLeavesNoTemporaryFileOrScratchFolder") {
   CHECK(WIFSIGNALED(status));  // it ends by the signal, as a shell expects
   CHECK(WTERMSIG(status) == SIGTERM);
   CHECK_FALSE(std::filesystem::exists(file));
+  CHECK_FALSE(std::filesystem::exists(scratch));
+}
+
+TEST_CASE("OutputClosedByItsReaderEndsTheCommandQuietlyBySigpipeAfterCleanUp") {
+  logtest::TempFolder folder;
+  const std::string scratch = folder.sub("tutorledger-secondary-def456");
+  int output[2];
+  REQUIRE(pipe(output) == 0);
+  close(output[0]);  // the reader is gone before anything is written (`| head` after its lines)
+  int error_output[2];
+  REQUIRE(pipe(error_output) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // the audit command, streaming its product to the closed pipe
+    dup2(error_output[1], STDERR_FILENO);
+    cli::install_interrupt_cleanup(/*clear_bar_line=*/false);
+    std::filesystem::create_directory(scratch);
+    leftovers::add(scratch, leftovers::Kind::folder);
+    std::FILE* out = fdopen(output[1], "w");
+    replay::FileSink sink(out, &cli::end_by_closed_pipe);
+    sink.write(std::string(1 << 16, 'x'));
+    std::fflush(out);
+    sink.write("more");
+    _exit(0);  // not reached when the pipe's closing is noticed
+  }
+  close(output[1]);
+  close(error_output[1]);
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGPIPE);
+  char said[256] = {};
+  CHECK(read(error_output[0], said, sizeof said) == 0);  // nothing on stderr
+  close(error_output[0]);
   CHECK_FALSE(std::filesystem::exists(scratch));
 }
 
