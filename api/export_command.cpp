@@ -51,7 +51,7 @@ int run_export_command(Args args, replay::Console& console, TimeMs now) {
                              usage_text);
   }
   const std::optional<std::string_view> data = parsed.args.value("data");
-  if (!data) return audit_usage_error(console, command, "--data DIR is required", usage_text);
+  if (!data || data->empty()) return audit_usage_error(console, command, "--data DIR is required", usage_text);
 
   replay::ExportRequest request;
   request.kind = *kind;

@@ -40,8 +40,8 @@ int run_reconcile_command(Args args, replay::Console& console) {
   }
   const std::optional<std::string_view> data = parsed.args.value("data");
   const std::optional<std::string_view> statement = parsed.args.value("statement");
-  if (!data) return audit_usage_error(console, "reconcile", "--data DIR is required", usage_text);
-  if (!statement) return audit_usage_error(console, "reconcile", "--statement FILE.csv is required", usage_text);
+  if (!data || data->empty()) return audit_usage_error(console, "reconcile", "--data DIR is required", usage_text);
+  if (!statement || statement->empty()) return audit_usage_error(console, "reconcile", "--statement FILE.csv is required", usage_text);
   return replay::run_reconcile(std::string(*data), std::string(*statement), console);
 }
 

@@ -21,8 +21,9 @@ constexpr std::string_view usage_text =
     "  rebuild --data DIR                      rebuild the projections from the log and compare\n"
     "                                          them with the checkpoint\n"
     "  history --data DIR BOOKING_ID           one booking's events, readable\n"
-    "  state   --data DIR [--at TIME]          bookings and balances as of TIME (default: now),\n"
-    "                                          as JSON\n"
+    "  state   --data DIR [--at TIME]          bookings and balances as of TIME, as JSON (default:\n"
+    "                                          now, or the last event's time when that is later,\n"
+    "                                          as after a server's test clock moved ahead)\n"
     "\n"
     "The data folder is opened read-only (a RocksDB secondary), also while a server runs on it.\n"
     "TIME is RFC 3339, e.g. 2026-11-24T10:00:00Z. Exit: 0 clean, equal or done; 1 damage or a\n"
@@ -46,7 +47,7 @@ bool parse_subcommand(Args args, std::span<const OptionSpec> specs, size_t posit
     problem = positionals == 0 ? "unexpected argument '" + std::string(parsed->result.args.positionals().front()) + "'"
                                : "expects one BOOKING_ID";
   }
-  if (problem.empty() && !parsed->result.args.value("data")) problem = "--data DIR is required";
+  if (problem.empty() && parsed->result.args.value("data").value_or("").empty()) problem = "--data DIR is required";
   if (!problem.empty()) {
     *exit_code = audit_usage_error(console, command, problem, usage_text);
     return false;

@@ -482,6 +482,14 @@ TEST_CASE("MissingFolderAndFoldersThatAreNotLogsAreUsageErrors") {
   CHECK(empty.err.find("is not a tutorledger database") != std::string::npos);
   CHECK(run_replay({"verify"}).exit_code == 2);
   CHECK(run_replay({"verify", "--data", folder.path(), "extra"}).exit_code == 2);
+  // An empty name is a missing option, not a folder that "is empty".
+  for (const CliRun& run : {run_replay({"verify", "--data", ""}), run_replay({"state", "--data", ""}),
+                            run_export({"journal", "--data", ""}), run_reconcile({"--data", "", "--statement", "s.csv"})}) {
+    CHECK(run.exit_code == 2);
+    CHECK_MESSAGE(run.err.find("--data DIR is required") != std::string::npos, run.err);
+  }
+  CHECK(run_reconcile({"--data", folder.path(), "--statement", ""}).err.find("--statement FILE.csv is required") !=
+        std::string::npos);
 }
 
 TEST_CASE("AnUnusableTmpdirIsAClearErrorNotACrash") {
