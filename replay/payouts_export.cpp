@@ -65,22 +65,26 @@ Finding export_payouts(const LogStore& log, const TimeRange& range, Progress& pr
   if (overflow.found()) return overflow;
   if (damage.found()) return damage;
 
-  // Every tutor with a balance at the end of the period shows, even without activity in it.
+  // Every tutor with money in either account at the end of the period shows, even without
+  // activity in it.
   const State& state = replay.state();
   for (const auto& [tutor_id, tutor] : state.tutors) {
     (void)tutor;
-    if (auto found = state.balances.find(accounts::tutor(tutor_id)); found != state.balances.end()) {
-      for (const auto& [currency, amount] : found->second) totals.try_emplace({tutor_id, currency});
+    for (const std::string& account : {accounts::tutor(tutor_id), accounts::tutor_withdrawing(tutor_id)}) {
+      if (auto found = state.balances.find(account); found != state.balances.end()) {
+        for (const auto& [currency, amount] : found->second) totals.try_emplace({tutor_id, currency});
+      }
     }
   }
   CsvWriter csv(out);
-  csv.text("tutor").text("currency").text("released").text("fees").text("withdrawn").text("balance");
+  csv.text("tutor").text("currency").text("released").text("fees").text("withdrawn").text("balance").text("withdrawing");
   csv.end_row();
   for (const auto& [key, period] : totals) {
     const int64_t balance = state.balance(accounts::tutor(key.first), key.second);
-    if (period.released == 0 && period.fees == 0 && period.withdrawn == 0 && balance == 0) continue;
+    const int64_t withdrawing = state.balance(accounts::tutor_withdrawing(key.first), key.second);
+    if (period.released == 0 && period.fees == 0 && period.withdrawn == 0 && balance == 0 && withdrawing == 0) continue;
     csv.text(key.first).text(key.second.code()).number(period.released).number(period.fees).number(period.withdrawn);
-    csv.number(balance);
+    csv.number(balance).number(withdrawing);
     csv.end_row();
   }
   csv.flush();

@@ -16,6 +16,7 @@
 #include "replay/data_folder.h"
 #include "replay/state_at.h"
 #include "support/audit_cli_runner.h"
+#include "support/engine_fixture.h"
 #include "support/event_log_writer.h"
 #include "support/golden.h"
 #include "support/log_test_support.h"
@@ -256,9 +257,27 @@ TEST_CASE("PayoutsCountReleasesSplitsFeesAndCompletedWithdrawalsOnly") {
   REQUIRE(rows.size() == 3);
   // t1: bk_paid released 297.50 (fee 52.50); bk_dispute split: 250.00 released, 212.50 net (fee 37.50);
   // wd_1 completed 100.00; wd_2 failed (back in the balance).
-  CHECK(rows[1] == std::vector<std::string>{"t1", "ETB", "51000", "9000", "10000", "41000"});
+  CHECK(rows[1] == std::vector<std::string>{"t1", "ETB", "51000", "9000", "10000", "41000", "0"});
   // t2: bk_usd released 42.50 (fee 7.50); wd_usd completed 10.00.
-  CHECK(rows[2] == std::vector<std::string>{"t2", "USD", "4250", "750", "1000", "3250"});
+  CHECK(rows[2] == std::vector<std::string>{"t2", "USD", "4250", "750", "1000", "3250", "0"});
+}
+
+TEST_CASE("PayoutsShowWithdrawalsStillRequestedBesideTheBalance") {
+  EngineFixture f;
+  f.book("bk_1", example_start);
+  f.accept_and_pay("bk_1");
+  f.advance_to(example_start);
+  REQUIRE(f.run(student(), StartSession{"bk_1"}).status == 200);
+  f.advance_to(example_start + ms_per_hour);
+  REQUIRE(f.run(student(), EndSession{"bk_1", ""}).status == 200);
+  f.advance_by(24 * ms_per_hour);  // released: 297.50 to t1, 52.50 in fees
+  REQUIRE(f.run(tutor(), RequestWithdrawal{"wd_1", Money{20000, *Currency::parse("ETB")}, "cbe:1000123"}).status / 100 == 2);
+  f.close();
+  const auto rows = csv_rows(export_ok({"payouts", "--data", f.options.data_dir}).out);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0] == std::vector<std::string>{"tutor", "currency", "released", "fees", "withdrawn", "balance", "withdrawing"});
+  // released = withdrawn + balance + withdrawing: the requested 200.00 has left the balance.
+  CHECK(rows[1] == std::vector<std::string>{"t1", "ETB", "29750", "5250", "0", "9750", "20000"});
 }
 
 TEST_CASE("OutputFileIsWrittenWholeThenRenamedAndEqualsStdout") {
@@ -353,7 +372,7 @@ TEST_CASE("AnEmptyPeriodIsEmptyAndDashIsStdout") {
   CHECK(empty.out == "position,at,booking,event_type,account,debit,credit,currency\r\n");
   const CliRun dash = run_export({"payouts", "--data", seed_dir(), "--output", "-"});
   CHECK(dash.exit_code == 0);
-  CHECK(dash.out.starts_with("tutor,currency,released,fees,withdrawn,balance\r\n"));
+  CHECK(dash.out.starts_with("tutor,currency,released,fees,withdrawn,balance,withdrawing\r\n"));
 }
 
 TEST_CASE("HelpAfterASubcommandPrintsTheUsage") {
