@@ -11,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -459,4 +460,17 @@ TEST_CASE("ProgressBarDrawsOnlyWithASinkAndClearsItself") {
   const size_t drawn = sink.text().size();
   progress.update(900'000);
   CHECK(sink.text().size() == drawn);
+
+  // A slow start reads as a rate in events, not as "0.00M".
+  StringSink slow_sink;
+  Progress slow(&slow_sink, "rebuild", 30'000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  slow.update(50);
+  CHECK_MESSAGE(slow_sink.text().find("0.00M") == std::string::npos, slow_sink.text());
+  CHECK_MESSAGE(slow_sink.text().find("50/30000 events  ") != std::string::npos, slow_sink.text());
+  const size_t rate_at = slow_sink.text().find("50/30000 events  ") + std::string_view("50/30000 events  ").size();
+  const int shown = std::atoi(slow_sink.text().c_str() + rate_at);
+  CHECK(shown >= 1);  // 50 events in at least 0.25 s: at most 200 events/s
+  CHECK(shown <= 200);
+  CHECK(slow_sink.text().find(" events/s", rate_at) != std::string::npos);
 }
