@@ -545,6 +545,13 @@ asio::awaitable<bool> Server::Impl::read_request(Session& s, http::request_parse
   s.stream.expires_after(milliseconds(stopping ? options.stop_idle_grace_ms : options.read_timeout_ms));
   co_await http::async_read_header(s.stream, s.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return false;
+  // A Transfer-Encoding whose last coding is not chunked leaves the body's length unknown; the
+  // parser would take the body as empty and read its bytes as the next request (smuggling). RFC
+  // 9112 §6.3: answer 400 and close.
+  if (parser.get().find(http::field::transfer_encoding) != parser.get().end() && !parser.chunked()) {
+    ec = http::error::bad_transfer_encoding;
+    co_return false;
+  }
   s.phase = Phase::receiving;
   if (parser.is_done()) co_return true;
   if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {

@@ -374,6 +374,33 @@ TEST_CASE("MalformedRequestsGet400WithTheJsonError") {
   }
 }
 
+// A body framed by a Transfer-Encoding that does not end in chunked has no known length: taken as
+// empty, its bytes would be read as the next request (a request hidden in another). RFC 9112
+// §6.3: 400, and the connection is closed without reading on.
+TEST_CASE("TransferEncodingThatDoesNotEndInChunkedGets400AndClose") {
+  TestServer test;
+  for (const char* coding : {"gzip", "identity", "chunked, gzip", "xchunked"}) {
+    CAPTURE(coding);
+    HttpClient client = test.client();
+    REQUIRE(client.send_raw(fmt::format("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: {}\r\n\r\n"
+                                        "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n",
+                                        coding)));
+    const auto response = client.read_response();
+    REQUIRE(response.has_value());
+    CHECK(response->status == 400);
+    CHECK(response->body.find(R"({"error":{"code":"invalid_request","message":")") == 0);
+    CHECK(response->header("Connection") == "close");
+    CHECK_FALSE(client.read_response().has_value());  // the hidden GET is never answered
+  }
+  // Chunked as the last coding frames the body: answered as usual.
+  HttpClient client = test.client();
+  REQUIRE(client.send_raw("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"));
+  const auto response = client.read_response();
+  REQUIRE(response.has_value());
+  CHECK(response->status == 200);
+  CHECK(response->body == "hi");
+}
+
 TEST_CASE("HeadIsAnsweredAsGetWithoutTheBody") {
   TestServer test;
   HttpClient client = test.client();
