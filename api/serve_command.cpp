@@ -144,8 +144,10 @@ int serve(Args args) {
   }
   server_options.metrics = std::make_shared<MetricsRegistry>();
   // The secrets last: a made-up one is printed only when the command line was good.
-  if (!resolve_secret("TL_JWT_SECRET", production, &config.jwt_secret)) return 2;
-  if (!resolve_secret("TL_WEBHOOK_SECRET", production, &config.webhook_secret)) return 2;
+  // Both are checked before refusing, so that one start names every secret that is missing.
+  const bool jwt_secret_ok = resolve_secret("TL_JWT_SECRET", production, &config.jwt_secret);
+  const bool webhook_secret_ok = resolve_secret("TL_WEBHOOK_SECRET", production, &config.webhook_secret);
+  if (!jwt_secret_ok || !webhook_secret_ok) return 2;
   config.agora = agora::agora_credentials_from_env();
   if (config.agora && !agora::credentials_are_valid(*config.agora)) {
     std::fprintf(stderr, "tutorledger: TL_AGORA_APP_ID and TL_AGORA_APP_CERTIFICATE must be 32 hex digits each\n");

@@ -102,6 +102,7 @@ TEST_CASE("ProductionModeRefusesToStartWithoutSecrets") {
   Child child = spawn({"serve", "--production", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"}, {});
   CHECK(child.wait_exit() == 2);
   CHECK(child.stderr_text.find("production mode needs TL_JWT_SECRET") != std::string::npos);
+  CHECK(child.stderr_text.find("production mode needs TL_WEBHOOK_SECRET") != std::string::npos);  // both, at once
   Child weak = spawn({"serve", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"},
                      {"TL_ENV=production", "TL_JWT_SECRET=short", "TL_WEBHOOK_SECRET=also-short"});
   CHECK(weak.wait_exit() == 2);
