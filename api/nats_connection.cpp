@@ -38,6 +38,23 @@ std::vector<std::string> split_urls(std::string_view text) {
   return urls;
 }
 
+std::string nats_urls_problem(std::string_view text) {
+  const std::vector<std::string> urls = split_urls(text);
+  if (urls.empty()) return "no NATS server named";
+  for (const std::string& url : urls) {
+    const size_t scheme_end = url.find("://");
+    if (scheme_end != std::string::npos && url.compare(0, scheme_end, "nats") != 0 &&
+        url.compare(0, scheme_end, "tls") != 0) {
+      return "'" + url + "' is not a NATS server: use nats://host:port";
+    }
+    const std::string_view host_port = std::string_view(url).substr(scheme_end == std::string::npos ? 0 : scheme_end + 3);
+    if (host_port.empty() || host_port.front() == ':' || host_port.front() == '/') {
+      return "'" + url + "' names no host: use nats://host:port";
+    }
+  }
+  return {};
+}
+
 std::string describe(std::string_view what, natsStatus status, jsErrCode code) {
   std::string text = fmt::format("{}: {}", what, natsStatus_GetText(status));
   if (code != 0) text += fmt::format(" (JetStream error {})", static_cast<int>(code));

@@ -31,6 +31,11 @@ struct ConnectOptions {
 // The servers of a comma-separated URL list, blanks trimmed, empty entries dropped.
 std::vector<std::string> split_urls(std::string_view text);
 
+// Empty when every server of the list is nats://host:port or tls://host:port (or host:port, which
+// nats.c reads as nats://); else what is wrong with the first one that is not, for a usage error.
+// nats.c would take http://host:port as a host named "http" and retry it forever.
+std::string nats_urls_problem(std::string_view text);
+
 // "<what>: <nats.c status text> (JetStream error <code>): <the library's last error>".
 std::string describe(std::string_view what, natsStatus status, jsErrCode code = static_cast<jsErrCode>(0));
 

@@ -11,6 +11,7 @@
 #include "api/app.h"
 #include "api/cli.h"
 #include "api/cli_args.h"
+#include "api/nats_connection.h"
 #include "api/nats_follower.h"
 #include "api/openapi_document.h"
 #include "api/server.h"
@@ -62,6 +63,9 @@ int replica(Args args) {
 
   NatsFollowerOptions follower_options;
   follower_options.url = std::string(*parsed.args.value("nats"));
+  if (const std::string problem = nats::nats_urls_problem(follower_options.url); !problem.empty()) {
+    return usage_error("--nats: " + problem);
+  }
   if (auto stream = parsed.args.value("nats-stream")) follower_options.stream = std::string(*stream);
   if (auto consumer = parsed.args.value("consumer")) follower_options.consumer = std::string(*consumer);
   if (follower_options.consumer.empty() || follower_options.consumer.find_first_of(".*> \t") != std::string::npos) {

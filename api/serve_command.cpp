@@ -12,6 +12,7 @@
 #include "api/app.h"
 #include "api/cli.h"
 #include "api/cli_args.h"
+#include "api/nats_connection.h"
 #include "api/nats_publisher.h"
 #include "api/openapi_document.h"
 #include "api/server.h"
@@ -158,6 +159,10 @@ int serve(Args args) {
   std::string nats_url(parsed.args.value("nats").value_or(""));
   if (nats_url.empty()) nats_url = env_or_empty("TL_NATS_URL");
   if (!nats_url.empty()) {
+    if (const std::string problem = nats::nats_urls_problem(nats_url); !problem.empty()) {
+      std::fprintf(stderr, "tutorledger serve: --nats (or TL_NATS_URL): %s\n", problem.c_str());
+      return 2;
+    }
     nats_options.emplace();
     nats_options->url = nats_url;
     if (auto stream = parsed.args.value("nats-stream")) nats_options->stream = std::string(*stream);

@@ -63,3 +63,12 @@ TEST_CASE("AServerListIsSplitAtCommasWithBlanksTrimmed") {
         std::vector<std::string>{"nats://a:1", "nats://b:2", "nats://c:3"});
   CHECK(nats::split_urls(" , ").empty());
 }
+
+TEST_CASE("NatsUrlsMustNameNatsServers") {
+  CHECK(nats::nats_urls_problem("nats://127.0.0.1:4222").empty());
+  CHECK(nats::nats_urls_problem("nats://a:4222, tls://b:4222,c:4222").empty());
+  CHECK(nats::nats_urls_problem("http://127.0.0.1:4222").find("'http://127.0.0.1:4222' is not a NATS server") == 0);
+  CHECK(nats::nats_urls_problem("nats://a:4222,https://b:1").find("'https://b:1' is not a NATS server") == 0);
+  CHECK(nats::nats_urls_problem("nats://").find("names no host") != std::string::npos);
+  CHECK(nats::nats_urls_problem(" , ") == "no NATS server named");
+}
