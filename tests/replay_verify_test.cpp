@@ -182,6 +182,24 @@ TEST_CASE("DamagedWriteAheadLogRecordIsReportedAtTheFirstPositionItTook") {
   CHECK_MESSAGE(exported.exit_code == 1, exported.out, exported.err);
 }
 
+namespace {
+
+// Verify's verdict on a ledger whose damaged write-ahead-log records took no event the head vouches
+// for: exit 1, naming the position after the head.
+CliRun verify_names_the_position_after(const std::string& dir, uint64_t head) {
+  const CliRun run = verify(dir);
+  CHECK(run.exit_code == 1);
+  CHECK_MESSAGE(run.out.starts_with(fmt::format("damaged: position {}: storage: the write-ahead log holds damaged "
+                                                "records (Corruption: ",
+                                                head + 1)),
+                run.out);
+  CHECK_MESSAGE(run.out.find(fmt::format("the events up to position {} read and verify", head)) != std::string::npos,
+                run.out);
+  return run;
+}
+
+}  // namespace
+
 // Damage inside a record of several MiB (a checkpoint's size) that RocksDB cannot read past: the
 // log ends where the damage begins, and verify names the position after the last event it read.
 TEST_CASE("DamagedLargeWriteAheadLogRecordThatCannotBeSkippedIsNamed") {
@@ -200,15 +218,8 @@ TEST_CASE("DamagedLargeWriteAheadLogRecordThatCannotBeSkippedIsNamed") {
   logtest::flip_byte(write_ahead_log.string(), size - (6u << 20));  // inside the second chunk
   const std::map<std::string, std::string> before = folder_bytes(seed.dir());
 
-  const CliRun run = verify(seed.dir());
-  CHECK(run.exit_code == 1);
-  CHECK_MESSAGE(run.out.starts_with(fmt::format("damaged: position {}: storage: the write-ahead log holds damaged "
-                                                "records (Corruption: ",
-                                                head + 1)),
-                run.out);
+  const CliRun run = verify_names_the_position_after(seed.dir(), head);
   CHECK_MESSAGE(run.out.find("read up to the first of them") != std::string::npos, run.out);
-  CHECK_MESSAGE(run.out.find(fmt::format("the events up to position {} read and verify", head)) != std::string::npos,
-                run.out);
   CHECK(folder_bytes(seed.dir()) == before);
 }
 
@@ -228,14 +239,7 @@ TEST_CASE("DamagedWriteAheadLogRecordAfterTheLastEventIsStillDamage") {
   REQUIRE(size > 3000);
   logtest::flip_byte(write_ahead_log.string(), static_cast<uint64_t>(size - 1000));  // inside the later value
 
-  const CliRun run = verify(seed.dir());
-  CHECK(run.exit_code == 1);
-  CHECK_MESSAGE(run.out.starts_with(fmt::format("damaged: position {}: storage: the write-ahead log holds damaged "
-                                                "records (Corruption: ",
-                                                head + 1)),
-                run.out);
-  CHECK_MESSAGE(run.out.find(fmt::format("the events up to position {} read and verify", head)) != std::string::npos,
-                run.out);
+  const CliRun run = verify_names_the_position_after(seed.dir(), head);
   CHECK(std::count(run.out.begin(), run.out.end(), '\n') == 1);
 }
 
