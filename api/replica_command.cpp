@@ -34,7 +34,6 @@ constexpr std::string_view replica_usage =
     "\n"
     "environment: TL_JWT_SECRET (required: the primary's, so its tokens are valid here)\n";
 
-
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "tutorledger replica: %s\n\n%s", message.c_str(), replica_usage.data());
   return 2;

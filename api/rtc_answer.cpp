@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <charconv>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -32,6 +33,16 @@ std::string stored_member(const std::optional<TokenIssue>& issue) {
   return fmt::format("{{\"issue_ts\":{},\"salt\":{}}}", issue->issue_ts, issue->salt);
 }
 
+// `{"booking":{...}}` with `,"rtc":<value>` added as its last member.
+std::string with_rtc_member(std::string body, std::string_view value) {
+  assert(!body.empty() && body.back() == '}');
+  body.pop_back();
+  body += member_key;
+  body += value;
+  body += '}';
+  return body;
+}
+
 }  // namespace
 
 RtcAnswer new_rtc_answer(const std::optional<AgoraCredentials>& credentials, const RtcGrant& grant) {
@@ -44,12 +55,7 @@ RtcAnswer new_rtc_answer(const std::optional<AgoraCredentials>& credentials, con
 }
 
 std::string with_stored_rtc(std::string body, const std::optional<TokenIssue>& issue) {
-  assert(!body.empty() && body.back() == '}');
-  body.pop_back();
-  body += member_key;
-  body += stored_member(issue);
-  body += '}';
-  return body;
+  return with_rtc_member(std::move(body), stored_member(issue));
 }
 
 std::string sent_rtc_answer(std::string stored_body, const std::optional<AgoraCredentials>& credentials,
@@ -59,11 +65,7 @@ std::string sent_rtc_answer(std::string stored_body, const std::optional<AgoraCr
   // booking can hold the key.
   const size_t key_at = stored_body.rfind(member_key);
   if (key_at == std::string::npos) {  // stored before answers kept the member: fresh credentials
-    stored_body.pop_back();
-    stored_body += member_key;
-    stored_body += fresh.json;
-    stored_body += '}';
-    return stored_body;
+    return with_rtc_member(std::move(stored_body), fresh.json);
   }
   const size_t value_at = key_at + member_key.size();
   const std::string_view value = std::string_view(stored_body).substr(value_at, stored_body.size() - 1 - value_at);

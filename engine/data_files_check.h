@@ -6,8 +6,8 @@
 // a folder that lost its newest data file would then report an older, consistent ledger as clean
 // and export its figures. A read-only open is strict (missing files, files shorter than the
 // MANIFEST says, a MANIFEST that does not parse) and writes nothing to the folder.
-#include <string>
 #include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 

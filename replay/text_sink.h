@@ -18,7 +18,8 @@ class TextSink {
 };
 
 // Writes to a C stream it does not own (stdout, stderr). `on_closed_pipe`, when given, is called
-// when a write fails because the stream's reader closed it (EPIPE), instead of recording an error.
+// when a write fails because the stream's reader closed it (EPIPE); the CLI's ends the process.
+// Should it return, the failure is recorded as any other write error.
 class FileSink final : public TextSink {
  public:
   explicit FileSink(std::FILE* file, void (*on_closed_pipe)() = nullptr)
