@@ -28,10 +28,7 @@ fs::path closed_log_in_wal(const std::string& path) {
       REQUIRE(log->append(single("s", ExpectedVersion::any(), {event("Noted", data)})).status.is_ok());
     }
   }
-  fs::path wal;
-  for (const auto& entry : fs::directory_iterator(path)) {
-    if (entry.path().extension() == ".log" && entry.file_size() > 0) wal = entry.path();
-  }
+  const fs::path wal = newest_write_ahead_log(path);
   REQUIRE(!wal.empty());
   REQUIRE(fs::file_size(wal) > 64 * 1024);
   return wal;
@@ -116,9 +113,8 @@ TEST_CASE("AuditOpenReadsUpToADamagedCheckpointRecordItCannotSkip") {
       }
     };
     append_batches();
-    for (const auto& entry : fs::directory_iterator(folder.path())) {
-      if (entry.path().extension() == ".log" && entry.file_size() > 0) wal = entry.path();
-    }
+    wal = newest_write_ahead_log(folder.path());
+    REQUIRE(!wal.empty());
     checkpoint_starts = fs::file_size(wal);
     Checkpoint checkpoint;
     checkpoint.position = batches_count;

@@ -128,17 +128,6 @@ TEST_CASE("ReorderedPairIsReportedAtTheFirstOfThem") {
 
 namespace {
 
-// The newest write-ahead-log file of a closed log (the one its last writes went to).
-std::filesystem::path newest_write_ahead_log(const std::string& dir) {
-  std::filesystem::path newest;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().extension() == ".log" && entry.file_size() > 0 && (newest.empty() || entry.path() > newest)) {
-      newest = entry.path();
-    }
-  }
-  return newest;
-}
-
 // Every file's bytes, by name: verify must leave a damaged folder exactly as it found it.
 std::map<std::string, std::string> folder_bytes(const std::string& dir) {
   std::map<std::string, std::string> bytes;
@@ -156,7 +145,7 @@ std::map<std::string, std::string> folder_bytes(const std::string& dir) {
 TEST_CASE("DamagedWriteAheadLogRecordIsReportedAtTheFirstPositionItTook") {
   SeedLog seed;
   const uint64_t head = stored_head(seed.dir());
-  const std::filesystem::path write_ahead_log = newest_write_ahead_log(seed.dir());
+  const std::filesystem::path write_ahead_log = logtest::newest_write_ahead_log(seed.dir());
   REQUIRE_MESSAGE(!write_ahead_log.empty(), "the seed log's events are expected in its write-ahead log");
   REQUIRE(std::filesystem::file_size(write_ahead_log) > 4096);
   logtest::flip_byte(write_ahead_log.string(), 2000);
@@ -211,7 +200,7 @@ TEST_CASE("DamagedLargeWriteAheadLogRecordThatCannotBeSkippedIsNamed") {
     for (int i = 0; i < 3; ++i) raw.put(fmt::format("chunk-{}", i), std::string(4 << 20, 'c'), /*projections=*/true);
     raw.put("header", std::string(100, 'h'), /*projections=*/true);
   }
-  const std::filesystem::path write_ahead_log = newest_write_ahead_log(seed.dir());
+  const std::filesystem::path write_ahead_log = logtest::newest_write_ahead_log(seed.dir());
   REQUIRE(!write_ahead_log.empty());
   const auto size = std::filesystem::file_size(write_ahead_log);
   REQUIRE(size > (12u << 20));
@@ -233,7 +222,7 @@ TEST_CASE("DamagedWriteAheadLogRecordAfterTheLastEventIsStillDamage") {
     logtest::RawDb raw(seed.dir());
     raw.put("later", std::string(3000, 'x'), /*projections=*/true);
   }
-  const std::filesystem::path write_ahead_log = newest_write_ahead_log(seed.dir());
+  const std::filesystem::path write_ahead_log = logtest::newest_write_ahead_log(seed.dir());
   REQUIRE(!write_ahead_log.empty());
   const auto size = static_cast<std::streamoff>(std::filesystem::file_size(write_ahead_log));
   REQUIRE(size > 3000);

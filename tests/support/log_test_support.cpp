@@ -68,6 +68,16 @@ std::string file_bytes(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(stream), {});
 }
 
+std::string newest_write_ahead_log(const std::string& dir) {
+  std::filesystem::path newest;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".log" && entry.file_size() > 0 && (newest.empty() || entry.path() > newest)) {
+      newest = entry.path();
+    }
+  }
+  return newest.string();
+}
+
 void flip_byte(const std::string& path, uint64_t offset) {
   std::fstream stream(path, std::ios::in | std::ios::out | std::ios::binary);
   const auto at = static_cast<std::streamoff>(offset);

@@ -43,6 +43,9 @@ VerifyReport verify_as_secondary(const std::string& path);
 // A file's bytes, and one of them changed in place (its lowest bit flipped), as bit rot would.
 std::string file_bytes(const std::string& path);
 void flip_byte(const std::string& path, uint64_t offset);
+// The newest non-empty write-ahead-log file of a log folder (the one its last writes went to);
+// empty when there is none.
+std::string newest_write_ahead_log(const std::string& dir);
 
 // Plain RocksDB on a closed log folder: both column families, no tutorledger logic.
 class RawDb {
