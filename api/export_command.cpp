@@ -24,8 +24,11 @@ constexpr std::string_view usage_text =
     "\n"
     "CSV as RFC 4180: CRLF line ends, a header row, amounts in minor units with a currency column.\n"
     "--from is inclusive and --to exclusive (consecutive periods neither overlap nor leave a gap);\n"
-    "--at includes events at T and defaults to now, or to the last event's time when that is later.\n"
+    "--at includes events at T and defaults to now, or to the last event's time when that is later;\n"
+    "a T without a fraction means the end of its second (T.999).\n"
     "T is RFC 3339, e.g. 2026-11-24T10:00:00Z.\n"
+    "Rolling forward: trial-balance --at 2026-10-31T23:59:59Z, plus journal --from 2026-11-01T00:00:00Z\n"
+    "--to 2026-12-01T00:00:00Z, equals trial-balance --at 2026-11-30T23:59:59Z.\n"
     "--output FILE writes the file atomically (a temporary file, then a rename) instead of stdout\n"
     "(--output - is stdout); FILE must not be inside the data folder.\n"
     "Exit: 0 written; 1 damaged log or unwritable output; 2 usage error or not a tutorledger folder.\n";

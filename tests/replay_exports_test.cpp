@@ -230,6 +230,65 @@ TEST_CASE("AtAWholeSecondIncludesTheEventsTheApiShowsAtThatSecond") {
   CHECK_MESSAGE(aged.out.find(",1-3d\r\n") != std::string::npos, aged.out);
 }
 
+TEST_CASE("BalancesRollForwardFromTheLastSecondOfOnePeriodThroughTheNextPeriodsJournal") {
+  // Finance proves a period by rolling forward: the closing trial balance of the period before
+  // (`--at` its last whole second, which takes in that second's milliseconds) plus the period's
+  // journal (`--from` its first instant, `--to` the next period's) equals the period's closing
+  // balance. Captures stamped in the boundary seconds, on either side, must each count once.
+  const TimeMs period_start = example_start - ms_per_day;
+  const TimeMs period_end = period_start + ms_per_hour;
+  const Money price{35000, *Currency::parse("ETB")};
+  const std::vector<TimeMs> captured_at = {period_start - 1000, period_start - 1, period_start, period_start + 413,
+                                           period_end - 1000 + 5, period_end - 1, period_end, period_end + 999};
+  std::vector<Event> events;
+  for (size_t i = 0; i < captured_at.size(); ++i) {
+    const std::string booking = fmt::format("bk_{}", i);
+    const std::string stream = "booking-" + booking;
+    const std::string tx = "tx-" + booking;
+    const TimeMs at = captured_at[i];
+    events.push_back(make_event(stream, BookingRequested{booking, "s1", "t1", "Maths", example_start, 60, price}, student(),
+                                period_start - ms_per_hour, booking + "-c1"));
+    events.push_back(make_event(stream, BookingAccepted{booking}, tutor(), period_start - ms_per_hour, booking + "-c2"));
+    events.push_back(make_event(stream, CheckoutOpened{booking, tx, price}, student(), period_start - ms_per_hour, booking + "-c3"));
+    events.push_back(make_event(
+        stream,
+        PaymentCaptured{booking, tx, "ref-" + booking, price, {Posting{"external:psp", "escrow:" + booking, 35000, price.currency}}},
+        system_actor(), at, booking + "-c4"));
+    events.push_back(make_event(stream, EscrowHeld{booking, price}, system_actor(), at, booking + "-c4"));
+  }
+  logtest::TempFolder folder;
+  const std::string data = folder.sub("data");
+  write_log(data, events);
+
+  const auto balances_at = [&](TimeMs last_second) {
+    std::map<std::string, int64_t> balances;
+    const CliRun run = run_export({"trial-balance", "--data", data, "--at", format_rfc3339_seconds(last_second)});
+    REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+    const auto rows = csv_rows(run.out);
+    for (size_t i = 1; i < rows.size(); ++i) {
+      if (rows[i][0] != "TOTAL") balances[rows[i][0] + " " + rows[i][1]] = std::stoll(rows[i][2]);
+    }
+    return balances;
+  };
+  std::map<std::string, int64_t> rolled = balances_at(period_start - ms_per_second);
+  const CliRun journal = run_export({"journal", "--data", data, "--from", format_rfc3339_seconds(period_start), "--to",
+                                     format_rfc3339_seconds(period_end)});
+  REQUIRE_MESSAGE(journal.exit_code == 0, journal.err);
+  const auto rows = csv_rows(journal.out);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const int64_t debit = rows[i][5].empty() ? 0 : std::stoll(rows[i][5]);
+    const int64_t credit = rows[i][6].empty() ? 0 : std::stoll(rows[i][6]);
+    rolled[rows[i][4] + " " + rows[i][7]] += credit - debit;
+  }
+  std::erase_if(rolled, [](const auto& entry) { return entry.second == 0; });
+  std::map<std::string, int64_t> closing = balances_at(period_end - ms_per_second);
+  std::erase_if(closing, [](const auto& entry) { return entry.second == 0; });
+  CHECK(rolled == closing);
+  // Two captures before the period, four inside it (two in its first second, two in its last).
+  CHECK(closing.at("external:psp ETB") == -6 * 35000);
+  CHECK(rows.size() == 1 + 2 * 4);
+}
+
 TEST_CASE("EscrowAgingListsOnlyEscrowsHoldingMoneyInTheirAgeBuckets") {
   const auto rows = csv_rows(export_ok({"escrow", "--data", seed_dir(), "--at", rfc(seed_end)}).out);
   std::map<std::string, std::vector<std::string>> by_booking;
