@@ -67,9 +67,6 @@ class Decider {
                                                        policy_.price_amount_max));
     }
     if (c.scheduled_start <= now_) return field_invalid("scheduled_start", "must be in the future");
-    if (c.scheduled_start - now_ > policy_.scheduled_start_ahead_ms_max) {
-      return field_invalid("scheduled_start", "must be within a year");
-    }
     // Every instant the booking can lead to (its auto-end, the release a hold later) must be one
     // the contract can show: RFC 3339, four-digit years.
     const TimeMs last_instant = c.scheduled_start + c.duration_minutes * ms_per_minute + policy_.auto_end_grace_ms +

@@ -20,7 +20,6 @@ struct Policy {
   int64_t price_amount_min = 1;
   int64_t price_amount_max = 1'000'000'000'000;        // 10^12 minor units
   int64_t withdrawal_amount_max = 1'000'000'000'000'000;
-  TimeMs scheduled_start_ahead_ms_max = 366 * ms_per_day;  // no bookings more than a year out
   // Text limits, in bytes of UTF-8.
   size_t subject_bytes_max = 200;
   size_t reason_bytes_max = 1000;

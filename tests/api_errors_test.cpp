@@ -83,6 +83,19 @@ TEST_CASE("MalformedBodiesAre400NamingTheField") {
   CHECK(api.engine->log().head().position == 0);  // nothing was appended
 }
 
+TEST_CASE("ABookingYearsAheadIs201") {
+  // The contract's only rule on scheduled_start is that it lies in the future.
+  ApiFixture api;
+  const std::string far = format_rfc3339_seconds(example_start + 5 * 366 * ms_per_day);
+  const auto r = api.call("POST", "/api/bookings",
+                          fmt::format(R"({{"tutor_id":"t1","subject":"Maths","scheduled_start":"{}","duration_minutes":60,)"
+                                      R"("price":{{"amount":35000,"currency":"ETB"}}}})",
+                                      far),
+                          s1);
+  REQUIRE_MESSAGE(r.status == 201, r.body);
+  CHECK(std::string_view(api.json(r.body)["scheduled_start"]) == far);
+}
+
 TEST_CASE("BadTokensAre401") {
   ApiFixture api;
   auto status_with = [&](const std::string& authorization) {

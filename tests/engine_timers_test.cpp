@@ -70,6 +70,22 @@ TEST_CASE("AutoEndAndNoShowFireOnTime") {
   CHECK(f.booking("bk_gone").escrow_status == EscrowStatus::refunded);
 }
 
+TEST_CASE("ABookingYearsAheadIsTakenAndItsTimersFireOnTheSecondThroughARestart") {
+  // The contract asks only that scheduled_start be in the future; a booking five years out
+  // puts its timers on the wheel's far levels, which must still fire them on the second.
+  EngineFixture f;
+  const TimeMs years_ahead = example_start + 5 * 366 * ms_per_day;
+  f.book("bk_far", years_ahead);
+  f.accept_and_pay("bk_far");
+  f.restart();  // the far timers come back from the projections
+  f.advance_to(years_ahead + 15 * ms_per_minute - ms_per_second);
+  CHECK(f.booking("bk_far").status == BookingStatus::confirmed);
+  f.advance_to(years_ahead + 15 * ms_per_minute);
+  CHECK(f.booking("bk_far").status == BookingStatus::no_show);
+  CHECK(f.booking("bk_far").escrow_status == EscrowStatus::refunded);
+  CHECK(f.count_events("BookingNoShow") == 1);
+}
+
 TEST_CASE("OverdueTimersFireAfterARestartInDueOrderAndNothingFiresTwice") {
   EngineFixture f;
   complete_a_session(f, "bk_a", example_start);
