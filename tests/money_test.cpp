@@ -28,6 +28,13 @@ TEST_CASE("Currency accepts ISO 4217 codes with their minor-unit exponent") {
   CHECK_FALSE(Currency::parse("ET"));
   CHECK_FALSE(Currency::parse("ETBB"));
   CHECK_FALSE(Currency::parse(""));
+  // The ends of the table, and codes just beside them or beyond ASCII.
+  CHECK(currency("AED").minor_unit_digits() == 2);
+  CHECK(currency("ZWL").minor_unit_digits() == 2);
+  CHECK_FALSE(Currency::parse("AEC"));
+  CHECK_FALSE(Currency::parse("ZWM"));
+  CHECK_FALSE(Currency::parse("\xC5TB"));
+  CHECK_FALSE(Currency::parse(std::string_view("ET\0", 3)));
 }
 
 TEST_CASE("DecimalAmountIsParsedExactlyByTheCurrencyExponent") {
