@@ -35,6 +35,7 @@
 
 #include "api/http_date.h"
 #include "api/http_errors.h"
+#include "api/request_framing.h"
 #include "engine/thread_name.h"
 
 namespace tl {
@@ -53,6 +54,10 @@ constexpr std::string_view unrouted_log_route = "unrouted";
 constexpr size_t linger_bytes_max = 1024 * 1024;
 // After accept() fails (e.g. out of file descriptors), wait before trying again instead of spinning.
 constexpr int64_t accept_retry_ms = 50;
+// Empty lines (CR and LF bytes) skipped before a request line; more are a malformed request.
+constexpr size_t empty_line_bytes_max = 64;
+// What one read asks for when the buffer is empty (the parser reads on from there).
+constexpr size_t read_chunk_bytes = 4096;
 // After the drain timeout, how long stop() waits for force-closed connections to wind down.
 constexpr int64_t force_close_wait_ms = 1'000;
 // Headers the API reads; more than one of them in a request is refused (which one would count?).
@@ -60,6 +65,23 @@ constexpr std::array<std::string_view, 5> single_headers = {"Authorization", "Id
                                                            "Content-Type", "Host"};
 
 std::string_view to_std(beast::string_view text) { return {text.data(), text.size()}; }
+
+// The values of every field line named `field`, in order.
+std::vector<std::string_view> field_lines(const http::fields& fields, http::field field) {
+  std::vector<std::string_view> lines;
+  for (auto [it, end] = fields.equal_range(field); it != end; ++it) lines.push_back(to_std(it->value()));
+  return lines;
+}
+
+// Bytes allowed in a request target: visible ASCII but '#' (a fragment is the client's own and
+// is never sent, RFC 9112 §3.2). Beast lets bytes above 0x7F through.
+bool is_target_text(std::string_view target) {
+  for (const char c : target) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte >= 0x7F || c == '#') return false;
+  }
+  return true;
+}
 
 // `threads` I/O contexts (0: one per core), each for one thread. The hint tells Asio so; posts
 // from other threads (the engine's answers, stop()) are still safe.
@@ -204,13 +226,25 @@ std::string format_remote(const tcp::socket& socket) {
 // the request must be refused.
 bool to_http_request(http::request<http::string_body>& message, const std::string& remote, HttpRequest& out,
                      std::string& refusal) {
-  const std::string_view target = to_std(message.target());
+  std::string_view target = to_std(message.target());
+  if (!is_target_text(target)) {
+    refusal = "the request target may hold only visible ASCII characters, and no '#'";
+    return false;
+  }
+  if (!target.empty() && target[0] != '/') {
+    // The absolute form (RFC 9112 §3.2.2): a server must accept it, and ignores Host then.
+    target = framing::origin_form_of_absolute(target).value_or(std::string_view());
+  }
   if (target.empty() || target[0] != '/') {
-    refusal = "the request target must be a path starting with '/'";
+    refusal = "the request target must be a path starting with '/', or an http URL";
     return false;
   }
   if (message.version() >= 11 && message.find(http::field::host) == message.end()) {
     refusal = "an HTTP/1.1 request needs a Host header";  // RFC 9112 §3.2
+    return false;
+  }
+  if (auto host = message.find(http::field::host); host != message.end() && !framing::is_valid_host(to_std(host->value()))) {
+    refusal = "the Host header is not a host with an optional port";  // RFC 9112 §3.2: 400
     return false;
   }
   for (std::string_view name : single_headers) {
@@ -331,6 +365,7 @@ struct Server::Impl {
   void admit(tcp::socket socket);
   asio::awaitable<void> run_session(std::shared_ptr<Session> session);
   asio::awaitable<bool> read_request(Session& s, http::request_parser<http::string_body>& parser, error_code& ec);
+  asio::awaitable<void> skip_empty_lines(Session& s, error_code& ec);
   asio::awaitable<void> answer_read_error(Session& s, http::request_parser<http::string_body>& parser,
                                           const error_code& ec, const Arrival& arrival);
   asio::awaitable<std::optional<HttpResponse>> exchange(std::shared_ptr<Session> session, HttpRequest request);
@@ -499,13 +534,18 @@ asio::awaitable<void> Server::Impl::run_session(std::shared_ptr<Session> session
     auto& message = parser.get();
     const unsigned version = message.version();
     const std::string method(to_std(message.method_string()));
-    bool keep_alive = message.keep_alive();
+    // Beast keeps an HTTP/1.0 connection open on "keep-alive, close"; "close" wins (RFC 9112 §9.6).
+    bool keep_alive = message.keep_alive() && !framing::asks_to_close(field_lines(message, http::field::connection));
     HttpRequest request;
     std::string refusal;
     std::optional<HttpResponse> response;
     // HEAD is GET without the body (RFC 9110 §9.3.2): routed and answered as GET, body dropped.
     const bool head = message.method() == http::verb::head;
-    if (to_http_request(message, s.remote, request, refusal)) {
+    if (message.method() == http::verb::unknown) {
+      // RFC 9110 §9.1: a method the server does not know (methods are case-sensitive: "get" too).
+      response = error_response(501, "not_implemented", fmt::format("the method {} is not implemented", method));
+      response->log_route = std::string(unrouted_log_route);
+    } else if (to_http_request(message, s.remote, request, refusal)) {
       if (head) request.method = "GET";
       s.phase = Phase::handling;
       response = co_await exchange(session, std::move(request));
@@ -543,18 +583,29 @@ asio::awaitable<bool> Server::Impl::read_request(Session& s, http::request_parse
   // Once stopping, a keep-alive client gets the idle grace to send one more request. (stop() shortens
   // a wait that began before it, see close_when_idle_grace_ends.)
   s.stream.expires_after(milliseconds(stopping ? options.stop_idle_grace_ms : options.read_timeout_ms));
+  co_await skip_empty_lines(s, ec);
+  if (ec) co_return false;
   co_await http::async_read_header(s.stream, s.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return false;
-  // A Transfer-Encoding whose last coding is not chunked leaves the body's length unknown; the
-  // parser would take the body as empty and read its bytes as the next request (smuggling). RFC
-  // 9112 §6.3: answer 400 and close.
-  if (parser.get().find(http::field::transfer_encoding) != parser.get().end() && !parser.chunked()) {
-    ec = http::error::bad_transfer_encoding;
-    co_return false;
+  if (parser.get().find(http::field::transfer_encoding) != parser.get().end()) {
+    // A Transfer-Encoding whose last coding is not chunked leaves the body's length unknown; the
+    // parser would take the body as empty and read its bytes as the next request (smuggling). RFC
+    // 9112 §6.3: answer 400 and close. Another coding before chunked (gzip, …) is one the server
+    // does not decode: 501 (§6.1), rather than reading the body as if it were plain.
+    const auto codings = framing::check_transfer_codings(field_lines(parser.get(), http::field::transfer_encoding));
+    if (codings.verdict == framing::TransferCodings::chunked_not_last || !parser.chunked()) {
+      ec = http::error::bad_transfer_encoding;
+      co_return false;
+    }
+    if (codings.verdict == framing::TransferCodings::unsupported) {
+      ec = boost::system::errc::make_error_code(boost::system::errc::not_supported);
+      co_return false;
+    }
   }
   s.phase = Phase::receiving;
   if (parser.is_done()) co_return true;
-  if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+  // An HTTP/1.0 client knows no 1xx answer and would take it for the final one (RFC 9110 §10.1.1).
+  if (parser.get().version() >= 11 && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
     static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
     co_await asio::async_write(s.stream, asio::buffer(continue_line.data(), continue_line.size()),
                                asio::redirect_error(asio::use_awaitable, ec));
@@ -562,6 +613,29 @@ asio::awaitable<bool> Server::Impl::read_request(Session& s, http::request_parse
   }
   co_await http::async_read(s.stream, s.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   co_return !ec;
+}
+
+// RFC 9112 §2.2: a server should ignore empty lines before a request line (some clients send CRLF
+// after a POST body). Reads until a byte that is not CR or LF is buffered, dropping up to
+// empty_line_bytes_max of them; more are left for the parser to refuse.
+asio::awaitable<void> Server::Impl::skip_empty_lines(Session& s, error_code& ec) {
+  size_t skipped = 0;
+  for (;;) {
+    if (s.buffer.size() == 0) {
+      const size_t read = co_await s.stream.async_read_some(s.buffer.prepare(std::min(read_chunk_bytes, s.buffer.max_size())),
+                                                            asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      s.buffer.commit(read);
+    }
+    const auto* bytes = static_cast<const char*>(s.buffer.data().data());
+    size_t empty = 0;
+    while (empty < s.buffer.size() && skipped < empty_line_bytes_max && (bytes[empty] == '\r' || bytes[empty] == '\n')) {
+      ++empty;
+      ++skipped;
+    }
+    s.buffer.consume(empty);
+    if (s.buffer.size() > 0 || skipped == empty_line_bytes_max) co_return;
+  }
 }
 
 asio::awaitable<void> Server::Impl::answer_read_error(Session& s, http::request_parser<http::string_body>& parser,
@@ -573,6 +647,11 @@ asio::awaitable<void> Server::Impl::answer_read_error(Session& s, http::request_
   } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
     response = error_response(431, "headers_too_large",
                               fmt::format("the request line and headers are larger than {} bytes", options.header_bytes_max));
+  } else if (ec == boost::system::errc::not_supported) {
+    const auto codings = framing::check_transfer_codings(field_lines(parser.get(), http::field::transfer_encoding));
+    response = error_response(501, "not_implemented",
+                              fmt::format("the transfer coding {} is not implemented: send the body chunked only",
+                                          codings.unsupported));
   } else if (is_http_parse_error(ec)) {
     response = invalid_request_response(fmt::format("malformed HTTP request: {}", ec.message()));
   } else if (ec == beast::error::timeout && !stopping) {

@@ -6,25 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "projections/ascii_text.h"
 #include "projections/json_text.h"
 
 namespace tl::replay {
 namespace {
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 std::string quoted(std::string_view text) {
   std::string out;
@@ -34,7 +20,7 @@ std::string quoted(std::string_view text) {
 
 }  // namespace
 
-bool StatementRow::successful() const { return equals_ignoring_case(status, "success"); }
+bool StatementRow::successful() const { return ascii::equals_ignoring_case(status, "success"); }
 
 Status StatementReader::open(const std::string& path, std::unique_ptr<StatementReader>* out) {
   assert(out != nullptr);
@@ -57,7 +43,7 @@ Status StatementReader::read_header() {
   for (size_t column = 0; column < column_count; ++column) {
     size_t found = header_fields_;
     for (size_t i = 0; i < header_fields_; ++i) {
-      if (!equals_ignoring_case(trimmed(fields_[i]), column_names[column])) continue;
+      if (!ascii::equals_ignoring_case(ascii::trim_blanks(fields_[i]), column_names[column])) continue;
       if (found != header_fields_) {
         // Which of the two is the provider's amount? Guessing would report differences that are not.
         return Status::invalid_argument(fmt::format("{}: line {}: the header has column {} twice", path_,
@@ -96,10 +82,10 @@ bool StatementReader::next(StatementRow* row) {
   row->line = line;
   // Spaces after the commas (", 350.00") are layout, as in the header. An identifier in quotes is
   // taken as written: the quotes say its spaces are part of it.
-  const auto value = [&](size_t column) { return trimmed(fields_[index_[column]]); };
+  const auto value = [&](size_t column) { return ascii::trim_blanks(fields_[index_[column]]); };
   const auto identifier = [&](size_t column) {
     const size_t field = index_[column];
-    return csv_.quoted(field) ? std::string_view(fields_[field]) : trimmed(fields_[field]);
+    return csv_.quoted(field) ? std::string_view(fields_[field]) : ascii::trim_blanks(fields_[field]);
   };
   row->reference = identifier(column_reference);
   row->tx_ref = identifier(column_tx_ref);

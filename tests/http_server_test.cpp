@@ -357,7 +357,15 @@ TEST_CASE("MalformedRequestsGet400WithTheJsonError") {
       "GET /hello HTTP/9.9\r\nHost: t\r\n\r\n",
       "GET /hello HTTP/1.1\r\nBad Header\r\n\r\n",
       "POST /echo HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
-      "GET http://example.com/hello HTTP/1.1\r\nHost: t\r\n\r\n",  // absolute form: not a path
+      "GET ftp://example.com/hello HTTP/1.1\r\nHost: t\r\n\r\n",    // not an http URL
+      "GET http://user@t/hello HTTP/1.1\r\nHost: t\r\n\r\n",        // user info hides a host
+      "GET /hello#top HTTP/1.1\r\nHost: t\r\n\r\n",                 // a fragment is never sent
+      "GET /h\xc3\xa9llo HTTP/1.1\r\nHost: t\r\n\r\n",              // bytes above ASCII
+      "GET /hello HTTP/1.1\r\nHost: x/y\r\n\r\n",                   // Host is host[:port] only
+      "GET /hello HTTP/1.1\r\nHost: user@x\r\n\r\n",
+      "GET /hello HTTP/1.1\r\nHost: x:abc\r\n\r\n",
+      "GET /hello HTTP/1.1\r\nHost: [::1\r\n\r\n",
+      "GET /hello HTTP/1.1\r\nHost: exa mple\r\n\r\n",
       "GET /hello HTTP/1.1\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n",
       "GET /hello HTTP/1.1\r\n\r\n",                                // HTTP/1.1 needs a Host (RFC 9112)
       "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",           // and only one
@@ -399,6 +407,87 @@ TEST_CASE("TransferEncodingThatDoesNotEndInChunkedGets400AndClose") {
   REQUIRE(response.has_value());
   CHECK(response->status == 200);
   CHECK(response->body == "hi");
+}
+
+// Another coding before chunked (gzip, …) is one the server does not decode: 501 (RFC 9112
+// §6.1), rather than reading a compressed body as if it were plain.
+TEST_CASE("TransferCodingsOtherThanChunkedGet501AndClose") {
+  TestServer test;
+  for (const char* codings : {"Transfer-Encoding: gzip, chunked", "Transfer-Encoding: identity, chunked",
+                              "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked"}) {
+    CAPTURE(codings);
+    HttpClient client = test.client();
+    REQUIRE(client.send_raw(fmt::format("POST /echo HTTP/1.1\r\nHost: t\r\n{}\r\n\r\n2\r\nhi\r\n0\r\n\r\n", codings)));
+    const auto response = client.read_response();
+    REQUIRE(response.has_value());
+    CHECK(response->status == 501);
+    CHECK(response->body.find(R"({"error":{"code":"not_implemented","message":")") == 0);
+    CHECK(response->header("Connection") == "close");
+  }
+}
+
+TEST_CASE("AbsoluteFormTargetsAreServedAsTheirPath") {
+  // RFC 9112 §3.2.2: a server must accept the absolute form; Host is ignored then.
+  TestServer test;
+  HttpClient client = test.client();
+  for (const char* target : {"http://example.com/hello", "HTTP://example.com:8080/hello?x=1", "https://[::1]:8080/hello"}) {
+    CAPTURE(target);
+    REQUIRE(client.send_raw(fmt::format("GET {} HTTP/1.1\r\nHost: t\r\n\r\n", target)));
+    const auto response = client.read_response();
+    REQUIRE(response.has_value());
+    CHECK(response->status == 200);
+    CHECK(response->body == R"({"hello":"world"})");
+  }
+  // Hosts in every form RFC 3986 allows, and the empty one, are taken.
+  for (const char* host : {"127.0.0.1:8080", "[::1]:8080", "api.example.com", "", "xn--bcher-kva.example:443"}) {
+    CAPTURE(host);
+    REQUIRE(client.send_raw(fmt::format("GET /hello HTTP/1.1\r\nHost: {}\r\n\r\n", host)));
+    const auto response = client.read_response();
+    REQUIRE(response.has_value());
+    CHECK(response->status == 200);
+  }
+}
+
+TEST_CASE("UnknownMethodsGet501AndTheConnectionGoesOn") {
+  // RFC 9110 §9.1: methods are case-sensitive; one the server does not know is 501.
+  TestServer test;
+  HttpClient client = test.client();
+  for (const char* method : {"FOO", "get"}) {
+    CAPTURE(method);
+    REQUIRE(client.send_raw(fmt::format("{} /hello HTTP/1.1\r\nHost: t\r\n\r\n", method)));
+    const auto response = client.read_response();
+    REQUIRE(response.has_value());
+    CHECK(response->status == 501);
+    CHECK(response->body.find(R"({"error":{"code":"not_implemented","message":")") == 0);
+  }
+  const auto after = client.request("GET", "/hello");
+  REQUIRE(after.has_value());
+  CHECK(after->status == 200);
+}
+
+TEST_CASE("EmptyLinesBeforeARequestAreSkipped") {
+  // RFC 9112 §2.2: old clients send a CRLF after a POST body; the pipelined request after it is
+  // still answered.
+  TestServer test;
+  HttpClient client = test.client();
+  REQUIRE(client.send_raw("\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  const auto first = client.read_response();
+  REQUIRE(first.has_value());
+  CHECK(first->status == 200);
+  REQUIRE(client.send_raw("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi\r\n"
+                          "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  const auto echo = client.read_response();
+  REQUIRE(echo.has_value());
+  CHECK(echo->body == "hi");
+  const auto hello = client.read_response();
+  REQUIRE(hello.has_value());
+  CHECK(hello->status == 200);
+  // Only a few: a stream of empty lines is not a request.
+  HttpClient flood = test.client();
+  REQUIRE(flood.send_raw(std::string(200, '\n') + "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  const auto refused = flood.read_response();
+  REQUIRE(refused.has_value());
+  CHECK(refused->status == 400);
 }
 
 TEST_CASE("HeadIsAnsweredAsGetWithoutTheBody") {
@@ -573,6 +662,30 @@ TEST_CASE("Http10RequestWithoutKeepAliveIsAnsweredThenClosed") {
   REQUIRE(response.has_value());
   CHECK(response->status == 200);
   CHECK(client.wait_closed(3000));
+}
+
+TEST_CASE("Http10KeepAliveWithCloseIsClosed") {
+  // "close" ends the connection whatever else the Connection header says (RFC 9112 §9.6).
+  TestServer test;
+  HttpClient client = test.client();
+  REQUIRE(client.send_raw("GET /hello HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n"));
+  const auto response = client.read_response();
+  REQUIRE(response.has_value());
+  CHECK(response->status == 200);
+  CHECK(client.wait_closed(3000));
+}
+
+TEST_CASE("Http10ExpectContinueGetsNoInterimAnswer") {
+  // An HTTP/1.0 client knows no 1xx and would take a 100 for the answer (RFC 9110 §10.1.1).
+  TestServer test;
+  HttpClient client = test.client();
+  REQUIRE(client.send_raw("POST /echo HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a 100 would be on its way by now
+  REQUIRE(client.send_raw("hello"));
+  const auto first = client.read_next();
+  REQUIRE(first.has_value());
+  CHECK(first->status == 200);
+  CHECK(first->body == "hello");
 }
 
 TEST_CASE("GracefulStopLetsAnInFlightSlowRequestFinish") {
