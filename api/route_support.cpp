@@ -206,7 +206,8 @@ std::optional<ListRequest> read_list_request(const HttpRequest& request, HttpRes
 std::string event_page_json(std::vector<EventRecord>& records, size_t limit, EventCursor cursor, const Engine& engine) {
   std::optional<std::string> next;
   if (records.size() > limit) {
-    next = std::to_string(cursor == EventCursor::version ? uint64_t{records[limit].version} : records[limit].position);
+    next = cursor == EventCursor::version ? make_cursor(CursorKind::booking_events, records[limit].version)
+                                          : make_cursor(CursorKind::events, records[limit].position);
     records.resize(limit);
   }
   // Decoded first, so that the few bookings whose currency is needed are read under one lock.
@@ -262,6 +263,13 @@ std::optional<uint64_t> parse_decimal(std::string_view text) {
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
+}
+
+std::string make_cursor(CursorKind kind, uint64_t value) { return static_cast<char>(kind) + std::to_string(value); }
+
+std::optional<uint64_t> read_cursor(CursorKind kind, std::string_view text) {
+  if (text.empty() || text.front() != static_cast<char>(kind)) return std::nullopt;
+  return parse_decimal(text.substr(1));
 }
 
 }  // namespace tl::api

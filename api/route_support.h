@@ -75,7 +75,7 @@ std::optional<ListRequest> read_list_request(const HttpRequest& request, HttpRes
 
 // A page of event objects from `records` (read with limit + 1, so that one more than the page
 // tells whether there is a next page); the cursor is the next record's position, or its stream
-// version for a stream's history.
+// version for a stream's history (CursorKind events and booking_events).
 enum class EventCursor { position, version };
 // Each event's data is shown as the contract wants it (projections/event_view.h); the currency of
 // bookings whose events carry bare amounts is read from the engine's state.
@@ -86,5 +86,13 @@ std::string page_json(const std::string& items_joined, const std::optional<std::
 
 // A cursor or position given as a decimal number (no sign, no spaces); nullopt otherwise.
 std::optional<uint64_t> parse_decimal(std::string_view text);
+
+// Cursors are opaque to clients. Each list marks its own with a letter ("b12"), so that a cursor
+// from another list, or a bare number, is refused (400) rather than read as a place it is not.
+// (Notifications use their ids, "n_42", as cursors.)
+enum class CursorKind : char { bookings = 'b', booking_events = 'v', events = 'p', withdrawals = 'w' };
+std::string make_cursor(CursorKind kind, uint64_t value);
+// The value of a cursor of `kind`; nullopt for anything else.
+std::optional<uint64_t> read_cursor(CursorKind kind, std::string_view text);
 
 }  // namespace tl::api

@@ -68,15 +68,10 @@ void App::add_booking_routes(Router& router) {
     if (!list_request) return respond(std::move(error));
     const QueryParams* query = &list_request->query;
     const Paging* paging = &list_request->paging;
-    if (auto role = query->get("role")) {
-      if (*role != "student" && *role != "tutor") {
-        return respond(error_http(400, "invalid_request", "role: must be student or tutor", actor_text(caller)));
-      }
-      if (*role != role_name(caller.role)) {
-        return respond(error_http(403, "forbidden", fmt::format("a {} lists only its own bookings, not those of a {}",
-                                                                role_name(caller.role), *role),
-                                  actor_text(caller)));
-      }
+    // The whole query is checked (400) before the role it names (403), as the contract's order has it.
+    const std::optional<std::string_view> role = query->get("role");
+    if (role && *role != "student" && *role != "tutor") {
+      return respond(error_http(400, "invalid_request", "role: must be student or tutor", actor_text(caller)));
     }
     std::optional<BookingStatus> status_filter;
     if (auto status = query->get("status")) {
@@ -85,23 +80,34 @@ void App::add_booking_routes(Router& router) {
     }
     std::optional<uint64_t> cursor;
     if (!paging->cursor.empty()) {
-      cursor = parse_decimal(paging->cursor);
+      cursor = read_cursor(CursorKind::bookings, paging->cursor);
       if (!cursor) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
+    }
+    if (role && *role != role_name(caller.role)) {
+      return respond(error_http(403, "forbidden", fmt::format("{} {} lists only its own bookings, not those of a {}",
+                                                              caller.role == Role::admin ? "an" : "a",
+                                                              role_name(caller.role), *role),
+                                actor_text(caller)));
     }
     respond(engine_.read([&](const State& state) {
       std::string items;
       std::optional<std::string> next;
       const auto& lists = caller.role == Role::tutor ? state.bookings_by_tutor : state.bookings_by_student;
       auto found = role_allowed(caller.role, parties) ? lists.find(caller.id) : lists.end();
+      // A user's list only grows, so a cursor this list gave is 1 to its size.
+      const size_t size = found != lists.end() ? found->second.size() : 0;
+      if (cursor && (*cursor == 0 || *cursor > size)) {
+        return error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller));
+      }
       if (found != lists.end()) {
         const auto& indexes = found->second;
-        size_t end = cursor ? std::min<uint64_t>(*cursor, indexes.size()) : indexes.size();
+        size_t end = cursor ? *cursor : indexes.size();
         size_t taken = 0;
         while (end > 0) {
           const Booking& booking = state.bookings[indexes[end - 1]];
           if (!status_filter || booking.status == *status_filter) {
             if (taken == paging->limit) {
-              next = std::to_string(end);
+              next = make_cursor(CursorKind::bookings, end);
               break;
             }
             if (taken++ > 0) items += ',';
@@ -187,7 +193,7 @@ void App::add_booking_routes(Router& router) {
     const Paging* paging = &list_request->paging;
     uint64_t from_version = 1;
     if (!paging->cursor.empty()) {
-      auto cursor = parse_decimal(paging->cursor);
+      auto cursor = read_cursor(CursorKind::booking_events, paging->cursor);
       if (!cursor || *cursor == 0 || *cursor > UINT32_MAX) {
         return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
       }

@@ -37,7 +37,7 @@ void App::add_feed_routes(Router& router) {
       after = *position;
     }
     if (!paging->cursor.empty()) {
-      auto position = parse_position(paging->cursor);
+      auto position = paging->cursor.starts_with("n_") ? parse_position(paging->cursor) : std::nullopt;
       if (!position) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
       after = std::max(after, *position);
     }
@@ -85,7 +85,7 @@ void App::add_feed_routes(Router& router) {
       from = std::max<int64_t>(from, 1);  // positions start at 1
     }
     if (!paging->cursor.empty()) {
-      auto cursor = parse_position(paging->cursor);
+      auto cursor = read_cursor(CursorKind::events, paging->cursor);
       if (!cursor || *cursor == 0) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
       from = static_cast<int64_t>(*cursor);
     }

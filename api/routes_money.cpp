@@ -39,18 +39,24 @@ void App::add_money_routes(Router& router) {
     const Paging* paging = &list_request->paging;
     uint64_t cursor = UINT64_MAX;
     if (!paging->cursor.empty()) {
-      const auto parsed = parse_decimal(paging->cursor);
+      const auto parsed = read_cursor(CursorKind::withdrawals, paging->cursor);
       if (!parsed) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
       cursor = *parsed;
     }
     respond(engine_.read([&](const State& state) {
       std::string items;
       std::optional<std::string> next;
-      if (auto found = state.withdrawals_by_tutor.find(caller.id); found != state.withdrawals_by_tutor.end()) {
-        size_t end = std::min<uint64_t>(cursor, found->second.size());
+      const auto found = state.withdrawals_by_tutor.find(caller.id);
+      // A tutor's list only grows, so a cursor this list gave is 1 to its size.
+      const size_t size = found != state.withdrawals_by_tutor.end() ? found->second.size() : 0;
+      if (cursor != UINT64_MAX && (cursor == 0 || cursor > size)) {
+        return error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller));
+      }
+      if (found != state.withdrawals_by_tutor.end()) {
+        size_t end = std::min<uint64_t>(cursor, size);
         for (size_t taken = 0; end > 0; --end, ++taken) {
           if (taken == paging->limit) {
-            next = std::to_string(end);
+            next = make_cursor(CursorKind::withdrawals, end);
             break;
           }
           if (taken > 0) items += ',';

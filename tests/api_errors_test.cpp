@@ -535,7 +535,7 @@ TEST_CASE("ListsPageWithLimitAndCursor") {
   CHECK(api.call("GET", "/api/bookings?role=tutor", "", t1).body.find(ids[0]) != std::string::npos);
   auto events = api.call("GET", "/api/events?from=2&limit=2", "", admin());
   CHECK(int64_t(api.json(events.body)["data"].at(0)["position"]) == 2);
-  CHECK(std::string_view(api.json(events.body)["next_cursor"]) == "4");
+  CHECK(std::string_view(api.json(events.body)["next_cursor"]) == "p4");
   // Positions start at 1: from=0 is the start of the log too; below that is bad input.
   CHECK(api.call("GET", "/api/events?from=0&limit=3", "", admin()).body ==
         api.call("GET", "/api/events?from=1&limit=3", "", admin()).body);
@@ -543,6 +543,48 @@ TEST_CASE("ListsPageWithLimitAndCursor") {
   auto digest = api.call("GET", "/api/ledger/digest", "", admin());
   CHECK(int64_t(api.json(digest.body)["position"]) == 5);
   CHECK(std::string_view(api.json(digest.body)["hash"]) == to_hex(api.engine->log().head().hash));
+}
+
+TEST_CASE("ACursorFromAnotherListOrPastItsListIs400") {
+  ApiFixture api;
+  for (int i = 0; i < 3; ++i) api.create_booking(s1, "t1", example_start + i * ms_per_hour);
+  const auto page = api.call("GET", "/api/bookings?limit=1", "", s1);
+  const std::string bookings_cursor(std::string_view(api.json(page.body)["next_cursor"]));
+  const auto notices = api.call("GET", "/api/me/notifications?limit=1", "", t1);
+  const std::string notifications_cursor(std::string_view(api.json(notices.body)["next_cursor"]));
+  const auto events = api.call("GET", "/api/events?limit=1", "", admin());
+  const std::string events_cursor(std::string_view(api.json(events.body)["next_cursor"]));
+  REQUIRE(api.call("GET", "/api/bookings?cursor=" + bookings_cursor, "", s1).status == 200);
+  const auto refused = [&](const std::string& target, const Actor& as) {
+    const auto r = api.call("GET", target, "", as);
+    CAPTURE(target);
+    CHECK(r.status == 400);
+    CHECK(std::string_view(api.json(r.body)["error"]["message"]).starts_with("cursor:"));
+  };
+  refused("/api/bookings?cursor=" + events_cursor, s1);
+  refused("/api/bookings?cursor=" + notifications_cursor, s1);
+  refused("/api/bookings?cursor=2", s1);    // a bare number is no cursor of ours
+  refused("/api/bookings?cursor=b999", s1);  // past the end of the caller's list
+  refused("/api/bookings?cursor=b0", s1);
+  refused("/api/bookings?cursor=" + bookings_cursor, s2);  // s2 has no bookings to page through
+  refused("/api/events?cursor=" + notifications_cursor, admin());
+  refused("/api/events?cursor=" + bookings_cursor, admin());
+  refused("/api/me/notifications?cursor=" + events_cursor, t1);
+  refused("/api/me/withdrawals?cursor=" + bookings_cursor, t1);
+  refused("/api/bookings/" + api.create_booking(s1, "t1", example_start + 9 * ms_per_hour) + "/events?cursor=" + events_cursor, s1);
+}
+
+TEST_CASE("ABadQueryIs400BeforeTheRoleItNamesIs403") {
+  // The contract's order: 400 (query) comes before a 403 that is not about the route itself.
+  ApiFixture api;
+  CHECK(api.call("GET", "/api/bookings?role=student&status=bogus", "", t1).status == 400);
+  CHECK(api.call("GET", "/api/bookings?role=student&cursor=zzz", "", t1).status == 400);
+  CHECK(api.call("GET", "/api/bookings?role=student&limit=abc", "", t1).status == 400);
+  const auto forbidden = api.call("GET", "/api/bookings?role=student", "", t1);
+  CHECK(forbidden.status == 403);
+  const auto admin_asks = api.call("GET", "/api/bookings?role=tutor", "", admin());
+  CHECK(admin_asks.status == 403);
+  CHECK(std::string_view(api.json(admin_asks.body)["error"]["message"]).starts_with("an admin lists"));
 }
 
 TEST_CASE("NotificationsFollowTheCursorAlsoWhenTheFirstRequestGaveAfter") {
