@@ -231,6 +231,16 @@ std::string request_text(std::string_view method, std::string_view target, std::
   return text + "\r\n" + std::string(body);
 }
 
+// The answer to a request refused before any route runs: `status`, the JSON error `code`, and
+// the connection closes.
+void check_refused_then_closed(HttpClient& client, int status, std::string_view code) {
+  const auto response = client.read_response();
+  REQUIRE(response.has_value());
+  CHECK(response->status == status);
+  CHECK(response->body.find(fmt::format(R"({{"error":{{"code":"{}","message":")", code)) == 0);
+  CHECK(response->header("Connection") == "close");
+}
+
 }  // namespace
 
 TEST_CASE("KeepAliveConnectionServesManyRequests") {
@@ -374,11 +384,7 @@ TEST_CASE("MalformedRequestsGet400WithTheJsonError") {
     CAPTURE(text);
     HttpClient client = test.client();
     REQUIRE(client.send_raw(text));
-    const auto response = client.read_response();
-    REQUIRE(response.has_value());
-    CHECK(response->status == 400);
-    CHECK(response->body.find(R"({"error":{"code":"invalid_request","message":")") == 0);
-    CHECK(response->header("Connection") == "close");
+    check_refused_then_closed(client, 400, "invalid_request");
   }
 }
 
@@ -393,11 +399,7 @@ TEST_CASE("TransferEncodingThatDoesNotEndInChunkedGets400AndClose") {
     REQUIRE(client.send_raw(fmt::format("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: {}\r\n\r\n"
                                         "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n",
                                         coding)));
-    const auto response = client.read_response();
-    REQUIRE(response.has_value());
-    CHECK(response->status == 400);
-    CHECK(response->body.find(R"({"error":{"code":"invalid_request","message":")") == 0);
-    CHECK(response->header("Connection") == "close");
+    check_refused_then_closed(client, 400, "invalid_request");
     CHECK_FALSE(client.read_response().has_value());  // the hidden GET is never answered
   }
   // Chunked as the last coding frames the body: answered as usual.
@@ -418,11 +420,7 @@ TEST_CASE("TransferCodingsOtherThanChunkedGet501AndClose") {
     CAPTURE(codings);
     HttpClient client = test.client();
     REQUIRE(client.send_raw(fmt::format("POST /echo HTTP/1.1\r\nHost: t\r\n{}\r\n\r\n2\r\nhi\r\n0\r\n\r\n", codings)));
-    const auto response = client.read_response();
-    REQUIRE(response.has_value());
-    CHECK(response->status == 501);
-    CHECK(response->body.find(R"({"error":{"code":"not_implemented","message":")") == 0);
-    CHECK(response->header("Connection") == "close");
+    check_refused_then_closed(client, 501, "not_implemented");
   }
 }
 
@@ -654,25 +652,18 @@ TEST_CASE("ConnectionClosesAfterRequestsPerConnectionMax") {
   CHECK(client.wait_closed(3000));
 }
 
-TEST_CASE("Http10RequestWithoutKeepAliveIsAnsweredThenClosed") {
-  TestServer test;
-  HttpClient client = test.client();
-  REQUIRE(client.send_raw("GET /hello HTTP/1.0\r\n\r\n"));
-  const auto response = client.read_response();
-  REQUIRE(response.has_value());
-  CHECK(response->status == 200);
-  CHECK(client.wait_closed(3000));
-}
-
-TEST_CASE("Http10KeepAliveWithCloseIsClosed") {
+TEST_CASE("Http10RequestWithoutKeepAliveOrWithCloseIsAnsweredThenClosed") {
   // "close" ends the connection whatever else the Connection header says (RFC 9112 §9.6).
   TestServer test;
-  HttpClient client = test.client();
-  REQUIRE(client.send_raw("GET /hello HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n"));
-  const auto response = client.read_response();
-  REQUIRE(response.has_value());
-  CHECK(response->status == 200);
-  CHECK(client.wait_closed(3000));
+  for (const char* connection : {"", "Connection: keep-alive, close\r\n"}) {
+    CAPTURE(connection);
+    HttpClient client = test.client();
+    REQUIRE(client.send_raw(fmt::format("GET /hello HTTP/1.0\r\n{}\r\n", connection)));
+    const auto response = client.read_response();
+    REQUIRE(response.has_value());
+    CHECK(response->status == 200);
+    CHECK(client.wait_closed(3000));
+  }
 }
 
 TEST_CASE("Http10ExpectContinueGetsNoInterimAnswer") {
