@@ -12,7 +12,9 @@
 #include <fmt/format.h>
 
 #include "api/nats_connection.h"
+#include "engine/canonical_record.h"
 #include "engine/record_codec.h"
+#include "engine/sha256.h"
 #include "projections/json_text.h"
 #include "engine/thread_name.h"
 
@@ -24,14 +26,23 @@ using std::chrono::milliseconds;
 
 constexpr const char* msg_id_header = "Nats-Msg-Id";
 constexpr const char* expected_last_sequence_header = "Nats-Expected-Last-Sequence";
+constexpr const char* expected_last_msg_id_header = "Nats-Expected-Last-Msg-Id";
 constexpr int64_t nanos_per_ms = 1'000'000;
 // After ack_wait_ms every publish has had its callback (acknowledged or timed out); this much more
 // covers the library's timer granularity.
 constexpr int64_t settle_grace_ms = 1'000;
 
+// A message's id: its position and its event's hash, "42-<64 hex>". The hash makes the id name
+// the event and not only the place: a copy of this ledger that parted from it publishes other
+// ids at the same positions, which the stream neither drops as duplicates nor takes as the
+// expected last message.
+std::string message_id(uint64_t position, const Digest& hash) { return fmt::format("{}-{}", position, to_hex(hash)); }
+
+// The position at the front of a message id.
 uint64_t parse_position(const char* text) {
   if (text == nullptr) return 0;
-  const std::string_view view(text);
+  std::string_view view(text);
+  view = view.substr(0, view.find('-'));
   uint64_t position = 0;
   const auto [end, error] = std::from_chars(view.data(), view.data() + view.size(), position);
   return error == std::errc() && end == view.data() + view.size() ? position : 0;
@@ -65,6 +76,7 @@ struct NatsPublisher::Impl {
   std::unique_ptr<nats::Session> session;
   uint64_t next_position = 1;
   bool need_resync = true;
+  bool expect_last_id = false;  // whether the next publish names the message before it (see publish_one)
   uint64_t reconnects_seen = 0;
   std::string last_logged_problem;
   RecordDecoder decoder;  // for the rare stored value whose front cannot be read directly
@@ -184,6 +196,7 @@ Status NatsPublisher::Impl::resync() {
   }
   published_position.store(state.last_sequence, std::memory_order_relaxed);
   next_position = state.last_sequence + 1;
+  expect_last_id = false;
   log_line(fmt::format("stream {} at position {}; publishing from {}", options.stream, state.last_sequence,
                        next_position));
   last_logged_problem.clear();
@@ -253,12 +266,26 @@ bool NatsPublisher::Impl::publish_one(uint64_t position, std::string_view value)
     refuse(fmt::format("position {}: the stored value cannot be read", position));
     return false;
   }
+  Digest prev_hash{};
+  Digest hash{};
+  if (!read_canonical_chain(value, &prev_hash, &hash)) {
+    refuse(fmt::format("position {}: the stored value has no hash chain to read", position));
+    return false;
+  }
   natsMsg* message = nullptr;
   natsStatus s = natsMsg_Create(&message, subject.c_str(), nullptr, value.data(), static_cast<int>(value.size()));
-  const std::string id = std::to_string(position);
+  const std::string id = message_id(position, hash);
   const std::string expected = std::to_string(position - 1);
   if (s == NATS_OK) s = natsMsgHeader_Set(message, msg_id_header, id.c_str());
   if (s == NATS_OK) s = natsMsgHeader_Set(message, expected_last_sequence_header, expected.c_str());
+  // The stream's last message must be this log's event before this one, by content: with the
+  // sequence alone, a second publisher holding a copy of this log could append after our event
+  // (or we after its). The first publish after a resync goes without: the resync has just
+  // compared that message with the log, and the stream forgets its last id when it restarts.
+  if (s == NATS_OK && position > 1 && expect_last_id) {
+    s = natsMsgHeader_Set(message, expected_last_msg_id_header, message_id(position - 1, prev_hash).c_str());
+  }
+  expect_last_id = true;
   jsPubOptions publish_options;
   jsPubOptions_Init(&publish_options);
   publish_options.MaxWait = options.ack_wait_ms;  // the library times the acknowledgement out

@@ -5,9 +5,11 @@
 // NATS is away: the publisher catches up when NATS is back.
 //
 // Each message: subject `tl.events.<stream type>`, data = the stored value (canonical JSON with
-// its hash, byte for byte), headers Nats-Msg-Id = position (the stream's duplicate window drops a
-// re-publish) and Nats-Expected-Last-Sequence = position - 1 (the server refuses anything out of
-// order). Publishing is asynchronous with at most `in_flight_messages_max` unacknowledged; on any
+// its hash, byte for byte), headers Nats-Msg-Id = "<position>-<hash>" (the stream's duplicate
+// window drops a re-publish of the same event), Nats-Expected-Last-Sequence = position - 1 and
+// Nats-Expected-Last-Msg-Id = the id of the event before it (the server refuses anything out of
+// order, and anything that does not follow this log's own previous event: a copy of this ledger
+// that parted from it cannot fork the stream). Publishing is asynchronous with at most `in_flight_messages_max` unacknowledged; on any
 // error, timeout or reconnect the publisher waits for what is in flight to settle, asks the stream
 // for its last sequence and resumes right after it: nothing skipped, nothing stored twice.
 //

@@ -1,7 +1,7 @@
 // The primary (`tutorledger serve --nats`, a real child process) publishing to a three-node
 // JetStream cluster (stream replicas 3) through failures: a NATS node killed, the primary killed,
 // every NATS node down. After each, the stream is exactly the log (message N at sequence N,
-// Msg-Id N, the stored bytes of position N) and a replica that followed reaches the same state.
+// Msg-Id "N-<hash>", the stored bytes of position N) and a replica that followed reaches the same state.
 #include <doctest/doctest.h>
 
 #include "api/nats_follower.h"

@@ -188,6 +188,38 @@ TEST_CASE("APublisherRefusesAStreamWhoseLastMessageIsAnotherLedgersEvent") {
   CHECK(stream_last_sequence(nats.url(0)) == 2);
 }
 
+TEST_CASE("TwoPublishersWithTheSameHistoryCannotForkTheStream") {
+  // A copy of the primary's data folder started as a second primary: the two logs agree up to
+  // where they part. Whichever publishes second at a position is refused, and the stream stays
+  // one ledger's log (with ids of positions alone, the second was dropped as a duplicate and
+  // counted as published, and its next event appended after the other's).
+  NatsCluster nats(1);
+  start_ready(nats);
+  EngineFixture ledger_a;
+  EngineFixture ledger_b;
+  for (int i = 0; i < 3; ++i) {
+    ledger_a.book("bk_" + std::to_string(i), example_start);
+    ledger_b.book("bk_" + std::to_string(i), example_start);
+  }
+  REQUIRE(values_of(ledger_a.engine->log()) == values_of(ledger_b.engine->log()));
+  NatsPublisher publisher_a(ledger_a.engine->log(), options_for(nats));
+  NatsPublisher publisher_b(ledger_b.engine->log(), options_for(nats));
+  publisher_a.start();
+  publisher_b.start();
+  REQUIRE(eventually([&] { return published_all(publisher_a, ledger_a.engine->log()); }, catch_up_ms));
+  REQUIRE(eventually([&] { return published_all(publisher_b, ledger_b.engine->log()); }, catch_up_ms));
+  ledger_a.book("bk_from_a_1", example_start);
+  REQUIRE(eventually([&] { return published_all(publisher_a, ledger_a.engine->log()); }, catch_up_ms));
+  ledger_b.book("bk_from_b_1", example_start);
+  ledger_b.book("bk_from_b_2", example_start);
+  REQUIRE(eventually([&] { return publisher_b.status().refused; }, catch_up_ms));
+  CHECK(publisher_b.status().problem.find("position 4: stream TUTORLEDGER_EVENTS holds another event") != std::string::npos);
+  ledger_a.book("bk_from_a_2", example_start);
+  REQUIRE(eventually([&] { return published_all(publisher_a, ledger_a.engine->log()); }, catch_up_ms));
+  CHECK_FALSE(publisher_a.status().refused);
+  check_stream_equals_log(nats.url(0), values_of(ledger_a.engine->log()));
+}
+
 TEST_CASE("ServeRefusesNatsOptionsWithoutAUrl") {
   logtest::TempFolder folder;
   ChildProcess child = ChildProcess::spawn(tutorledger_binary(),

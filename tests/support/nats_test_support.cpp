@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 
 #include "api/nats_connection.h"
+#include "engine/record_codec.h"
 #include "engine/recovery.h"
+#include "engine/sha256.h"
 #include "engine/state_hash.h"
 #include "support/api_fixture.h"
 #include "support/http_client.h"
@@ -148,7 +150,10 @@ void check_stream_equals_log(const std::string& url, const std::vector<std::stri
   size_t mismatches = 0;
   for (size_t i = 0; i < std::min(messages.size(), stored_values.size()); ++i) {
     const StreamMessage& message = messages[i];
-    const bool same = message.sequence == i + 1 && message.msg_id == std::to_string(i + 1) &&
+    // The id names the position and the event: "<position>-<hash>".
+    const std::optional<Digest> hash = stored_hash_field(stored_values[i]);
+    const std::string id = hash ? std::to_string(i + 1) + "-" + to_hex(*hash) : std::string();
+    const bool same = message.sequence == i + 1 && message.msg_id == id &&
                       message.data == stored_values[i] && message.subject.starts_with("tl.events.");
     if (!same && mismatches++ < 3) {
       FAIL_CHECK("stream message " << message.sequence << " (Msg-Id " << message.msg_id << ", subject "
