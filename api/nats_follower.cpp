@@ -57,6 +57,9 @@ struct NatsFollower::Impl {
   std::string problem;
   std::atomic<bool> connected{false};
   std::atomic<uint64_t> lag_events{0};
+  // Whether lag_events was measured since the last (re)connection: while away from NATS, or
+  // before the first fetch, the stream may have grown by any number of messages.
+  std::atomic<bool> lag_known{false};
   std::atomic<int64_t> newest_applied_at{0};
   std::atomic<uint64_t> applied_events_total{0};
   std::atomic<uint64_t> redeliveries_skipped_total{0};
@@ -101,12 +104,14 @@ void NatsFollower::Impl::run() {
     connected.store(up, std::memory_order_relaxed);
     if (!up) {  // nats.c is reconnecting
       need_setup = true;
+      lag_known.store(false, std::memory_order_relaxed);
       pause(options.retry_ms);
       continue;
     }
     if (const uint64_t reconnects = session->reconnects(); reconnects != reconnects_seen) {
       reconnects_seen = reconnects;
       need_setup = true;  // fetches and acks may have been lost on the way
+      lag_known.store(false, std::memory_order_relaxed);
     }
     Status status = Status::ok();
     if (need_setup) {
@@ -143,6 +148,7 @@ bool NatsFollower::Impl::connect() {
   log_line("connected to " + options.url);
   reconnects_seen = session->reconnects();
   need_setup = true;
+  lag_known.store(false, std::memory_order_relaxed);
   return true;
 }
 
@@ -236,6 +242,7 @@ Status NatsFollower::Impl::fetch_and_apply() {
   if (list.Count == 0) {
     if (fetched == NATS_TIMEOUT || fetched == NATS_OK) {  // nothing new: caught up
       lag_events.store(0, std::memory_order_relaxed);
+      lag_known.store(true, std::memory_order_relaxed);
       fetch_single_next = false;
       return Status::ok();
     }
@@ -245,6 +252,7 @@ Status NatsFollower::Impl::fetch_and_apply() {
     }
     fetch_single_next = false;
     need_setup = true;  // the consumer may be gone (deleted, or lost with its nodes)
+    lag_known.store(false, std::memory_order_relaxed);
     return Status::io_error(nats::describe("fetch", fetched));
   }
   fetch_single_next = false;
@@ -260,6 +268,7 @@ Status NatsFollower::Impl::fetch_and_apply() {
     jsMsgMetaData* meta = nullptr;
     if (natsMsg_GetMetaData(&meta, message) != NATS_OK) {
       need_setup = true;  // not a JetStream delivery: start over from the local head
+      lag_known.store(false, std::memory_order_relaxed);
       break;
     }
     const uint64_t sequence = meta->Sequence.Stream;
@@ -275,6 +284,7 @@ Status NatsFollower::Impl::fetch_and_apply() {
       log_line(fmt::format("received stream sequence {} while expecting {}: following again from the local log",
                            sequence, expected));
       need_setup = true;
+      lag_known.store(false, std::memory_order_relaxed);
       break;
     }
     const std::string_view data(natsMsg_GetData(message), static_cast<size_t>(natsMsg_GetDataLength(message)));
@@ -327,6 +337,7 @@ void NatsFollower::Impl::applied(const std::vector<natsMsg*>& messages, const st
   applied_events_total.fetch_add(messages.size(), std::memory_order_relaxed);
   newest_applied_at.store(ats.back(), std::memory_order_relaxed);
   lag_events.store(pending_after, std::memory_order_relaxed);
+  lag_known.store(true, std::memory_order_relaxed);
   if (options.on_applied) options.on_applied(ats);
 }
 
@@ -403,6 +414,7 @@ NatsFollowerStatus NatsFollower::status() const {
   status.connected = impl_->connected.load(std::memory_order_relaxed);
   status.applied_position = impl_->engine.log().head().position;
   status.lag_events = impl_->lag_events.load(std::memory_order_relaxed);
+  status.lag_known = impl_->lag_known.load(std::memory_order_relaxed);
   status.newest_applied_at = impl_->newest_applied_at.load(std::memory_order_relaxed);
   status.applied_events_total = impl_->applied_events_total.load(std::memory_order_relaxed);
   status.redeliveries_skipped_total = impl_->redeliveries_skipped_total.load(std::memory_order_relaxed);
@@ -437,8 +449,9 @@ void NatsFollower::register_metrics(MetricsRegistry& registry, std::function<Tim
 
 void NatsFollower::append_health(std::string& json) const {
   const NatsFollowerStatus now = status();
+  // A lag not measured since the last (re)connection is unknown (null), not 0.
   fmt::format_to(std::back_inserter(json), R"("replica":{{"connected":{},"applied":{},"lag":{})", now.connected,
-                 now.applied_position, now.lag_events);
+                 now.applied_position, now.lag_known ? std::to_string(now.lag_events) : std::string("null"));
   if (now.stopped) {
     json += ",\"stopped\":";
     json::append_string(json, now.problem);

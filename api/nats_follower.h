@@ -50,6 +50,7 @@ struct NatsFollowerStatus {
   bool connected = false;
   uint64_t applied_position = 0;     // the local log head
   uint64_t lag_events = 0;           // messages in the stream after the last one applied
+  bool lag_known = false;            // lag_events measured since the last (re)connection
   TimeMs newest_applied_at = 0;      // `at` of the newest applied event (0 before any)
   bool stopped = false;              // stopped for good: see problem
   std::string problem;               // why it stopped, or the last error it is retrying after

@@ -70,6 +70,9 @@ struct NatsPublisher::Impl {
   std::string problem;
   std::atomic<bool> connected{false};
   std::atomic<uint64_t> published_position{0};
+  // Whether the stream has told this publisher where it stands (a resync succeeded): before, after
+  // a start-up with NATS away or a refusal, published_position is not the stream's.
+  std::atomic<bool> position_known{false};
   std::atomic<uint64_t> resyncs{0};
 
   // The publisher thread's own.
@@ -195,6 +198,7 @@ Status NatsPublisher::Impl::resync() {
     publish_failed = false;
   }
   published_position.store(state.last_sequence, std::memory_order_relaxed);
+  position_known.store(true, std::memory_order_relaxed);
   next_position = state.last_sequence + 1;
   expect_last_id = false;
   log_line(fmt::format("stream {} at position {}; publishing from {}", options.stream, state.last_sequence,
@@ -427,6 +431,7 @@ NatsPublisherStatus NatsPublisher::status() const {
   NatsPublisherStatus status;
   status.connected = impl_->connected.load(std::memory_order_relaxed);
   status.published_position = impl_->published_position.load(std::memory_order_relaxed);
+  status.published_known = impl_->position_known.load(std::memory_order_relaxed);
   status.log_position = std::max(impl_->log.head().position, status.published_position);
   status.resyncs = impl_->resyncs.load(std::memory_order_relaxed);
   std::lock_guard lock(impl_->mutex);
@@ -454,8 +459,12 @@ void NatsPublisher::append_health(std::string& json, uint64_t position) const {
   const NatsPublisherStatus now = status();
   // Published beyond `position` is published up to it; the log may have grown since it was read.
   const uint64_t published = std::min(now.published_position, position);
-  fmt::format_to(std::back_inserter(json), R"("nats":{{"connected":{},"published":{},"lag":{})", now.connected,
-                 published, position - published);
+  if (now.published_known) {
+    fmt::format_to(std::back_inserter(json), R"("nats":{{"connected":{},"published":{},"lag":{})", now.connected,
+                   published, position - published);
+  } else {  // not yet told by the stream (NATS away since start-up): unknown, not 0
+    fmt::format_to(std::back_inserter(json), R"("nats":{{"connected":{},"published":null,"lag":null)", now.connected);
+  }
   if (now.refused) {
     json += ",\"refused\":";
     json::append_string(json, now.problem);

@@ -42,6 +42,7 @@ struct NatsPublisherOptions {
 struct NatsPublisherStatus {
   bool connected = false;
   uint64_t published_position = 0;  // the stream's last sequence as acknowledged to this publisher
+  bool published_known = false;     // the stream has said where it stands since start-up
   uint64_t log_position = 0;        // the local log head
   bool refused = false;             // the stream is another ledger's: nothing more is published
   std::string problem;              // why it refused, or the last error it is retrying after

@@ -96,7 +96,9 @@ TEST_CASE("WhileNatsIsDownTheLedgerKeepsWritingAndThePublisherCatchesUpAfterward
   REQUIRE(head >= 3);
   auto health = api.call("GET", "/healthz");
   CHECK(health.status == 200);
-  CHECK(health.body.find(fmt::format(R"("nats":{{"connected":false,"published":0,"lag":{}}})", head)) != std::string::npos);
+  // Where the stream stands is not known before NATS has answered once (it may hold this log's
+  // events from before a restart): unknown, not 0.
+  CHECK(health.body.find(R"("nats":{"connected":false,"published":null,"lag":null})") != std::string::npos);
   CHECK(registry.render().find(fmt::format("tl_nats_publish_lag_events {}\n", head)) != std::string::npos);
   CHECK(registry.render().find("tl_nats_connected 0\n") != std::string::npos);
 

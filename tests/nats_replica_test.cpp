@@ -330,3 +330,23 @@ TEST_CASE("ABehindReplicaReportsItsLagInEventsAndSeconds") {
   CHECK(caught_up.find("tl_replica_lag_events 0\n") != std::string::npos);
   CHECK(caught_up.find("tl_replica_lag_seconds 0.000\n") != std::string::npos);
 }
+
+TEST_CASE("AReplicaAwayFromNatsShowsItsLagAsUnknownNotZero") {
+  // While it cannot ask the stream, the stream may have grown by any number of events.
+  NatsCluster nats(1);  // not started yet
+  logtest::TempFolder folder;
+  ReplicaEngine replica(folder.sub("replica"));
+  NatsFollower follower(*replica.engine, follower_options(nats));
+  follower.start();
+  std::string health;
+  follower.append_health(health);
+  CHECK(health == R"("replica":{"connected":false,"applied":0,"lag":null})");
+  start_ready(nats);
+  PublishedPrimary source(nats);
+  source.primary.book("bk_1", example_start);
+  source.wait_published();
+  REQUIRE(eventually([&] { return replica.engine->log().head().position == 1 && follower.status().lag_known; }, catch_up_ms));
+  health.clear();
+  follower.append_health(health);
+  CHECK(health == R"("replica":{"connected":true,"applied":1,"lag":0})");
+}
