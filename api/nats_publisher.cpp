@@ -229,6 +229,14 @@ Status NatsPublisher::Impl::create_stream() {
     return Status::ok();
   }
   if (code == JSStreamNameExistErr) return Status::ok();  // someone created it meanwhile
+  if (code == JSStreamSubjectOverlapErr) {
+    // Another stream holds these subjects (another name for this ledger's stream, or another
+    // ledger's): retrying cannot help, and publishing beside it would split the events.
+    return Status::corruption(fmt::format("stream {} cannot be created: another stream on this NATS already takes "
+                                          "the subjects {} (one ledger per NATS account; give that stream's name "
+                                          "with --nats-stream)",
+                                          options.stream, subject));
+  }
   return Status::io_error(nats::describe("create stream " + options.stream, s, code));
 }
 

@@ -35,7 +35,8 @@ constexpr std::string_view serve_usage =
     "                      how long a request's Idempotency-Key answers retries (24 to 87840; default 168)\n"
     "  --nats URL          publish the log to NATS JetStream (nats://host:port, comma-separated for a\n"
     "                      cluster; also TL_NATS_URL); off when neither is given\n"
-    "  --nats-stream NAME  the JetStream stream (default TUTORLEDGER_EVENTS; created if missing)\n"
+    "  --nats-stream NAME  the JetStream stream (default TUTORLEDGER_EVENTS; created if missing, taking the\n"
+    "                      subjects tl.events.>, which no other stream on that NATS may hold)\n"
     "  --nats-replicas N   replicas of a stream this server creates (default 1)\n"
     "\n"
     "environment: TL_JWT_SECRET, TL_WEBHOOK_SECRET, TL_AGORA_APP_ID, TL_AGORA_APP_CERTIFICATE, TL_NATS_URL\n";

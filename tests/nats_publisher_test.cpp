@@ -222,6 +222,25 @@ TEST_CASE("TwoPublishersWithTheSameHistoryCannotForkTheStream") {
   check_stream_equals_log(nats.url(0), values_of(ledger_a.engine->log()));
 }
 
+TEST_CASE("AStreamWhoseSubjectsAnotherStreamTakesIsRefusedNotRetriedForever") {
+  NatsCluster nats(1);
+  start_ready(nats);
+  EngineFixture ledger;
+  ledger.book("bk_0", example_start);
+  {
+    NatsPublisher publisher(ledger.engine->log(), options_for(nats));  // creates TUTORLEDGER_EVENTS
+    publisher.start();
+    REQUIRE(eventually([&] { return published_all(publisher, ledger.engine->log()); }, catch_up_ms));
+  }
+  NatsPublisherOptions options = options_for(nats);
+  options.stream = "OTHER_NAME";
+  NatsPublisher publisher(ledger.engine->log(), options);
+  publisher.start();
+  REQUIRE(eventually([&] { return publisher.status().refused; }, catch_up_ms));
+  CHECK(publisher.status().problem.find("stream OTHER_NAME cannot be created: another stream on this NATS already "
+                                        "takes the subjects tl.events.>") != std::string::npos);
+}
+
 TEST_CASE("ServeRefusesNatsOptionsWithoutAUrl") {
   logtest::TempFolder folder;
   ChildProcess child = ChildProcess::spawn(tutorledger_binary(),
