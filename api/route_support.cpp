@@ -267,6 +267,10 @@ std::optional<uint64_t> parse_decimal(std::string_view text) {
 
 std::string make_cursor(CursorKind kind, uint64_t value) { return static_cast<char>(kind) + std::to_string(value); }
 
+HttpResponse foreign_cursor(const Actor& caller) {
+  return error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller));
+}
+
 std::optional<uint64_t> read_cursor(CursorKind kind, std::string_view text) {
   if (text.empty() || text.front() != static_cast<char>(kind)) return std::nullopt;
   return parse_decimal(text.substr(1));

@@ -94,5 +94,10 @@ enum class CursorKind : char { bookings = 'b', booking_events = 'v', events = 'p
 std::string make_cursor(CursorKind kind, uint64_t value);
 // The value of a cursor of `kind`; nullopt for anything else.
 std::optional<uint64_t> read_cursor(CursorKind kind, std::string_view text);
+// Whether a cursor of a list that only grows (a user's bookings or withdrawals, whose cursor is a
+// count of entries) can be one the list gave: 1 to its size.
+inline bool cursor_within(uint64_t cursor, size_t list_size) { return cursor >= 1 && cursor <= list_size; }
+// The 400 for a cursor the list did not give.
+HttpResponse foreign_cursor(const Actor& caller);
 
 }  // namespace tl::api

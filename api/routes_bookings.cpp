@@ -81,7 +81,7 @@ void App::add_booking_routes(Router& router) {
     std::optional<uint64_t> cursor;
     if (!paging->cursor.empty()) {
       cursor = read_cursor(CursorKind::bookings, paging->cursor);
-      if (!cursor) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
+      if (!cursor) return respond(foreign_cursor(caller));
     }
     if (role && *role != role_name(caller.role)) {
       return respond(error_http(403, "forbidden", fmt::format("{} {} lists only its own bookings, not those of a {}",
@@ -94,11 +94,8 @@ void App::add_booking_routes(Router& router) {
       std::optional<std::string> next;
       const auto& lists = caller.role == Role::tutor ? state.bookings_by_tutor : state.bookings_by_student;
       auto found = role_allowed(caller.role, parties) ? lists.find(caller.id) : lists.end();
-      // A user's list only grows, so a cursor this list gave is 1 to its size.
       const size_t size = found != lists.end() ? found->second.size() : 0;
-      if (cursor && (*cursor == 0 || *cursor > size)) {
-        return error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller));
-      }
+      if (cursor && !cursor_within(*cursor, size)) return foreign_cursor(caller);
       if (found != lists.end()) {
         const auto& indexes = found->second;
         size_t end = cursor ? *cursor : indexes.size();
@@ -195,7 +192,7 @@ void App::add_booking_routes(Router& router) {
     if (!paging->cursor.empty()) {
       auto cursor = read_cursor(CursorKind::booking_events, paging->cursor);
       if (!cursor || *cursor == 0 || *cursor > UINT32_MAX) {
-        return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
+        return respond(foreign_cursor(caller));
       }
       from_version = *cursor;
     }

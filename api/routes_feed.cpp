@@ -38,7 +38,7 @@ void App::add_feed_routes(Router& router) {
     }
     if (!paging->cursor.empty()) {
       auto position = paging->cursor.starts_with("n_") ? parse_position(paging->cursor) : std::nullopt;
-      if (!position) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
+      if (!position) return respond(foreign_cursor(caller));
       after = std::max(after, *position);
     }
     respond(engine_.read([&](const State& state) {
@@ -86,7 +86,7 @@ void App::add_feed_routes(Router& router) {
     }
     if (!paging->cursor.empty()) {
       auto cursor = read_cursor(CursorKind::events, paging->cursor);
-      if (!cursor || *cursor == 0) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
+      if (!cursor || *cursor == 0) return respond(foreign_cursor(caller));
       from = static_cast<int64_t>(*cursor);
     }
     std::vector<EventRecord> records;

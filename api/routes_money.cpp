@@ -37,23 +37,19 @@ void App::add_money_routes(Router& router) {
     auto list_request = read_list_request(request, &error);
     if (!list_request) return respond(std::move(error));
     const Paging* paging = &list_request->paging;
-    uint64_t cursor = UINT64_MAX;
+    std::optional<uint64_t> cursor;
     if (!paging->cursor.empty()) {
-      const auto parsed = read_cursor(CursorKind::withdrawals, paging->cursor);
-      if (!parsed) return respond(error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller)));
-      cursor = *parsed;
+      cursor = read_cursor(CursorKind::withdrawals, paging->cursor);
+      if (!cursor) return respond(foreign_cursor(caller));
     }
     respond(engine_.read([&](const State& state) {
       std::string items;
       std::optional<std::string> next;
       const auto found = state.withdrawals_by_tutor.find(caller.id);
-      // A tutor's list only grows, so a cursor this list gave is 1 to its size.
       const size_t size = found != state.withdrawals_by_tutor.end() ? found->second.size() : 0;
-      if (cursor != UINT64_MAX && (cursor == 0 || cursor > size)) {
-        return error_http(400, "invalid_request", "cursor: not a cursor from this list", actor_text(caller));
-      }
+      if (cursor && !cursor_within(*cursor, size)) return foreign_cursor(caller);
       if (found != state.withdrawals_by_tutor.end()) {
-        size_t end = std::min<uint64_t>(cursor, size);
+        size_t end = cursor ? *cursor : size;
         for (size_t taken = 0; end > 0; --end, ++taken) {
           if (taken == paging->limit) {
             next = make_cursor(CursorKind::withdrawals, end);
