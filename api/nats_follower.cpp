@@ -77,6 +77,11 @@ struct NatsFollower::Impl {
 
   void run();
   bool connect();
+  // Sets the consumer up again before the next fetch; until a fetch measures it, the lag is unknown.
+  void follow_again() {
+    need_setup = true;
+    lag_known.store(false, std::memory_order_relaxed);
+  }
   Status setup_consumer();
   Status ensure_consumer(uint64_t head);
   Status fetch_and_apply();
@@ -103,15 +108,13 @@ void NatsFollower::Impl::run() {
     const bool up = session->connected();
     connected.store(up, std::memory_order_relaxed);
     if (!up) {  // nats.c is reconnecting
-      need_setup = true;
-      lag_known.store(false, std::memory_order_relaxed);
+      follow_again();
       pause(options.retry_ms);
       continue;
     }
     if (const uint64_t reconnects = session->reconnects(); reconnects != reconnects_seen) {
       reconnects_seen = reconnects;
-      need_setup = true;  // fetches and acks may have been lost on the way
-      lag_known.store(false, std::memory_order_relaxed);
+      follow_again();  // fetches and acks may have been lost on the way
     }
     Status status = Status::ok();
     if (need_setup) {
@@ -147,8 +150,7 @@ bool NatsFollower::Impl::connect() {
   }
   log_line("connected to " + options.url);
   reconnects_seen = session->reconnects();
-  need_setup = true;
-  lag_known.store(false, std::memory_order_relaxed);
+  follow_again();
   return true;
 }
 
@@ -251,8 +253,7 @@ Status NatsFollower::Impl::fetch_and_apply() {
       return Status::ok();
     }
     fetch_single_next = false;
-    need_setup = true;  // the consumer may be gone (deleted, or lost with its nodes)
-    lag_known.store(false, std::memory_order_relaxed);
+    follow_again();  // the consumer may be gone (deleted, or lost with its nodes)
     return Status::io_error(nats::describe("fetch", fetched));
   }
   fetch_single_next = false;
@@ -267,8 +268,7 @@ Status NatsFollower::Impl::fetch_and_apply() {
     natsMsg* message = list.Msgs[i];
     jsMsgMetaData* meta = nullptr;
     if (natsMsg_GetMetaData(&meta, message) != NATS_OK) {
-      need_setup = true;  // not a JetStream delivery: start over from the local head
-      lag_known.store(false, std::memory_order_relaxed);
+      follow_again();  // not a JetStream delivery: start over from the local head
       break;
     }
     const uint64_t sequence = meta->Sequence.Stream;
@@ -283,8 +283,7 @@ Status NatsFollower::Impl::fetch_and_apply() {
     if (action == FetchedMessageAction::gap) {
       log_line(fmt::format("received stream sequence {} while expecting {}: following again from the local log",
                            sequence, expected));
-      need_setup = true;
-      lag_known.store(false, std::memory_order_relaxed);
+      follow_again();
       break;
     }
     const std::string_view data(natsMsg_GetData(message), static_cast<size_t>(natsMsg_GetDataLength(message)));
