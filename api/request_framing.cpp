@@ -47,8 +47,15 @@ bool is_port(std::string_view text) {
 
 }  // namespace
 
+bool is_target_text(std::string_view target) {
+  for (const char c : target) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte >= 0x7F || c == '#') return false;
+  }
+  return true;
+}
+
 bool is_valid_host(std::string_view value) {
-  std::string_view port;
   if (!value.empty() && value.front() == '[') {
     const size_t close = value.find(']');
     if (close == std::string_view::npos) return false;
@@ -63,9 +70,8 @@ bool is_valid_host(std::string_view value) {
   }
   const size_t colon = value.find(':');
   if (colon != std::string_view::npos) {
-    port = value.substr(colon + 1);
+    if (!is_port(value.substr(colon + 1))) return false;
     value = value.substr(0, colon);
-    if (!is_port(port)) return false;
   }
   return is_reg_name(value);
 }

@@ -8,6 +8,10 @@
 
 namespace tl::framing {
 
+// Whether every byte of a request target is visible ASCII but '#' (a fragment is the client's own
+// and never sent, RFC 9112 §3.2). Beast lets bytes above 0x7F through.
+bool is_target_text(std::string_view target);
+
 // A Host field value: uri-host [ ":" port ] (RFC 9112 §3.2, RFC 3986 §3.2.2), that is a
 // registered name or IPv4 address (unreserved, pct-encoded and sub-delims characters), or an IP
 // literal in brackets; no user info, no path. Empty is valid: a client sends an empty Host when

@@ -73,16 +73,6 @@ std::vector<std::string_view> field_lines(const http::fields& fields, http::fiel
   return lines;
 }
 
-// Bytes allowed in a request target: visible ASCII but '#' (a fragment is the client's own and
-// is never sent, RFC 9112 §3.2). Beast lets bytes above 0x7F through.
-bool is_target_text(std::string_view target) {
-  for (const char c : target) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte >= 0x7F || c == '#') return false;
-  }
-  return true;
-}
-
 // `threads` I/O contexts (0: one per core), each for one thread. The hint tells Asio so; posts
 // from other threads (the engine's answers, stop()) are still safe.
 std::vector<std::unique_ptr<asio::io_context>> make_io_contexts(size_t threads) {
@@ -227,7 +217,7 @@ std::string format_remote(const tcp::socket& socket) {
 bool to_http_request(http::request<http::string_body>& message, const std::string& remote, HttpRequest& out,
                      std::string& refusal) {
   std::string_view target = to_std(message.target());
-  if (!is_target_text(target)) {
+  if (!framing::is_target_text(target)) {
     refusal = "the request target may hold only visible ASCII characters, and no '#'";
     return false;
   }
@@ -622,14 +612,15 @@ asio::awaitable<void> Server::Impl::skip_empty_lines(Session& s, error_code& ec)
   size_t skipped = 0;
   for (;;) {
     if (s.buffer.size() == 0) {
-      const size_t read = co_await s.stream.async_read_some(s.buffer.prepare(std::min(read_chunk_bytes, s.buffer.max_size())),
-                                                            asio::redirect_error(asio::use_awaitable, ec));
+      const auto room = s.buffer.prepare(std::min(read_chunk_bytes, s.buffer.max_size()));
+      const size_t read = co_await s.stream.async_read_some(room, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
       s.buffer.commit(read);
     }
     const auto* bytes = static_cast<const char*>(s.buffer.data().data());
     size_t empty = 0;
-    while (empty < s.buffer.size() && skipped < empty_line_bytes_max && (bytes[empty] == '\r' || bytes[empty] == '\n')) {
+    while (empty < s.buffer.size() && skipped < empty_line_bytes_max &&
+           (bytes[empty] == '\r' || bytes[empty] == '\n')) {
       ++empty;
       ++skipped;
     }

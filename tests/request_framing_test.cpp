@@ -6,6 +6,15 @@
 
 using namespace tl::framing;
 
+TEST_CASE("TargetsAreVisibleAsciiWithoutAFragment") {
+  CHECK(is_target_text("/api/bookings?limit=2&cursor=b12"));
+  CHECK(is_target_text("http://example.com/%2F~x"));
+  for (const char* bad : {"/hello#top", "/h\xc3\xa9llo", "/a b", "/a\x7f", "/a\tb"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(is_target_text(bad));
+  }
+}
+
 TEST_CASE("HostIsAHostWithAnOptionalPort") {
   for (const char* good : {"", "t", "127.0.0.1", "127.0.0.1:8080", "api.example.com:443", "[::1]", "[::1]:8080",
                            "[v1.fe80::a+en1]", "a%41b", "host:", "x_y-z~.!$&'()*+,;="}) {
