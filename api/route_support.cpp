@@ -122,7 +122,7 @@ RouteHandler guarded(const AppConfig& config, uint8_t roles, GuardedHandler hand
     }
     const Actor caller{role_of(verified.claims().role), verified.claims().sub};
     if (!role_allowed(caller.role, roles)) {
-      respond(error_http(403, "forbidden", fmt::format("a {} may not use this route", role_name(caller.role)),
+      respond(error_http(403, "forbidden", fmt::format("{} may not use this route", role_with_article(caller.role)),
                          actor_text(caller)));
       return;
     }

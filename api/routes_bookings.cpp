@@ -84,9 +84,8 @@ void App::add_booking_routes(Router& router) {
       if (!cursor) return respond(foreign_cursor(caller));
     }
     if (role && *role != role_name(caller.role)) {
-      return respond(error_http(403, "forbidden", fmt::format("{} {} lists only its own bookings, not those of a {}",
-                                                              caller.role == Role::admin ? "an" : "a",
-                                                              role_name(caller.role), *role),
+      return respond(error_http(403, "forbidden", fmt::format("{} lists only its own bookings, not those of a {}",
+                                                              role_with_article(caller.role), *role),
                                 actor_text(caller)));
     }
     respond(engine_.read([&](const State& state) {

@@ -21,6 +21,16 @@ std::string_view role_name(Role role) {
   return "system";
 }
 
+std::string_view role_with_article(Role role) {
+  switch (role) {
+    case Role::student: return "a student";
+    case Role::tutor: return "a tutor";
+    case Role::admin: return "an admin";
+    case Role::system: return "the system";
+  }
+  return "the system";
+}
+
 std::optional<Role> parse_user_role(std::string_view name) {
   if (name == "student") return Role::student;
   if (name == "tutor") return Role::tutor;

@@ -23,6 +23,8 @@ bool valid_user_id(std::string_view id);
 inline bool valid_entity_id(std::string_view id) { return valid_user_id(id); }
 
 std::string_view role_name(Role role);
+// The role as a message names it: "a student", "a tutor", "an admin", "the system".
+std::string_view role_with_article(Role role);
 // "student" | "tutor" | "admin"; the system is not a role a token can carry.
 std::optional<Role> parse_user_role(std::string_view name);
 

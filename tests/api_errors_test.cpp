@@ -587,6 +587,15 @@ TEST_CASE("ABadQueryIs400BeforeTheRoleItNamesIs403") {
   CHECK(std::string_view(api.json(admin_asks.body)["error"]["message"]).starts_with("an admin lists"));
 }
 
+TEST_CASE("ARoleRefusedByTheRouteIsNamedWithItsArticle") {
+  ApiFixture api;
+  const auto admin_books = api.call("POST", "/api/bookings", "{}", admin());
+  CHECK(admin_books.status == 403);
+  CHECK(std::string_view(api.json(admin_books.body)["error"]["message"]) == "an admin may not use this route");
+  const auto student_balance = api.call("GET", "/api/me/balance", "", s1);
+  CHECK(std::string_view(api.json(student_balance.body)["error"]["message"]) == "a student may not use this route");
+}
+
 TEST_CASE("NotificationsFollowTheCursorAlsoWhenTheFirstRequestGaveAfter") {
   // A client that keeps ?after= and adds each page's cursor must reach the end, not get the
   // first page again forever.
