@@ -15,7 +15,10 @@ struct HttpRequest {
   std::string path;             // raw path without the query, NOT percent-decoded: the router
                                 // decodes each segment after splitting, so "%2F" stays in its segment
   std::string query;            // raw query string without '?', NOT decoded (see query_string.h)
-  std::string authorization;    // header values we need; empty if absent (duplicates are refused)
+  std::string authorization;    // header values we need; empty if absent (duplicates of the
+                                // others are refused by the server with 400)
+  bool authorization_repeated = false;  // more than one Authorization line: the routes that need a
+                                        // token answer 401, as every other token problem
   std::optional<std::string> idempotency_key;  // absent, or the header's value (maybe empty)
   std::string chapa_signature;  // x-chapa-signature
   std::string content_type;

@@ -103,6 +103,12 @@ HttpResponse reply_response(Reply reply, std::string_view user) {
 
 RouteHandler guarded(const AppConfig& config, uint8_t roles, GuardedHandler handler) {
   return [&config, roles, handler = std::move(handler)](HttpRequest&& request, RouteParams params, Respond respond) {
+    if (request.authorization_repeated) {
+      HttpResponse refused = error_http(401, "unauthorized", "the request has more than one Authorization header");
+      refused.headers.emplace_back("WWW-Authenticate", R"(Bearer error="invalid_request")");
+      respond(std::move(refused));
+      return;
+    }
     const std::optional<std::string_view> token = bearer_token(request.authorization);
     // A 401 names the scheme to use (RFC 9110 §11.6.1, RFC 6750 §3).
     if (!token) {

@@ -61,8 +61,9 @@ constexpr size_t read_chunk_bytes = 4096;
 // After the drain timeout, how long stop() waits for force-closed connections to wind down.
 constexpr int64_t force_close_wait_ms = 1'000;
 // Headers the API reads; more than one of them in a request is refused (which one would count?).
-constexpr std::array<std::string_view, 5> single_headers = {"Authorization", "Idempotency-Key", "X-Chapa-Signature",
-                                                           "Content-Type", "Host"};
+// Authorization is not among them: two of them is a token problem, so 401 (HttpRequest).
+constexpr std::array<std::string_view, 4> single_headers = {"Idempotency-Key", "X-Chapa-Signature", "Content-Type",
+                                                           "Host"};
 
 std::string_view to_std(beast::string_view text) { return {text.data(), text.size()}; }
 
@@ -248,6 +249,7 @@ bool to_http_request(http::request<http::string_body>& message, const std::strin
   out.path = std::string(target.substr(0, question));
   out.query = question == std::string_view::npos ? std::string() : std::string(target.substr(question + 1));
   out.authorization = std::string(to_std(message[http::field::authorization]));
+  out.authorization_repeated = message.count(http::field::authorization) > 1;
   if (message.find("Idempotency-Key") != message.end()) {
     out.idempotency_key = std::string(to_std(message["Idempotency-Key"]));  // an empty one is refused later
   }

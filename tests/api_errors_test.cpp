@@ -123,6 +123,17 @@ TEST_CASE("BadTokensAre401") {
   CHECK(status_with("Bearer " + ApiFixture::token_for(s1)).status == 200);
   CHECK(status_with("bearer " + ApiFixture::token_for(s1)).status == 200);  // the scheme is case-insensitive
   CHECK(status_with("BEARER " + ApiFixture::token_for(s1)).status == 200);
+  // Two Authorization lines, even two good ones, are a token problem: 401 (the contract's first
+  // check), not the 400 of a repeated header the API reads.
+  const std::string good = "Bearer " + ApiFixture::token_for(s1);
+  const auto twice = api.call("GET", "/api/bookings", "", std::nullopt, {{"Authorization", good}, {"Authorization", good}});
+  CHECK(twice.status == 401);
+  CHECK(code_of(api, twice) == "unauthorized");
+  const auto student_then_admin = api.call("GET", "/api/events", "", std::nullopt,
+                                           {{"Authorization", good}, {"Authorization", "Bearer " + ApiFixture::token_for(admin())}});
+  CHECK(student_then_admin.status == 401);
+  // A route that needs no token does not read the header at all.
+  CHECK(api.call("GET", "/healthz", "", std::nullopt, {{"Authorization", good}, {"Authorization", good}}).status == 200);
   CHECK(status_with("Basic " + ApiFixture::token_for(s1)).status == 401);
   CHECK(status_with("Bearer ").status == 401);
 }

@@ -376,7 +376,7 @@ TEST_CASE("MalformedRequestsGet400WithTheJsonError") {
       "GET /hello HTTP/1.1\r\nHost: x:abc\r\n\r\n",
       "GET /hello HTTP/1.1\r\nHost: [::1\r\n\r\n",
       "GET /hello HTTP/1.1\r\nHost: exa mple\r\n\r\n",
-      "GET /hello HTTP/1.1\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n",
+      "GET /hello HTTP/1.1\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\n\r\n",
       "GET /hello HTTP/1.1\r\n\r\n",                                // HTTP/1.1 needs a Host (RFC 9112)
       "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",           // and only one
   };
