@@ -1,11 +1,14 @@
 // The payment provider's webhook (Chapa-compatible): signed raw body, exact amount matching.
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "api/app.h"
 #include "api/json_body.h"
 #include "api/renderers.h"
 #include "api/route_support.h"
 #include "api/webhook_signature.h"
+#include "engine/text_checks.h"
 
 namespace tl::api {
 namespace {
@@ -43,6 +46,13 @@ void App::add_payment_routes(Router& router) {
                                                         json_field("status", status, webhook_text_bytes_max),
                                                         json_field("reference", reference, webhook_text_bytes_max)});
     if (!parsed.is_ok()) return respond(error_http(400, "invalid_request", parsed.message(), "system"));
+    // Kept in the log and shown by reconcile: no control characters, as in everything people type.
+    for (const auto& [field, text] : {std::pair{"event", &event}, std::pair{"tx_ref", &tx_ref}, std::pair{"currency", &currency},
+                                      std::pair{"status", &status}, std::pair{"reference", &reference}}) {
+      if (has_control_character(*text, false)) {
+        return respond(error_http(400, "invalid_request", fmt::format("{}: must not contain control characters", field), "system"));
+      }
+    }
     if (!decimal_shape(amount)) {
       return respond(error_http(400, "invalid_request", "amount: must be a decimal string such as \"350.00\"", "system"));
     }

@@ -163,6 +163,7 @@ class Decider {
     if (actor_.role != Role::system) return role_not_allowed("payments are reported by the payment webhook");
     if (auto refused = check_payment_fields(c.tx_ref, c.reference, c.amount, c.currency)) return *refused;
     if (c.reason.size() > policy_.reason_bytes_max) return text_too_long("reason", policy_.reason_bytes_max);
+    if (has_control_character(c.reason, false)) return field_invalid("reason", "must not contain control characters");
     if (state_.payments.contains(c.reference)) return nothing_to_do();
     const Booking* booking = nullptr;
     if (auto refused = find_booking_by_tx_ref(c.tx_ref, &booking)) return *refused;
@@ -397,17 +398,17 @@ class Decider {
   // A provider's report: its ids, and the amount and currency it names (kept in a rejection).
   std::optional<Decision> check_payment_fields(std::string_view tx_ref, std::string_view reference,
                                                std::string_view amount, std::string_view currency) {
-    if (tx_ref.empty() || tx_ref.size() > policy_.reference_bytes_max) {
-      return field_invalid("tx_ref", fmt::format("must be 1 to {} bytes", policy_.reference_bytes_max));
+    // The provider's words are kept in the log and shown by reconcile and the exports: the same
+    // rule as for what people type (no control characters; the references not blank).
+    if (auto refused = refuse_text("tx_ref", tx_ref, policy_.reference_bytes_max, Text::one_line_required)) return refused;
+    if (auto refused = refuse_text("reference", reference, policy_.reference_bytes_max, Text::one_line_required)) {
+      return refused;
     }
-    if (reference.empty() || reference.size() > policy_.reference_bytes_max) {
-      return field_invalid("reference", fmt::format("must be 1 to {} bytes", policy_.reference_bytes_max));
-    }
-    if (amount.size() > policy_.reference_bytes_max) {
-      return field_invalid("amount", fmt::format("must be at most {} bytes", policy_.reference_bytes_max));
-    }
-    if (currency.size() > policy_.reference_bytes_max) {
-      return field_invalid("currency", fmt::format("must be at most {} bytes", policy_.reference_bytes_max));
+    for (const auto& [field, text] : {std::pair{"amount", amount}, std::pair{"currency", currency}}) {
+      if (text.size() > policy_.reference_bytes_max) {
+        return field_invalid(field, fmt::format("must be at most {} bytes", policy_.reference_bytes_max));
+      }
+      if (has_control_character(text, false)) return field_invalid(field, "must not contain control characters");
     }
     return std::nullopt;
   }

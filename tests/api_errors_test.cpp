@@ -361,6 +361,14 @@ TEST_CASE("WebhookSignaturesAmountsAndRepeatDeliveries") {
   CHECK(api.call("GET", "/api/bookings/" + id, "", s1).body.find(R"("status":"accepted")") != std::string::npos);
   r = api.webhook(body("abc", "ch_2"));
   CHECK(r.status == 400);
+  // Control characters in what the provider sends are refused by name, and nothing is kept.
+  r = api.webhook(body("350.00", "ch\\u0001x"));
+  CHECK(r.status == 400);
+  CHECK(std::string_view(api.json(r.body)["error"]["message"]).starts_with("reference:"));
+  std::string odd_status = body("350.00", "ch_7");
+  odd_status.replace(odd_status.find(R"("status":"success")"), 18, R"("status":"fail\u001bed")");
+  r = api.webhook(odd_status);
+  CHECK(std::string_view(api.json(r.body)["error"]["message"]).starts_with("status:"));
   // A delivery that is not a successful charge names what it is.
   std::string failed = body("350.00", "ch_5");
   failed.replace(failed.find("charge.success"), 14, "charge.failed");

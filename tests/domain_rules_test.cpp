@@ -332,6 +332,20 @@ TEST_CASE("PaymentWebhookMatchesTxRefAmountAndCurrencyExactly") {
     CHECK(h.run(system_actor(), RejectPayment{tx_ref, "r7", "provider_status:failed", amount, currency}).rejection ==
           Rejection::field_invalid);
   }
+  // The provider's words are kept and shown by reconcile: no control characters, references not blank.
+  for (const auto& [reference, amount, currency, field] :
+       {std::tuple{std::string("r\x01"), std::string("350.00"), std::string("ETB"), "reference"},
+        std::tuple{std::string(" "), std::string("350.00"), std::string("ETB"), "reference"},
+        std::tuple{std::string("r8"), std::string("350\n"), std::string("ETB"), "amount"},
+        std::tuple{std::string("r8"), std::string("350.00"), std::string("ET\x7f"), "currency"}}) {
+    CAPTURE(field);
+    const Decision refused = capture(reference, amount, currency);
+    CHECK(refused.rejection == Rejection::field_invalid);
+    CHECK(refused.message.starts_with(field));
+  }
+  CHECK(h.run(system_actor(), CapturePayment{"tx-bk\t", "r8", "350.00", "ETB"}).message.starts_with("tx_ref"));
+  CHECK(h.run(system_actor(), RejectPayment{tx_ref, "r8", "provider_status:\x1b[2J", "350.00", "ETB"}).rejection ==
+        Rejection::field_invalid);
   // Unknown tx_ref: nothing to attach it to.
   CHECK(h.run(system_actor(), CapturePayment{"tx-nope", "r6", "1.00", "ETB"}).rejection == Rejection::booking_not_found);
   // Only the system (the signed webhook) may capture.
