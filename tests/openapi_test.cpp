@@ -124,6 +124,21 @@ std::map<std::string, std::set<int>> documented_statuses(std::string_view yaml) 
   return statuses;
 }
 
+// The values of the Error schema's `code` enum.
+std::set<std::string> documented_error_codes(std::string_view yaml) {
+  const std::regex enum_line(R"(^\s*code: \{type: string, enum: \[([a-z_, ]+)\]\}\s*$)");
+  std::istringstream lines{std::string(yaml)};
+  std::string line;
+  std::set<std::string> codes;
+  while (std::getline(lines, line)) {
+    std::smatch match;
+    if (!std::regex_match(line, match, enum_line)) continue;
+    std::istringstream items{match[1].str()};
+    for (std::string code; std::getline(items >> std::ws, code, ',');) codes.insert(code);
+  }
+  return codes;
+}
+
 // "/api/bookings/{id}/accept" with every parameter replaced by `value`.
 std::string fill_params(std::string_view pattern, std::string_view value) {
   static const std::regex param(R"(\{[^}]+\})");
@@ -138,6 +153,14 @@ TEST_CASE("EveryStatusTheServerAnswersIsDeclaredForItsOperation") {
   // an oversized body), and each answer's status must be in the document.
   ApiFixture api;
   const auto declared = documented_statuses(api::openapi_document());
+  const std::set<std::string> codes = documented_error_codes(api::openapi_document());
+  REQUIRE(codes.contains("invalid_request"));
+  // A client decoding the error body with the enum fails on a code it does not list.
+  auto check_code = [&](const ClientResponse& r) {
+    if (r.status < 400 || r.body.empty()) return;
+    const std::string code(std::string_view(api.json(r.body)["error"]["code"]));
+    CHECK_MESSAGE(codes.contains(code), "error code not in the Error enum: ", code);
+  };
   const std::string oversized(70 * 1024, ' ');
   for (const std::string& route : api.router->routes()) {
     CAPTURE(route);
@@ -158,15 +181,47 @@ TEST_CASE("EveryStatusTheServerAnswersIsDeclaredForItsOperation") {
         CAPTURE(target);
         const auto r = api.call(method, target, post ? "{not json" : "", who);
         CHECK_MESSAGE(statuses.contains(r.status), "undeclared status ", r.status, ": ", r.body);
+        check_code(r);
       }
     }
     if (post) {
       const auto r = api.call(method, fill_params(pattern, "bk_nope"), oversized, admin());
       CHECK_MESSAGE(statuses.contains(r.status), "undeclared status ", r.status, ": ", r.body);
+      check_code(r);
     }
     // Rules no probe above reaches: every POST takes an Idempotency-Key (409 on a conflict).
     if (post) CHECK(statuses.contains(409));
   }
+  // Answers before any route: a method the server does not know, headers over the limit.
+  const auto unknown_method = api.call("FOO", "/healthz");
+  CHECK(unknown_method.status == 501);
+  check_code(unknown_method);
+  const auto big_headers = api.call("GET", "/healthz", "", std::nullopt, {{"X-Padding", std::string(20 * 1024, 'a')}});
+  CHECK(big_headers.status == 431);
+  check_code(big_headers);
+}
+
+TEST_CASE("TheTestClockWithoutTheFlagIsADeclared404") {
+  ApiFixture api(example_start - 2 * ms_per_day, /*test_clock=*/false);
+  const auto r = api.call("POST", "/api/test/clock", R"({"advance_seconds":1})", admin());
+  CHECK(r.status == 404);
+  CHECK(documented_statuses(api::openapi_document()).at("POST /api/test/clock").contains(404));
+}
+
+TEST_CASE("EveryOperationHasADefaultResponse") {
+  // Counted per operation: an operation line, then its responses, each closed by a default.
+  std::istringstream lines{std::string(api::openapi_document())};
+  const std::regex method_line(R"(^    (get|post):\s*$)");
+  std::string line;
+  int operations = 0;
+  int defaults = 0;
+  while (std::getline(lines, line)) {
+    if (line == "components:") break;
+    if (std::regex_match(line, method_line)) ++operations;
+    if (line == "        default: {$ref: '#/components/responses/Unexpected'}") ++defaults;
+  }
+  CHECK(operations >= 27);
+  CHECK(defaults == operations);
 }
 
 TEST_CASE("TheOpenApiDocumentHasNoValueSplitByAnUnquotedCommaAndNoResponsesByReference") {
