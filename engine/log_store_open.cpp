@@ -15,6 +15,7 @@
 #include "engine/log_keys.h"
 #include "engine/log_store_impl.h"
 #include "engine/read_only_open.h"
+#include "engine/rocksdb_info_log.h"
 #include "engine/wal_damage_check.h"
 
 namespace tl {
@@ -150,6 +151,7 @@ Status open_database(LogStore::Impl& impl) {
       impl.owned_secondary_path = scratch;
       leftovers::add(scratch, leftovers::Kind::folder);  // removed on an interrupt too
     }
+    impl.tuning.db.info_log = make_info_log(scratch);  // a secondary's info log goes to its scratch folder
     // A live primary may be writing the WAL's last record as it is read: tried again, as the
     // data-files check is, before a checksum failure counts as damage.
     opened = open_with_retries(
@@ -179,6 +181,8 @@ Status open_database(LogStore::Impl& impl) {
       }
     }
   } else {
+    // Ours, not RocksDB's file logger, which aborts on the line after a failed write (a full disk).
+    impl.tuning.db.info_log = make_info_log(impl.path);
     // Strict first: a damaged WAL record fails the open instead of silently ending the log there
     // (engine/wal_damage_check.h); a torn tail is then recovered to its last whole batch.
     rocksdb::DBOptions strict = impl.tuning.db;
