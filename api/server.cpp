@@ -856,7 +856,11 @@ Status Server::run_until_signal(const std::function<void()>& on_ready) {
   if (!running) {
     if (Status status = start(); !status.is_ok()) return status;
   }
-  asio::signal_set signals(*impl_->contexts.front(), SIGINT, SIGTERM);  // handlers are installed here, synchronously
+  // SIGHUP (a closed terminal) stops the server as SIGINT and SIGTERM do: drained, checkpointed.
+  asio::signal_set signals(*impl_->contexts.front(), SIGINT, SIGTERM, SIGHUP);  // installed here, synchronously
+  // A closed stderr (whoever read the request log went away) must not end the server: writes to
+  // it fail and are dropped. Sockets never raise SIGPIPE (Asio sends with MSG_NOSIGNAL).
+  std::signal(SIGPIPE, SIG_IGN);
   signals.async_wait([impl = impl_.get()](const error_code& ec, int) {
     if (!ec) impl->request_stop();
   });

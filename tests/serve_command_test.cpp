@@ -149,6 +149,37 @@ TEST_CASE("DevelopmentModePrintsItsSecretServesAndStopsCleanlyOnSigterm") {
   CHECK(child.stderr_text.find("stopped at position 0") != std::string::npos);
 }
 
+// Whoever reads the server's stderr (a log shipper, `| tee`) may go away: its request log and
+// messages then go nowhere, and the server goes on. SIGHUP (a closed terminal) stops it cleanly.
+TEST_CASE("AClosedStderrDoesNotStopTheServerAndSighupStopsItCleanly") {
+  logtest::TempFolder folder;
+  Child child = spawn({"serve", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"}, {});
+  const auto listening = child.wait_for(std::regex(R"(listening on .* \(port (\d+)\))"), 10'000);
+  REQUIRE_MESSAGE(listening.size() == 2, child.stderr_text);
+  const auto port = static_cast<uint16_t>(std::stoi(listening[1]));
+  close(child.stderr_fd);
+  child.stderr_fd = -1;
+  for (int round = 0; round < 3; ++round) {
+    auto client = HttpClient::connect(port);
+    REQUIRE(client);
+    const auto health = client->request("GET", "/healthz");
+    REQUIRE_MESSAGE(health, "round ", round);
+    CHECK(health->status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));  // the request log is written every 100 ms
+  }
+  kill(child.pid, SIGHUP);
+  int status = 0;
+  REQUIRE(waitpid(child.pid, &status, 0) == child.pid);
+  CHECK_MESSAGE(WIFEXITED(status), "ended by signal ", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  CHECK(WEXITSTATUS(status) == 0);
+  // It stopped as on SIGTERM: a final checkpoint, and the folder opens again.
+  Child again = spawn({"serve", "--data", folder.sub("data"), "--listen", "127.0.0.1:0"}, {});
+  CHECK(again.wait_for(std::regex("from checkpoint"), 10'000).size() == 1);
+  REQUIRE(again.wait_for(std::regex("listening on"), 10'000).size() == 1);  // signals are handled from here on
+  kill(again.pid, SIGTERM);
+  CHECK(again.wait_exit() == 0);
+}
+
 // Keep-alive clients send their next request as soon as they read an answer, so at a SIGTERM
 // some request is always on its way. Each must get its answer (with Connection: close), not a
 // closed connection: the server gives idle connections a grace (100 ms) before it closes them.
