@@ -180,6 +180,16 @@ int serve(Args args) {
     return 2;
   }
 
+  // The address before the ledger: a port already taken fails the start before anything is
+  // opened or created (opening the ledger fires the timers that fell due while it was down).
+  // Connections wait in the kernel's queue until start(); the routes are added once the ledger is open.
+  Router router;
+  Server server(server_options, router.handler());
+  if (const Status bound = server.bind(); !bound.is_ok()) {
+    std::fprintf(stderr, "tutorledger: cannot listen on %s: %s\n", server_options.listen.c_str(), bound.to_string().c_str());
+    return 1;
+  }
+
   EngineOptions engine_options;
   engine_options.data_dir = std::string(parsed.args.value("data").value_or("./data"));
   engine_options.idempotency_keep_seconds = idempotency_keep_hours * seconds_per_hour;
@@ -222,9 +232,7 @@ int serve(Args args) {
   }
 
   api::App app(*engine, std::move(config), server_options.metrics);
-  Router router;
   app.add_routes(router);
-  Server server(server_options, router.handler());
   const Status started = server.start();
   if (!started.is_ok()) {
     std::fprintf(stderr, "tutorledger: cannot listen on %s: %s\n", server_options.listen.c_str(), started.to_string().c_str());

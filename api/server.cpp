@@ -348,6 +348,8 @@ struct Server::Impl {
            options.stop_idle_grace_ms >= 0);
   }
 
+  Status bind();
+  Status bind_locked();
   Status start();
   void stop();
   void request_stop();
@@ -403,6 +405,7 @@ struct Server::Impl {
   size_t refusals_open = 0;                               // connections being answered 503
 
   std::mutex lifecycle_mutex;  // start() and stop() one at a time
+  bool bound = false;
   bool started = false;
   bool stopped = false;
 
@@ -411,9 +414,13 @@ struct Server::Impl {
   bool stop_requested = false;
 };
 
-Status Server::Impl::start() {
+Status Server::Impl::bind() {
   std::lock_guard lifecycle(lifecycle_mutex);
-  assert(!started && "start() is called once");
+  assert(!bound && !started && "bind() is called once, before start()");
+  return bind_locked();
+}
+
+Status Server::Impl::bind_locked() {
   if (stopped) return Status::invalid_argument("the server was stopped");
   const ParsedListen listen = parse_listen(options.listen);
   if (!listen.error.empty()) return Status::invalid_argument(listen.error);
@@ -428,6 +435,17 @@ Status Server::Impl::start() {
     return Status::io_error(fmt::format("cannot listen on {}: {}", options.listen, ec.message()));
   }
   port = acceptor.local_endpoint(ec).port();
+  bound = true;
+  return Status::ok();
+}
+
+Status Server::Impl::start() {
+  std::lock_guard lifecycle(lifecycle_mutex);
+  assert(!started && "start() is called once");
+  if (!bound) {
+    if (Status status = bind_locked(); !status.is_ok()) return status;
+  }
+  if (stopped) return Status::invalid_argument("the server was stopped");
   asio::co_spawn(acceptor.get_executor(), accept_loop(), asio::detached);
   for (size_t i = 0; i < contexts.size(); ++i) {
     work.push_back(asio::make_work_guard(*contexts[i]));
@@ -840,6 +858,8 @@ Status check_listen_address(std::string_view listen) {
   const ParsedListen parsed = parse_listen(listen);
   return parsed.error.empty() ? Status::ok() : Status::invalid_argument(parsed.error);
 }
+
+Status Server::bind() { return impl_->bind(); }
 
 Status Server::start() { return impl_->start(); }
 

@@ -83,8 +83,11 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds, listens and starts the I/O threads. io_error when the address cannot be bound,
-  // invalid_argument when `listen` is malformed. Call once.
+  // Binds and listens, without accepting yet: a caller can learn that the address is taken before
+  // it opens anything (the kernel queues connections until start()). io_error when the address
+  // cannot be bound, invalid_argument when `listen` is malformed. Optional; at most once.
+  Status bind();
+  // Binds (unless bind() did), listens and starts the I/O threads; errors as bind(). Call once.
   Status start();
   // The bound port (after start()): the real one when `listen` asked for port 0.
   uint16_t port() const;

@@ -9,9 +9,12 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <regex>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -147,6 +150,27 @@ TEST_CASE("DevelopmentModePrintsItsSecretServesAndStopsCleanlyOnSigterm") {
   kill(child.pid, SIGTERM);
   CHECK(child.wait_exit() == 0);
   CHECK(child.stderr_text.find("stopped at position 0") != std::string::npos);
+}
+
+// A port already taken fails the start before the ledger is opened: nothing is created, and no
+// timer that fell due while the server was down fires for a start that cannot serve.
+TEST_CASE("APortAlreadyTakenFailsTheStartBeforeTheLedgerIsOpened") {
+  logtest::TempFolder folder;
+  const int taken = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(taken >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(taken, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(listen(taken, 1) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(getsockname(taken, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  const std::string listen_at = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  Child child = spawn({"serve", "--data", folder.sub("data"), "--listen", listen_at}, {});
+  CHECK(child.wait_exit() == 1);
+  CHECK(child.stderr_text.find("cannot listen on " + listen_at) != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(folder.sub("data")));
+  close(taken);
 }
 
 // Whoever reads the server's stderr (a log shipper, `| tee`) may go away: its request log and
