@@ -115,6 +115,7 @@ int replica(Args args) {
   api::App app(*engine, std::move(config), server_options.metrics);
   Router router;
   app.add_routes(router);
+  server_options.route_of = router.route_namer();
   Server server(server_options, router.handler());
   if (Status started = server.start(); !started.is_ok()) {
     std::fprintf(stderr, "tutorledger replica: cannot listen on %s: %s\n", server_options.listen.c_str(),

@@ -183,6 +183,13 @@ RouteMatch Router::match(std::string_view method, std::string_view raw_path) con
   return result;
 }
 
+std::function<std::string(std::string_view, std::string_view)> Router::route_namer() const {
+  return [this](std::string_view method, std::string_view path) {
+    const RouteMatch match = this->match(method, path);
+    return match.outcome == RouteMatch::Outcome::matched ? std::string(match.log_route) : std::string(unmatched_log_route);
+  };
+}
+
 Handler Router::handler() const {
   return [this](HttpRequest&& request, Respond respond) {
     RouteMatch match = this->match(request.method, request.path);

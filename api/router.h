@@ -86,6 +86,9 @@ class Router {
   // Sets `log_route` on the response to the route's pattern (or "unmatched") unless the route
   // handler set one. The router must outlive the returned handler.
   Handler handler() const;
+  // The route pattern a request would take ("POST /api/bookings/{id}/accept"), or "unmatched":
+  // for the log and metrics of requests refused before routing (ServerOptions::route_of).
+  std::function<std::string(std::string_view method, std::string_view path)> route_namer() const;
 
   // Every registered route as "METHOD /pattern", in registration order (the OpenAPI test compares
   // them with api/openapi.yaml).

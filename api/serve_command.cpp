@@ -184,6 +184,7 @@ int serve(Args args) {
   // opened or created (opening the ledger fires the timers that fell due while it was down).
   // Connections wait in the kernel's queue until start(); the routes are added once the ledger is open.
   Router router;
+  server_options.route_of = router.route_namer();
   Server server(server_options, router.handler());
   if (const Status bound = server.bind(); !bound.is_ok()) {
     std::fprintf(stderr, "tutorledger: cannot listen on %s: %s\n", server_options.listen.c_str(), bound.to_string().c_str());

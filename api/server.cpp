@@ -674,8 +674,15 @@ asio::awaitable<void> Server::Impl::answer_read_error(Session& s, http::request_
   }
   response->log_route = std::string(unrouted_log_route);
   // A body over the limit is refused once the headers are read, before the parser calls them done:
-  // the request line is known by then, and the log line names its method.
+  // the request line is known by then, and the log line names its method and route.
   const std::string_view method_text = to_std(parser.get().method_string());
+  if (options.route_of && !method_text.empty()) {
+    const std::string_view target = to_std(parser.get().target());
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (path.starts_with('/')) {
+      response->log_route = options.route_of(parser.get().method() == http::verb::head ? "GET" : method_text, path);
+    }
+  }
   const std::string method = method_text.empty() ? "-" : std::string(method_text);
   const unsigned version = parser.is_header_done() ? parser.get().version() : 11;
   const HttpResponse summary{response->status, {}, {}, {}, response->log_route, {}};

@@ -68,6 +68,9 @@ struct ServerOptions {
   size_t requests_per_connection_max = 100'000;  // then the answer says Connection: close
   LogSink log_sink;                              // empty: stderr_log_sink()
   std::shared_ptr<MetricsRegistry> metrics;      // empty: the server makes its own
+  // Names the route of a request refused before routing (a body over the limit), for the request
+  // log and metrics; empty: such requests are logged as "unrouted". Router::route_namer().
+  std::function<std::string(std::string_view method, std::string_view path)> route_of;
 };
 
 // ok when `listen` is "host:port" or "[v6]:port" with an IP address (or localhost) and a port

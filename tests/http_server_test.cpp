@@ -121,6 +121,7 @@ class TestServer {
       std::lock_guard lock(log_mutex_);
       log_lines_.emplace_back(line);
     };
+    options.route_of = router_.route_namer();
     server_ = std::make_unique<tl::Server>(std::move(options), router_.handler());
     const tl::Status status = server_->start();
     REQUIRE_MESSAGE(status.is_ok(), status.to_string());
@@ -306,6 +307,7 @@ TEST_CASE("BodyOverTheLimitGets413WithTheJsonErrorThenClose") {
     const auto lines = test.log_lines(1);
     REQUIRE(lines.size() == 1);
     CHECK_MESSAGE(lines[0].find(R"("method":"POST")") != std::string::npos, lines[0]);  // the request line was read
+    CHECK(lines[0].find(R"("route":"POST /echo")") != std::string::npos);  // and its route: on-call sees where
     CHECK(lines[0].find(R"("status":413)") != std::string::npos);
   }
   SUBCASE("declared by Content-Length, not sent: answered before the body is read") {

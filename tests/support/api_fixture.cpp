@@ -35,6 +35,7 @@ void ApiFixture::start() {
   options.io_threads = 2;
   options.metrics = metrics;
   options.log_sink = [](std::string_view) {};  // keep test output readable
+  options.route_of = router->route_namer();
   server = std::make_unique<Server>(options, router->handler());
   const Status started = server->start();
   REQUIRE_MESSAGE(started.is_ok(), started.to_string());
