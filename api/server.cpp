@@ -54,6 +54,8 @@ constexpr std::string_view unrouted_log_route = "unrouted";
 constexpr size_t linger_bytes_max = 1024 * 1024;
 // After accept() fails (e.g. out of file descriptors), wait before trying again instead of spinning.
 constexpr int64_t accept_retry_ms = 50;
+// At most one line on stderr about failing accepts per this many milliseconds.
+constexpr int64_t accept_failure_say_ms = 60'000;
 // Empty lines (CR and LF bytes) skipped before a request line; more are a malformed request.
 constexpr size_t empty_line_bytes_max = 64;
 // What one read asks for when the buffer is empty (the parser reads on from there).
@@ -340,6 +342,8 @@ struct Server::Impl {
             "tl_http_connections_refused_total", "Connections answered 503 because connections_max were open")),
         read_timeouts(metrics->counter("tl_http_read_timeouts_total",
                                        "Connections closed because a request did not arrive within the read timeout")),
+        accept_failures(metrics->counter("tl_http_accept_failures_total",
+                                         "Connections the server could not take (e.g. out of file descriptors)")),
         contexts(make_io_contexts(options.io_threads)),
         acceptor(*contexts.front()) {
     assert(handler);
@@ -384,6 +388,8 @@ struct Server::Impl {
   Gauge& connections_open;
   Counter& connections_refused;
   Counter& read_timeouts;
+  Counter& accept_failures;
+  int64_t accept_failure_said_ms = 0;  // steady time of the last line about it (the accept loop's own)
 
   // One io_context per I/O thread, each run by that thread alone: a connection lives on one of
   // them (round robin), so its coroutine, its timers and stop()'s posts run on one thread and
@@ -467,6 +473,15 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     if (stopping) co_return;
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
+      // Out of file descriptors, say: new clients wait in the kernel's queue meanwhile. Counted,
+      // and said on stderr at most once per accept_failure_say_ms, so on-call sees why.
+      accept_failures.add();
+      const int64_t now_ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+      if (accept_failure_said_ms == 0 || now_ms - accept_failure_said_ms >= accept_failure_say_ms) {
+        accept_failure_said_ms = now_ms;
+        std::fprintf(stderr, "tutorledger: cannot accept connections: %s (retrying every %lld ms)\n", ec.message().c_str(),
+                     static_cast<long long>(accept_retry_ms));
+      }
       asio::steady_timer pause(co_await asio::this_coro::executor, milliseconds(accept_retry_ms));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;

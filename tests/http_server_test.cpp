@@ -2,11 +2,17 @@
 // limits (413, 431, 400, 503), slowloris, graceful stop, responses from other threads, request
 // logs and metrics.
 #include <doctest/doctest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -600,6 +606,43 @@ TEST_CASE("SlowlorisIsClosedAtTheReadTimeoutWhileOthersAreServed") {
   CHECK(tl::test::eventually(
       [&] { return test.server().metrics().render().find("tl_http_read_timeouts_total 1\n") != std::string::npos; },
       1000));
+}
+
+// Out of file descriptors, the server cannot take new connections: it says so (a counter, a line
+// on stderr at most once a minute), waits, and takes them once descriptors are free again.
+TEST_CASE("OutOfFileDescriptorsIsCountedAndConnectionsAreTakenOnceThereAreSome") {
+  TestServer test;
+  rlimit original{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &original) == 0);
+  const auto open_now = std::distance(std::filesystem::directory_iterator("/proc/self/fd"), std::filesystem::directory_iterator{});
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(test.port());
+  std::vector<int> clients;
+  const rlimit tight{static_cast<rlim_t>(open_now + 16), original.rlim_max};
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &tight) == 0);
+  // The clients take what is left; the connections they open wait for an accept with no descriptor.
+  for (int i = 0; i < 64; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) break;
+    clients.push_back(fd);
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) break;
+  }
+  auto failures = [&] {
+    const std::string text = test.server().metrics().render();
+    const std::string name = "\ntl_http_accept_failures_total ";
+    const size_t at = text.find(name);
+    return at == std::string::npos ? -1 : std::stoll(text.substr(at + name.size()));
+  };
+  CHECK(failures() >= 0);  // the counter is there
+  const bool counted = tl::test::eventually([&] { return failures() > 0; }, 3000);
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &original) == 0);
+  for (const int fd : clients) close(fd);
+  CHECK(counted);
+  const auto served = test.client().request("GET", "/hello");
+  REQUIRE(served.has_value());
+  CHECK(served->status == 200);
 }
 
 TEST_CASE("IdleKeepAliveConnectionIsClosedAtTheReadTimeout") {
