@@ -12,7 +12,10 @@ namespace tl::api {
 void App::add_system_routes(Router& router) {
   add_route(router, "GET", "/healthz", [this](HttpRequest&&, RouteParams, Respond respond) {
     const uint64_t position = engine_.stats().last_position.load(std::memory_order_relaxed);
-    std::string body = fmt::format(R"({{"status":"ok","position":{})", position);
+    // Reads go on while writes fail, so the answer stays 200; the body says what is wrong.
+    const bool writes_failing = engine_.stats().writes_failing.load(std::memory_order_relaxed);
+    std::string body = fmt::format(R"({{"status":"{}","writes":"{}","position":{})", writes_failing ? "degraded" : "ok",
+                                   writes_failing ? "failing" : "ok", position);
     if (config_.health_members) {
       body += ',';
       config_.health_members(body, position);

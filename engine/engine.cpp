@@ -204,7 +204,10 @@ struct Engine::Writer {
   Status apply_replicated(const std::vector<std::string>& stored_values) {
     assert(options.replica);
     AppendResult appended = log->append_replicated(stored_values);
-    if (!appended.status.is_ok()) return appended.status;
+    if (!appended.status.is_ok()) {
+      stats.writes_failing.store(true, std::memory_order_relaxed);
+      return appended.status;
+    }
     {
       std::unique_lock lock(engine.state_mutex_);
       Event event;
@@ -220,6 +223,7 @@ struct Engine::Writer {
     }
     stats.events_total.fetch_add(appended.records.size(), std::memory_order_relaxed);
     stats.batches_total.fetch_add(1, std::memory_order_relaxed);
+    stats.writes_failing.store(false, std::memory_order_relaxed);
     stats.last_position.store(state().position, std::memory_order_relaxed);
     events_since_checkpoint += appended.records.size();
     maybe_checkpoint();
@@ -424,6 +428,7 @@ struct Engine::Writer {
     stats.timers_fired_total.fetch_add(timers_fired, std::memory_order_relaxed);
     stats.events_total.fetch_add(records.size(), std::memory_order_relaxed);
     stats.batches_total.fetch_add(1, std::memory_order_relaxed);
+    stats.writes_failing.store(false, std::memory_order_relaxed);
     stats.batch_size_counts[batch_size_bucket(batch.size())].fetch_add(1, std::memory_order_relaxed);
     stats.last_position.store(state().position, std::memory_order_relaxed);
     stats.timers_pending.store(timers->size() + due_timers.size(), std::memory_order_relaxed);
@@ -435,6 +440,7 @@ struct Engine::Writer {
   // is answered 503; timers go back into the schedule to fire again.
   void fail_batch(std::vector<Submission>& batch, std::vector<Outcome>& outcomes, const Status& status) {
     stats.storage_failures_total.fetch_add(1, std::memory_order_relaxed);
+    stats.writes_failing.store(true, std::memory_order_relaxed);
     std::fprintf(stderr, "tutorledger: write failed, batch of %zu refused: %s\n", batch.size(), status.to_string().c_str());
     for (size_t i = 0; i < batch.size(); ++i) {
       if (const auto* timer = std::get_if<TimerFired>(&batch[i].command.body)) {

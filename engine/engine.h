@@ -83,6 +83,8 @@ struct EngineStats {
   std::atomic<uint64_t> idempotent_replays_total{0};
   std::atomic<uint64_t> timers_fired_total{0};
   std::atomic<uint64_t> storage_failures_total{0};
+  // The last durable write failed (a full disk, a failed sync): commands get 503 until one works.
+  std::atomic<bool> writes_failing{false};
   std::atomic<uint64_t> checkpoints_total{0};
   std::atomic<uint64_t> queue_depth{0};
   std::atomic<uint64_t> timers_pending{0};

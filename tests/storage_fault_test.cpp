@@ -118,6 +118,7 @@ void check_refused_while_failing(FaultyDiskRig& rig) {
   CHECK(rig.has_booking("bk_1"));
   CHECK_FALSE(rig.has_booking("bk_refused"));
   CHECK(rig.engine->stats().storage_failures_total >= failures_before + 3);
+  CHECK(rig.engine->stats().writes_failing);  // /healthz says "writes": "failing"
 }
 
 // After a clean restart the refused command is not in the log (the bytes of a failed sync did
@@ -153,6 +154,7 @@ TEST_CASE("ADiskFullIs503StorageUnavailableAppendsNothingAndTheEngineRecoversOnI
   MESSAGE("commands succeed again ", waited_ms, " ms after the disk has room");
   REQUIRE_MESSAGE(reply.status == 200, reply.body);
   CHECK(rig.has_booking("bk_after"));
+  CHECK_FALSE(rig.engine->stats().writes_failing);
   check_refused_command_stays_out_after_restart(rig);
 }
 
