@@ -83,6 +83,16 @@ int replica(Args args) {
   }
   server_options.metrics = std::make_shared<MetricsRegistry>();
 
+  // The address before the log, as serve does: a port already taken changes nothing on disk.
+  Router router;
+  server_options.route_of = router.route_namer();
+  Server server(server_options, router.handler());
+  if (const Status bound = server.bind(); !bound.is_ok()) {
+    std::fprintf(stderr, "tutorledger replica: cannot listen on %s: %s\n", server_options.listen.c_str(),
+                 bound.to_string().c_str());
+    return 1;
+  }
+
   EngineOptions engine_options;
   engine_options.data_dir = std::string(*parsed.args.value("data"));
   engine_options.replica = true;
@@ -113,10 +123,7 @@ int replica(Args args) {
   config.health_members = [&follower](std::string& json, uint64_t) { follower.append_health(json); };
 
   api::App app(*engine, std::move(config), server_options.metrics);
-  Router router;
   app.add_routes(router);
-  server_options.route_of = router.route_namer();
-  Server server(server_options, router.handler());
   if (Status started = server.start(); !started.is_ok()) {
     std::fprintf(stderr, "tutorledger replica: cannot listen on %s: %s\n", server_options.listen.c_str(),
                  started.to_string().c_str());

@@ -170,6 +170,12 @@ TEST_CASE("APortAlreadyTakenFailsTheStartBeforeTheLedgerIsOpened") {
   CHECK(child.wait_exit() == 1);
   CHECK(child.stderr_text.find("cannot listen on " + listen_at) != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(folder.sub("data")));
+  // A replica too, before it opens its log or looks for NATS.
+  Child replica = spawn({"replica", "--nats", "nats://127.0.0.1:1", "--data", folder.sub("replica"), "--listen", listen_at},
+                        {"TL_JWT_SECRET=test-secret-test-secret-test-secret-0123"});
+  CHECK(replica.wait_exit() == 1);
+  CHECK(replica.stderr_text.find("cannot listen on " + listen_at) != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(folder.sub("replica")));
   close(taken);
 }
 
