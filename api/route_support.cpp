@@ -61,6 +61,14 @@ Digest request_hash(const HttpRequest& request) {
   return hasher.finish();
 }
 
+// A 401 names the scheme to use in `challenge`, the WWW-Authenticate value (RFC 9110 §11.6.1,
+// RFC 6750 §3).
+HttpResponse unauthorized(std::string_view message, std::string_view challenge) {
+  HttpResponse refused = error_http(401, "unauthorized", message);
+  refused.headers.emplace_back("WWW-Authenticate", challenge);
+  return refused;
+}
+
 }  // namespace
 
 bool role_allowed(Role role, uint8_t roles) {
@@ -104,27 +112,15 @@ HttpResponse reply_response(Reply reply, std::string_view user) {
 RouteHandler guarded(const AppConfig& config, uint8_t roles, GuardedHandler handler) {
   return [&config, roles, handler = std::move(handler)](HttpRequest&& request, RouteParams params, Respond respond) {
     if (request.authorization_repeated) {
-      HttpResponse refused = error_http(401, "unauthorized", "the request has more than one Authorization header");
-      refused.headers.emplace_back("WWW-Authenticate", R"(Bearer error="invalid_request")");
-      respond(std::move(refused));
-      return;
+      return respond(unauthorized("the request has more than one Authorization header", R"(Bearer error="invalid_request")"));
     }
     const std::optional<std::string_view> token = bearer_token(request.authorization);
-    // A 401 names the scheme to use (RFC 9110 §11.6.1, RFC 6750 §3).
-    if (!token) {
-      HttpResponse refused = error_http(401, "unauthorized", "an Authorization: Bearer token is required");
-      refused.headers.emplace_back("WWW-Authenticate", "Bearer");
-      respond(std::move(refused));
-      return;
-    }
+    if (!token) return respond(unauthorized("an Authorization: Bearer token is required", "Bearer"));
     const JwtResult verified = thread_token_cache().verify(*token, config.jwt_secret, wall_clock_seconds());
     if (!verified.ok()) {
       // The reason stays out of the answer (it would help a forger) but names the failure kind.
-      HttpResponse refused =
-          error_http(401, "unauthorized", fmt::format("token refused: {}", jwt_failure_name(verified.failure())));
-      refused.headers.emplace_back("WWW-Authenticate", R"(Bearer error="invalid_token")");
-      respond(std::move(refused));
-      return;
+      return respond(unauthorized(fmt::format("token refused: {}", jwt_failure_name(verified.failure())),
+                                  R"(Bearer error="invalid_token")"));
     }
     const Actor caller{role_of(verified.claims().role), verified.claims().sub};
     if (!role_allowed(caller.role, roles)) {
