@@ -46,9 +46,9 @@ void App::add_payment_routes(Router& router) {
                                                         json_field("status", status, webhook_text_bytes_max),
                                                         json_field("reference", reference, webhook_text_bytes_max)});
     if (!parsed.is_ok()) return respond(error_http(400, "invalid_request", parsed.message(), "system"));
-    // Kept in the log and shown by reconcile: no control characters, as in everything people type.
-    for (const auto& [field, text] : {std::pair{"event", &event}, std::pair{"tx_ref", &tx_ref}, std::pair{"currency", &currency},
-                                      std::pair{"status", &status}, std::pair{"reference", &reference}}) {
+    // No control characters, as in everything people type. The ledger's own rules (decide) check
+    // the fields it keeps under their names; these two reach it only inside a rejection's reason.
+    for (const auto& [field, text] : {std::pair{"event", &event}, std::pair{"status", &status}}) {
       if (has_control_character(*text, false)) {
         return respond(error_http(400, "invalid_request", fmt::format("{}: must not contain control characters", field), "system"));
       }
