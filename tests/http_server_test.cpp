@@ -608,9 +608,19 @@ TEST_CASE("SlowlorisIsClosedAtTheReadTimeoutWhileOthersAreServed") {
       1000));
 }
 
+// The sanitizer build (ASan and UBSan always come together there) cannot run the next case: with
+// no descriptor free, UBSan's vptr check cannot probe memory (it needs a pipe()) and reports a
+// valid object as "invalid vptr", on whichever thread first meets a type not yet in its cache.
+#ifdef __SANITIZE_ADDRESS__
+constexpr bool descriptors_needed_by_the_sanitizer = true;
+#else
+constexpr bool descriptors_needed_by_the_sanitizer = false;
+#endif
+
 // Out of file descriptors, the server cannot take new connections: it says so (a counter, a line
 // on stderr at most once a minute), waits, and takes them once descriptors are free again.
-TEST_CASE("OutOfFileDescriptorsIsCountedAndConnectionsAreTakenOnceThereAreSome") {
+TEST_CASE("OutOfFileDescriptorsIsCountedAndConnectionsAreTakenOnceThereAreSome" *
+          doctest::skip(descriptors_needed_by_the_sanitizer)) {
   TestServer test;
   rlimit original{};
   REQUIRE(getrlimit(RLIMIT_NOFILE, &original) == 0);
