@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <future>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -115,6 +116,10 @@ struct Engine::Writer {
   ConflictKeySet batch_keys{options.batch_commands_max * (ConflictKeys::keys_max + 1)};
   uint64_t events_since_checkpoint = 0;
   std::chrono::steady_clock::time_point last_checkpoint = std::chrono::steady_clock::now();
+  // The scheduled checkpoint being hashed and written on a thread of its own (at most one), while
+  // the writer goes on: writing it on the writer stalled every command for seconds at 10M events.
+  // Declared after `log` and `stats`, which it uses: its destructor waits for it first.
+  std::future<void> checkpoint_writing;
   std::atomic<TimeMs> last_now{0};  // the writer's latest `now`; read by Engine::now()
   // pending.size() as of the writer's last look, for the queue-depth gauge: submitters must not
   // read the writer's deque itself.
@@ -171,6 +176,7 @@ struct Engine::Writer {
         stats.queue_depth.store(queue.size() + pending.size(), std::memory_order_relaxed);
       }
     }
+    wait_for_checkpoint_writing();
     if (!options.checkpoint_on_stop) return;
     const Status status = write_checkpoint();
     if (!status.is_ok()) std::fprintf(stderr, "tutorledger: final checkpoint failed: %s\n", status.to_string().c_str());
@@ -543,30 +549,66 @@ struct Engine::Writer {
     advance.done(Status::ok(), stamp_now());
   }
 
+  // The scheduled checkpoint: the writer only dumps the state (the snapshot); hashing the dump and
+  // writing it to RocksDB run on another thread. While one is being written, the next waits.
   void maybe_checkpoint() {
     // Compared in milliseconds: converting a large interval to the clock's nanoseconds would
     // overflow and make every batch write a checkpoint.
     const int64_t elapsed_ms = milliseconds_since(last_checkpoint);
-    if (events_since_checkpoint >= options.checkpoint_events_max ||
-        (events_since_checkpoint > 0 && elapsed_ms >= options.checkpoint_interval_ms)) {
-      const Status status = write_checkpoint();
-      if (!status.is_ok()) std::fprintf(stderr, "tutorledger: checkpoint failed: %s\n", status.to_string().c_str());
+    if (events_since_checkpoint < options.checkpoint_events_max &&
+        (events_since_checkpoint == 0 || elapsed_ms < options.checkpoint_interval_ms)) {
+      return;
     }
+    if (checkpoint_writing.valid()) {
+      if (checkpoint_writing.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+      checkpoint_writing.get();
+    }
+    last_checkpoint = std::chrono::steady_clock::now();
+    const LogHead head = log->head();
+    assert(head.position == state().position);
+    const auto snapshot_start = std::chrono::steady_clock::now();
+    Checkpoint snapshot = snapshot_checkpoint(state(), head.hash);
+    stats.checkpoint_snapshot_ms.store(milliseconds_since(snapshot_start), std::memory_order_relaxed);
+    // Counted from the snapshot: a failed write is retried after another interval, not at every batch.
+    events_since_checkpoint = 0;
+    checkpoint_writing = std::async(std::launch::async, [this, checkpoint = std::move(snapshot)]() mutable {
+      name_this_thread("tl-checkpoint");
+      if (options.before_checkpoint_write) options.before_checkpoint_write();
+      const Status status = seal_and_write(&checkpoint);
+      if (!status.is_ok()) std::fprintf(stderr, "tutorledger: checkpoint failed: %s\n", status.to_string().c_str());
+    });
   }
 
+  void wait_for_checkpoint_writing() {
+    if (checkpoint_writing.valid()) checkpoint_writing.get();
+  }
+
+  // Any thread: `checkpoint` reflects a position the log already holds.
+  Status seal_and_write(Checkpoint* checkpoint) {
+    const auto start = std::chrono::steady_clock::now();
+    seal_checkpoint(checkpoint);
+    Status status = log->write_checkpoint(*checkpoint);
+    stats.checkpoint_write_ms.store(milliseconds_since(start), std::memory_order_relaxed);
+    if (status.is_ok()) {
+      stats.checkpoint_position.store(checkpoint->position, std::memory_order_relaxed);
+      stats.checkpoints_total.fetch_add(1, std::memory_order_relaxed);
+    }
+    return status;
+  }
+
+  // A checkpoint written before this returns (asked for, at a stop, after a discard at start-up),
+  // on the writer thread, after the one being written in the background if any.
   Status write_checkpoint() {
+    wait_for_checkpoint_writing();
     last_checkpoint = std::chrono::steady_clock::now();
     if (state().position == stats.checkpoint_position.load(std::memory_order_relaxed) && stats.checkpoints_total > 0) {
       return Status::ok();
     }
     const LogHead head = log->head();
     assert(head.position == state().position);
-    Status status = log->write_checkpoint(make_checkpoint(state(), head.hash));
-    if (status.is_ok()) {
-      events_since_checkpoint = 0;
-      stats.checkpoint_position.store(state().position, std::memory_order_relaxed);
-      stats.checkpoints_total.fetch_add(1, std::memory_order_relaxed);
-    }
+    Checkpoint checkpoint = snapshot_checkpoint(state(), head.hash);
+    Status status = seal_and_write(&checkpoint);
+    if (status.is_ok()) events_since_checkpoint = 0;
     return status;
   }
 

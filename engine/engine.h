@@ -32,6 +32,8 @@ struct EngineOptions {
   uint32_t timers_max = 100'000'000;         // pending timers (one per open booking at most)
   int64_t storage_retry_ms = 100;            // pause after a failed write before the next batch
   bool checkpoint_on_stop = true;            // tests and the recovery benchmark turn it off
+  // Tests only: runs on the checkpoint thread before a scheduled checkpoint is hashed and written.
+  std::function<void()> before_checkpoint_write;
   // An Idempotency-Key's stored answer is kept this long after it was decided (by the engine's
   // clock); a retry after that is decided afresh. API.md promises at least 24 h.
   int64_t idempotency_keep_seconds = 7 * 24 * 3600;
@@ -90,6 +92,10 @@ struct EngineStats {
   std::atomic<uint64_t> timers_pending{0};
   std::atomic<uint64_t> last_position{0};
   std::atomic<uint64_t> checkpoint_position{0};
+  // The last scheduled checkpoint: how long the writer paused to dump the state, and how long
+  // hashing and writing it took beside the writer.
+  std::atomic<int64_t> checkpoint_snapshot_ms{0};
+  std::atomic<int64_t> checkpoint_write_ms{0};
   // Batch sizes in commands: bucket i counts batches of at most 2^i commands.
   static constexpr size_t batch_size_buckets = 13;
   std::atomic<uint64_t> batch_size_counts[batch_size_buckets] = {};

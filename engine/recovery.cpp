@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "engine/event_codec.h"
+#include "engine/sha256.h"
 #include "engine/state_hash.h"
 #include "projections/evolve.h"
 #include "projections/invariants.h"
@@ -14,13 +15,26 @@
 
 namespace tl {
 
-Checkpoint make_checkpoint(const State& state, const Digest& log_hash_at_position) {
+Checkpoint snapshot_checkpoint(const State& state, const Digest& log_hash_at_position) {
   Checkpoint checkpoint;
   checkpoint.position = state.position;
-  checkpoint.state_hash = state_hash(state);
   checkpoint.payload.reserve(log_hash_at_position.size() + 64 * (state.bookings.size() + 1));
   checkpoint.payload.append(reinterpret_cast<const char*>(log_hash_at_position.data()), log_hash_at_position.size());
   write_state(state, [&checkpoint](std::string_view piece) { checkpoint.payload.append(piece); });
+  return checkpoint;
+}
+
+void seal_checkpoint(Checkpoint* checkpoint) {
+  assert(checkpoint != nullptr && checkpoint->payload.size() >= Digest{}.size());
+  // The state hash is SHA-256 over the dump (engine/state_hash.h), which the payload holds after
+  // the log hash: hashed from those bytes rather than dumping the state a second time.
+  checkpoint->state_hash = sha256(std::string_view(checkpoint->payload).substr(Digest{}.size()));
+}
+
+Checkpoint make_checkpoint(const State& state, const Digest& log_hash_at_position) {
+  Checkpoint checkpoint = snapshot_checkpoint(state, log_hash_at_position);
+  seal_checkpoint(&checkpoint);
+  assert(checkpoint.state_hash == state_hash(state));
   return checkpoint;
 }
 

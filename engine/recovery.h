@@ -16,7 +16,12 @@
 
 namespace tl {
 
-Checkpoint make_checkpoint(const State& state, const Digest& log_hash_at_position);
+// A checkpoint is made in two steps so that the writer, which owns the state, pauses only for the
+// first: the snapshot dumps the state (the payload, without its state hash), and sealing hashes
+// that dump, which needs only the payload and may run on another thread.
+Checkpoint snapshot_checkpoint(const State& state, const Digest& log_hash_at_position);
+void seal_checkpoint(Checkpoint* checkpoint);
+Checkpoint make_checkpoint(const State& state, const Digest& log_hash_at_position);  // both steps
 
 // Whole milliseconds of the steady clock since `start`: the phase timings of a RecoveryReport.
 int64_t milliseconds_since(std::chrono::steady_clock::time_point start);

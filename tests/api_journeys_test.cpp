@@ -268,4 +268,7 @@ TEST_CASE("MetricsTimeEveryDurableWriteOfAGroupCommit") {
   const size_t sum_at = text.find("\ntl_engine_batch_write_seconds_sum ");
   REQUIRE(sum_at != std::string::npos);
   CHECK(std::stod(text.substr(sum_at + 35)) > 0.0);  // an fsync takes time
+  // No scheduled checkpoint yet (every 1M events or 10 minutes): its pause and write show as 0.
+  CHECK(sample(text, "tl_engine_checkpoint_pause_milliseconds") == 0);
+  CHECK(sample(text, "tl_engine_checkpoint_write_milliseconds") == 0);
 }
