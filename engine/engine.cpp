@@ -154,10 +154,20 @@ struct Engine::Writer {
           // wakes at most once early per second, never spins.
           const auto next_due = timers->next_due();
           if (next_due && *next_due <= clock->now()) break;
-          if (!clock->is_manual() && next_due) {
-            queue_cv.wait_until(lock, system_time(*next_due));
+          // The interval checkpoint falls due while idle too: a server gone quiet writes it then,
+          // not at its next write (a crash meanwhile would replay those events at start-up).
+          const std::optional<int64_t> checkpoint_in_ms = idle_checkpoint_in_ms();
+          if (checkpoint_in_ms && *checkpoint_in_ms <= 0) break;
+          std::optional<std::chrono::system_clock::time_point> wake;
+          if (!clock->is_manual() && next_due) wake = system_time(*next_due);  // a manual clock moves only through advance_clock
+          if (checkpoint_in_ms) {
+            const auto checkpoint_at = std::chrono::system_clock::now() + std::chrono::milliseconds(*checkpoint_in_ms);
+            wake = wake ? std::min(*wake, checkpoint_at) : checkpoint_at;
+          }
+          if (wake) {
+            queue_cv.wait_until(lock, *wake);
           } else {
-            queue_cv.wait(lock);  // a manual clock only moves through advance_clock
+            queue_cv.wait(lock);
           }
         }
         while (!queue.empty()) {
@@ -169,6 +179,7 @@ struct Engine::Writer {
       }
       if (stop_now) break;
       turn();
+      maybe_checkpoint();  // after the batch's, this one is for a wake-up with nothing to decide
       // The gauge counts what still waits: the turn took commands from `pending`.
       pending_depth.store(pending.size(), std::memory_order_relaxed);
       {
@@ -577,6 +588,19 @@ struct Engine::Writer {
       const Status status = seal_and_write(&checkpoint);
       if (!status.is_ok()) std::fprintf(stderr, "tutorledger: checkpoint failed: %s\n", status.to_string().c_str());
     });
+  }
+
+  // Milliseconds until the interval checkpoint is due (0 or less: now), or nullopt when no event
+  // awaits one. While the last one is still being written, look again a second later.
+  std::optional<int64_t> idle_checkpoint_in_ms() {
+    constexpr int64_t in_flight_poll_ms = 1000;
+    constexpr int64_t idle_wait_ms_max = 24 * 3600 * 1000;  // an interval far ahead: wake once a day
+    if (events_since_checkpoint == 0) return std::nullopt;
+    if (checkpoint_writing.valid() && checkpoint_writing.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      return in_flight_poll_ms;
+    }
+    // In milliseconds, subtracted: an interval too large for the clock's nanoseconds cannot overflow.
+    return std::min(options.checkpoint_interval_ms - milliseconds_since(last_checkpoint), idle_wait_ms_max);
   }
 
   void wait_for_checkpoint_writing() {

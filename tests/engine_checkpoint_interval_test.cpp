@@ -85,3 +85,16 @@ TEST_CASE("CommandsAreAnsweredWhileAScheduledCheckpointIsWritten") {
   CHECK(f.engine->recovery().events_replayed == f.engine->log().head().position - checkpoint_at);
   CHECK(f.booking("bk_2").id == "bk_2");
 }
+
+// A server that goes quiet still writes its interval checkpoint when the interval is up, without
+// waiting for another write (a crash during the quiet would replay all those events at start-up).
+TEST_CASE("AQuietServerWritesItsIntervalCheckpointWithoutAnotherWrite") {
+  EngineFixture f;
+  f.options.checkpoint_interval_ms = 1500;
+  f.options.checkpoint_on_stop = false;
+  f.restart();
+  REQUIRE(f.run(student(), RequestBooking{"bk_1", "t1", "Mathematics", example_start, 60, etb_amount(35000)}).status ==
+          200);
+  CHECK(eventually([&] { return f.engine->stats().checkpoints_total == 1; }, 10'000));
+  CHECK(f.engine->stats().checkpoint_position == f.engine->log().head().position);
+}
