@@ -77,7 +77,7 @@ void App::add_system_routes(Router& router) {
 
 void App::register_engine_metrics() {
   const EngineStats& stats = engine_.stats();
-  auto read = [](const std::atomic<uint64_t>& value) {
+  auto read = [](const auto& value) {  // an atomic counter or gauge of the stats, as the registry's int64
     return [&value] { return static_cast<int64_t>(value.load(std::memory_order_relaxed)); };
   };
   metrics_->counter_callback("tl_engine_commands_total", "Commands decided by the writer", read(stats.commands_total));
@@ -94,15 +94,12 @@ void App::register_engine_metrics() {
   metrics_->gauge_callback("tl_engine_timers_pending", "Timers scheduled in the wheel", read(stats.timers_pending));
   metrics_->gauge_callback("tl_engine_log_position", "Position of the last applied event", read(stats.last_position));
   metrics_->gauge_callback("tl_engine_checkpoint_position", "Position of the last checkpoint", read(stats.checkpoint_position));
-  auto read_ms = [](const std::atomic<int64_t>& value) {
-    return [&value] { return value.load(std::memory_order_relaxed); };
-  };
   metrics_->gauge_callback("tl_engine_checkpoint_pause_milliseconds",
                            "How long the writer paused to snapshot the state for the last scheduled checkpoint",
-                           read_ms(stats.checkpoint_snapshot_ms));
+                           read(stats.checkpoint_snapshot_ms));
   metrics_->gauge_callback("tl_engine_checkpoint_write_milliseconds",
                            "How long hashing and writing the last checkpoint took (beside the writer when scheduled)",
-                           read_ms(stats.checkpoint_write_ms));
+                           read(stats.checkpoint_write_ms));
   // Batch sizes as a Prometheus histogram: every command is in exactly one batch, so the sum is
   // the command count and the count is the batch count.
   metrics_->text_callback([&stats](std::string& out) {

@@ -570,16 +570,13 @@ struct Engine::Writer {
         (events_since_checkpoint == 0 || elapsed_ms < options.checkpoint_interval_ms)) {
       return;
     }
-    if (checkpoint_writing.valid()) {
-      if (checkpoint_writing.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
-      checkpoint_writing.get();
-    }
+    if (checkpoint_in_flight()) return;
+    wait_for_checkpoint_writing();  // finished: collects it
     last_checkpoint = std::chrono::steady_clock::now();
     const LogHead head = log->head();
     assert(head.position == state().position);
-    const auto snapshot_start = std::chrono::steady_clock::now();
     Checkpoint snapshot = snapshot_checkpoint(state(), head.hash);
-    stats.checkpoint_snapshot_ms.store(milliseconds_since(snapshot_start), std::memory_order_relaxed);
+    stats.checkpoint_snapshot_ms.store(milliseconds_since(last_checkpoint), std::memory_order_relaxed);
     // Counted from the snapshot: a failed write is retried after another interval, not at every batch.
     events_since_checkpoint = 0;
     checkpoint_writing = std::async(std::launch::async, [this, checkpoint = std::move(snapshot)]() mutable {
@@ -596,11 +593,13 @@ struct Engine::Writer {
     constexpr int64_t in_flight_poll_ms = 1000;
     constexpr int64_t idle_wait_ms_max = 24 * 3600 * 1000;  // an interval far ahead: wake once a day
     if (events_since_checkpoint == 0) return std::nullopt;
-    if (checkpoint_writing.valid() && checkpoint_writing.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-      return in_flight_poll_ms;
-    }
+    if (checkpoint_in_flight()) return in_flight_poll_ms;
     // In milliseconds, subtracted: an interval too large for the clock's nanoseconds cannot overflow.
     return std::min(options.checkpoint_interval_ms - milliseconds_since(last_checkpoint), idle_wait_ms_max);
+  }
+
+  bool checkpoint_in_flight() const {
+    return checkpoint_writing.valid() && checkpoint_writing.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
   }
 
   void wait_for_checkpoint_writing() {
